@@ -1,0 +1,46 @@
+# Two commands for a newcomer: `make run` and `make test`. Each creates the
+# virtual environment in .venv (pinned versions from constraints.txt) first.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: install run test lint check-types format sync migrate bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Run the bot (reads .env; see .env.example).
+run: $(STAMP)
+	$(BIN)/magbot run
+
+## Lint, format check, types, layer contracts, then every test.
+test: lint check-types
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+
+check-types: $(STAMP)
+	$(BIN)/mypy
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+sync: $(STAMP)
+	$(BIN)/magbot sync $(if $(GUILD),--guild $(GUILD))
+
+migrate: $(STAMP)
+	$(BIN)/magbot db upgrade
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The MAG coordination bot: settings, the Discord client, the clock and services."""

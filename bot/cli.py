@@ -1,0 +1,124 @@
+"""``magbot`` (also ``python -m bot``): run the bot, sync commands, migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot.settings import Settings, SettingsError, load_settings, setup_logging
+
+log = logging.getLogger("magbot")
+
+EXIT_CONFIG = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the command-line parser."""
+    parser = argparse.ArgumentParser(
+        prog="magbot", description="Discord bot for a multistakeholder advisory group."
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="connect to Discord and serve commands (the default)")
+    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument("--guild", type=int, help="only this server (instant); default: global")
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", metavar="DB_COMMAND", required=True)
+    db_sub.add_parser("upgrade", help="bring the schema up to date")
+    db_sub.add_parser("current", help="print the schema revision")
+    revision = db_sub.add_parser("revision", help="write a migration from the models (dev)")
+    revision.add_argument("-m", "--message", required=True)
+    return parser
+
+
+async def _run(settings: Settings) -> int:
+    from bot.client import MagBot, use_api
+
+    token = settings.require_token().get()
+    use_api(settings.discord_api_url)
+    bot = MagBot(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="discord")
+        stopper = asyncio.create_task(stop.wait(), name="signals")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("stop signal received, shutting down")
+        else:
+            stopper.cancel()
+        await bot.close()
+        if runner in done and runner.exception() is not None:
+            raise runner.exception()  # type: ignore[misc]
+        runner.cancel()
+    return 0
+
+
+async def _sync(settings: Settings, guild_id: int | None) -> int:
+    import discord
+
+    from bot.client import MagBot, use_api
+
+    token = settings.require_token().get()
+    use_api(settings.discord_api_url)
+    bot = MagBot(settings, sync_commands=False)
+    async with bot:
+        await bot.login(token)  # runs setup_hook: migrations and cogs
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+        where = f"server {guild_id}" if guild_id else "all servers (can take up to an hour)"
+        print(f"Registered {len(synced)} commands for {where}.")
+    return 0
+
+
+async def _db(settings: Settings, args: argparse.Namespace) -> int:
+    from storage import migrate
+    from storage.database import Database
+
+    db = Database(settings.database_url)
+    try:
+        if args.db_command == "upgrade":
+            await migrate.upgrade(db)
+            print(f"Database is at revision {await migrate.current_revision(db)}.")
+        elif args.db_command == "current":
+            print(await migrate.current_revision(db) or "empty (run `magbot db upgrade`)")
+        elif args.db_command == "revision":
+            await migrate.make_revision(db, args.message)
+    finally:
+        await db.dispose()
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``magbot``; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    load_dotenv(".env")
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        command = args.command or "run"
+        if command == "run":
+            return asyncio.run(_run(settings))
+        if command == "sync":
+            return asyncio.run(_sync(settings, args.guild))
+        return asyncio.run(_db(settings, args))
+    except SettingsError as error:
+        print(f"magbot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 0
+
+
+def run() -> None:
+    """Console-script wrapper: exit with ``main()``'s status."""
+    sys.exit(main())

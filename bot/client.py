@@ -1,0 +1,136 @@
+"""The Discord client: opens the database, loads the cogs, starts the clock."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import pkgutil
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import discord
+import yarl
+from discord.ext import commands
+
+from bot.clock import Clock
+from bot.services.registry import Services
+from bot.settings import Settings
+from bot.tree import MagTree
+from storage import migrate
+from storage.database import Database
+from storage.types import utcnow
+
+log = logging.getLogger(__name__)
+
+
+def intents() -> discord.Intents:
+    """Return the gateway intents the bot needs: guilds only, nothing privileged.
+
+    Slash commands bring the member and their roles with each interaction, so
+    neither the members nor the message content intent is needed.
+    """
+    return discord.Intents(guilds=True)
+
+
+def use_api(url: str | None) -> None:
+    """Point discord.py at another Discord API (the sandbox or the tests' fake).
+
+    discord.py builds every REST route from ``Route.BASE`` and connects the
+    gateway to ``DEFAULT_GATEWAY``; both are class attributes meant to be set.
+    """
+    if url is None:
+        return
+    discord.http.Route.BASE = f"{url}/api/v10"
+    gateway = yarl.URL(url).with_scheme("wss" if url.startswith("https") else "ws")
+    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = gateway.with_path("/gateway")
+
+
+COGS_PACKAGE = "cogs"
+
+
+def cog_modules(package: str = COGS_PACKAGE) -> list[str]:
+    """Return every extension module of ``package`` (private modules excluded).
+
+    Extensions are found and loaded by name, as discord.py does, so this layer
+    never imports the cogs that sit above it.
+    """
+    spec = importlib.util.find_spec(package)
+    if spec is None or spec.submodule_search_locations is None:
+        raise RuntimeError(f"extension package {package!r} not found")
+    return sorted(
+        f"{package}.{info.name}"
+        for info in pkgutil.iter_modules(spec.submodule_search_locations)
+        if not info.name.startswith("_")
+    )
+
+
+def _sharding(settings: Settings) -> dict[str, Any]:
+    """Return the shard arguments: none (Discord's recommendation) or the configured set."""
+    options: dict[str, Any] = {}
+    if settings.shard_count is not None:
+        options["shard_count"] = settings.shard_count
+    if settings.shard_ids is not None:
+        options["shard_ids"] = list(settings.shard_ids)
+    return options
+
+
+class MagBot(commands.AutoShardedBot):
+    """The MAG coordination bot."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        clock: Callable[[], datetime] = utcnow,
+        sync_commands: bool = True,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            # Text typed by users is shown back; it must never ping anyone.
+            allowed_mentions=discord.AllowedMentions.none(),
+            tree_cls=MagTree,
+            help_command=None,
+            max_messages=None,
+            **_sharding(settings),
+        )
+        self.settings = settings
+        self.db = Database(settings.database_url)
+        self.services = Services.create(self.db, clock)
+        self.clock = Clock(clock)
+        self._sync_commands = sync_commands
+
+    async def setup_hook(self) -> None:
+        """Prepare everything before the gateway connects."""
+        if self.settings.auto_migrate:
+            await migrate.upgrade(self.db)
+        else:
+            current, head = await migrate.current_revision(self.db), migrate.head_revision()
+            if current != head:
+                log.warning(
+                    "database schema is at %s but the code expects %s: run `magbot db upgrade`",
+                    current,
+                    head,
+                )
+        for name in [*cog_modules(), *self.settings.extra_cogs]:
+            await self.load_extension(name)
+        log.info("loaded %d cogs", len(self.extensions))
+        self.clock.start()
+        guild_id = self.settings.dev_guild_id
+        if self._sync_commands and guild_id is not None:
+            guild = discord.Object(id=guild_id)
+            self.tree.copy_global_to(guild=guild)
+            synced = await self.tree.sync(guild=guild)
+            log.info("synced %d commands to development guild %s", len(synced), guild_id)
+
+    async def on_ready(self) -> None:
+        log.info("connected as %s to %d guilds", self.user, len(self.guilds))
+
+    async def close(self) -> None:
+        """Stop the clock, disconnect, then close the database."""
+        self.clock.shutdown()
+        await super().close()
+        await self.db.dispose()
+        log.info("shut down cleanly")

@@ -1,0 +1,1 @@
+"""Everything that shapes output: embeds and (later) charts."""

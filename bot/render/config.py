@@ -1,0 +1,75 @@
+"""The `/config show` embed."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.render.embeds import INFO, clip
+from bot.services.config import GuildSettings
+
+
+def _channel(channel_id: int | None) -> str:
+    return f"<#{channel_id}>" if channel_id else "not set"
+
+
+def _role(role_id: int | None) -> str:
+    return f"<@&{role_id}>" if role_id else "not set"
+
+
+def _mark(settings: GuildSettings, name: str) -> str:
+    return "" if name in settings.customised else " (default)"
+
+
+def config_embed(settings: GuildSettings) -> discord.Embed:
+    """Return the whole configuration of a guild in one embed."""
+    cycle = settings.cycle_name or "not set"
+    embed = discord.Embed(title="Server configuration", colour=INFO)
+    embed.description = f"Cycle: **{clip(cycle, 100)}**{_mark(settings, 'cycle_name')}"
+    embed.add_field(
+        name="Channels",
+        value="\n".join(
+            f"{purpose.capitalize()}: {_channel(cid)}" for purpose, cid in settings.channels.items()
+        ),
+        inline=True,
+    )
+    embed.add_field(
+        name="Roles",
+        value=f"MAG: {_role(settings.roles['mag'])}\n"
+        f"Secretariat: {_role(settings.roles['secretariat'])}",
+        inline=True,
+    )
+    embed.add_field(
+        name="Time zone",
+        value=f"{settings.timezone}{_mark(settings, 'timezone')}",
+        inline=True,
+    )
+    digest_custom = {"digest_frequency", "digest_time", "digest_weekday"} & settings.customised
+    embed.add_field(
+        name="Digest",
+        value=f"{settings.digest.describe()} ({settings.timezone})"
+        + ("" if digest_custom else " (default)"),
+        inline=True,
+    )
+    embed.add_field(
+        name="Reminder offsets",
+        value=f"{settings.reminder_offsets_text} before each deadline"
+        f"{_mark(settings, 'reminder_offsets')}",
+        inline=True,
+    )
+    subthemes = "\n".join(f"• {clip(name, 100)}" for name in settings.subthemes) or "none"
+    embed.add_field(
+        name=f"Subthemes ({len(settings.subthemes)}){_mark(settings, 'subthemes')}",
+        value=subthemes,
+        inline=False,
+    )
+    if settings.rules:
+        embed.add_field(
+            name="Rules",
+            value="\n".join(
+                f"{name}: {value}{_mark(settings, 'rules.' + name)}"
+                for name, value in sorted(settings.rules.items())
+            ),
+            inline=False,
+        )
+    embed.set_footer(text="Change a setting with /config <setting>. Admins only.")
+    return embed

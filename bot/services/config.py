@@ -1,0 +1,399 @@
+"""Per-guild configuration: defaults declared once, every change audited.
+
+``GuildSettings`` is what the rest of the bot reads: the guild's choices laid
+over ``DEFAULTS``. Reads go through a small cache that a write through this
+service invalidates; other processes see a change within ``CACHE_TTL``.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from types import MappingProxyType
+from typing import Any, Final, Literal
+from zoneinfo import ZoneInfo, available_timezones
+
+from bot.errors import InvalidInput, NotFound
+from bot.services.auth import Actor, require_admin, resolve_actor
+from bot.services.durations import format_offsets, parse_offsets
+from storage.audit import record_event
+from storage.config import GuildConfig, get_guild_config, get_or_create_guild_config
+from storage.database import Database
+
+ChannelPurpose = Literal["reminders", "digest", "log"]
+RolePurpose = Literal["mag", "secretariat"]
+DigestFrequency = Literal["daily", "weekly", "off"]
+
+CHANNEL_PURPOSES: Final = ("reminders", "digest", "log")
+ROLE_PURPOSES: Final = ("mag", "secretariat")
+DIGEST_FREQUENCIES: Final = ("daily", "weekly", "off")
+WEEKDAYS: Final = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+MAX_SUBTHEMES: Final = 25  # one autocomplete page
+MAX_SUBTHEME_LENGTH: Final = 100
+MAX_CYCLE_LENGTH: Final = 100
+CACHE_TTL: Final = 30.0
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Every setting's default, in one place."""
+
+    # IGF deadlines are 23:59 UTC; a guild picks its own zone for display and digests.
+    timezone: str = "UTC"
+    cycle_name: str = ""
+    digest_frequency: DigestFrequency = "weekly"
+    digest_time: str = "09:00"
+    digest_weekday: int = 0  # Monday
+    reminder_offsets: tuple[int, ...] = (14 * 1440, 7 * 1440, 1440, 60)
+    # The eight subthemes of IGF 2023; each guild sets its own.
+    subthemes: tuple[str, ...] = (
+        "AI & Emerging Technologies",
+        "Avoiding Internet Fragmentation",
+        "Cybersecurity, Cybercrime & Online Safety",
+        "Data Governance & Trust",
+        "Digital Divides & Inclusion",
+        "Global Digital Governance & Cooperation",
+        "Human Rights & Freedoms",
+        "Sustainability & Environment",
+    )
+    # Named rules other features read (screening, balance targets...). A
+    # feature adds its defaults here so that `/config show` lists them.
+    rules: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+
+
+DEFAULTS: Final = Defaults()
+
+
+@dataclass(frozen=True)
+class DigestSchedule:
+    """When the secretariat's digest is posted, on the guild's wall clock."""
+
+    frequency: DigestFrequency
+    time: str  # HH:MM
+    weekday: int  # 0 = Monday; used when weekly
+
+    def describe(self) -> str:
+        """Return the schedule in words: ``weekly on Monday at 09:00``."""
+        if self.frequency == "off":
+            return "off"
+        if self.frequency == "daily":
+            return f"daily at {self.time}"
+        return f"weekly on {WEEKDAYS[self.weekday].capitalize()} at {self.time}"
+
+
+@dataclass(frozen=True)
+class GuildSettings:
+    """A guild's configuration with every default filled in."""
+
+    guild_id: int
+    timezone: str
+    cycle_name: str
+    channels: Mapping[str, int | None]
+    roles: Mapping[str, int | None]
+    digest: DigestSchedule
+    reminder_offsets: tuple[int, ...]
+    subthemes: tuple[str, ...]
+    rules: Mapping[str, Any]
+    customised: frozenset[str]  # names of the settings the guild changed
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """Return the guild's zone."""
+        return ZoneInfo(self.timezone)
+
+    @property
+    def reminder_offsets_text(self) -> str:
+        """Return the default reminder offsets as typed: ``14d, 7d, 1d, 1h``."""
+        return format_offsets(self.reminder_offsets)
+
+    def rule(self, name: str) -> Any:
+        """Return the value of a named rule (the guild's, else the default)."""
+        return self.rules[name]
+
+
+def settings_from_row(guild_id: int, row: GuildConfig | None) -> GuildSettings:
+    """Return the settings for ``row`` (None: a guild that changed nothing)."""
+    d = DEFAULTS
+    r = row or GuildConfig(guild_id=guild_id)
+    customised = {
+        name
+        for name in (
+            "timezone",
+            "cycle_name",
+            "digest_frequency",
+            "digest_time",
+            "digest_weekday",
+            "reminder_offsets",
+            "subthemes",
+        )
+        if getattr(r, name) is not None
+    }
+    rules = {**d.rules, **(r.rules or {})}
+    customised |= {f"rules.{name}" for name in (r.rules or {})}
+    return GuildSettings(
+        guild_id=guild_id,
+        timezone=r.timezone or d.timezone,
+        cycle_name=r.cycle_name if r.cycle_name is not None else d.cycle_name,
+        channels=MappingProxyType(
+            {
+                "reminders": r.reminders_channel_id,
+                "digest": r.digest_channel_id,
+                "log": r.log_channel_id,
+            }
+        ),
+        roles=MappingProxyType({"mag": r.mag_role_id, "secretariat": r.secretariat_role_id}),
+        digest=DigestSchedule(
+            frequency=r.digest_frequency or d.digest_frequency,  # type: ignore[arg-type]
+            time=r.digest_time or d.digest_time,
+            weekday=r.digest_weekday if r.digest_weekday is not None else d.digest_weekday,
+        ),
+        reminder_offsets=tuple(r.reminder_offsets or d.reminder_offsets),
+        subthemes=tuple(r.subthemes if r.subthemes is not None else d.subthemes),
+        rules=MappingProxyType(rules),
+        customised=frozenset(customised),
+    )
+
+
+@lru_cache(maxsize=1)
+def _zone_names() -> dict[str, str]:
+    """Return every IANA zone name, keyed by its lower-case form."""
+    return {name.lower(): name for name in available_timezones()}
+
+
+def check_timezone(name: str) -> str:
+    """Return the canonical IANA name for ``name``, or raise ``InvalidInput``."""
+    canonical = _zone_names().get(name.strip().lower())
+    if canonical is None:
+        hint = " (Geneva is `Europe/Zurich`)" if "geneva" in name.lower() else ""
+        raise InvalidInput(
+            f"`{name[:64]}` is not a known time zone{hint}. Use an IANA name such as "
+            "`Europe/Zurich` or `America/New_York`; the command suggests names as you type."
+        )
+    return canonical
+
+
+def suggest_timezones(text: str, limit: int = 25) -> list[str]:
+    """Return up to ``limit`` zone names containing ``text``, prefix matches first."""
+    needle = text.strip().lower().replace(" ", "_")
+    names = sorted(_zone_names().items())
+    if not needle:
+        common = ["UTC", "Europe/Zurich", "America/New_York", "Africa/Nairobi", "Asia/Tokyo"]
+        return common[:limit]
+    prefix = [name for low, name in names if low.startswith(needle)]
+    inside = [name for low, name in names if needle in low and not low.startswith(needle)]
+    return (prefix + inside)[:limit]
+
+
+_HHMM = re.compile(r"^\s*([01]?\d|2[0-3])[:h.]([0-5]\d)\s*$")
+
+
+def parse_time_of_day(text: str) -> str:
+    """Return ``text`` as ``HH:MM`` (24-hour clock), or raise ``InvalidInput``."""
+    match = _HHMM.match(text)
+    if match is None:
+        raise InvalidInput(f"`{text[:10]}` is not a time of day. Use HH:MM, for example `09:00`.")
+    return f"{int(match.group(1)):02d}:{match.group(2)}"
+
+
+def _split_subthemes(text: str) -> list[str]:
+    names = [" ".join(part.split()) for part in re.split(r"[;\n]", text)]
+    return [name for name in names if name]
+
+
+def _check_subtheme(name: str) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidInput("A subtheme needs a name.")
+    if len(name) > MAX_SUBTHEME_LENGTH:
+        raise InvalidInput(
+            f"Subtheme names can be at most {MAX_SUBTHEME_LENGTH} characters "
+            f"(this one has {len(name)})."
+        )
+    return name
+
+
+def _dedupe(names: Iterable[str]) -> list[str]:
+    seen: set[str] = set()
+    unique = []
+    for name in names:
+        if name.casefold() not in seen:
+            seen.add(name.casefold())
+            unique.append(name)
+    return unique
+
+
+class ConfigService:
+    """Read and change a guild's configuration."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self._db = db
+        self._clock = clock
+        self._cache: dict[int, tuple[float, GuildSettings]] = {}
+
+    async def get(self, guild_id: int) -> GuildSettings:
+        """Return the guild's settings (cached briefly)."""
+        hit = self._cache.get(guild_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        async with self._db.read() as session:
+            row = await get_guild_config(session, guild_id)
+            settings = settings_from_row(guild_id, row)
+        self._cache[guild_id] = (time.monotonic() + CACHE_TTL, settings)
+        return settings
+
+    async def show(self, actor: Actor) -> GuildSettings:
+        """Return the settings for display to an admin."""
+        require_admin(actor)
+        return await self.get(actor.guild_id)
+
+    def invalidate(self, guild_id: int) -> None:
+        """Forget the cached settings of one guild."""
+        self._cache.pop(guild_id, None)
+
+    async def actor(
+        self,
+        *,
+        guild_id: int,
+        user_id: int,
+        role_ids: Iterable[int],
+        manage_guild: bool,
+        display_name: str = "",
+    ) -> Actor:
+        """Return the Actor for a member, resolving the guild's MAG and secretariat roles."""
+        settings = await self.get(guild_id)
+        return resolve_actor(
+            guild_id=guild_id,
+            user_id=user_id,
+            role_ids=role_ids,
+            manage_guild=manage_guild,
+            mag_role_id=settings.roles["mag"],
+            secretariat_role_id=settings.roles["secretariat"],
+            display_name=display_name,
+        )
+
+    async def _change(self, actor: Actor, changes: Mapping[str, Any]) -> GuildSettings:
+        """Apply column changes in one transaction and audit each one."""
+        require_admin(actor)
+        now = self._clock()
+        async with self._db.write() as session:
+            row = await get_or_create_guild_config(session, actor.guild_id)
+            for column, value in changes.items():
+                before = getattr(row, column)
+                if before == value:
+                    continue
+                setattr(row, column, value)
+                await record_event(
+                    session,
+                    guild_id=actor.guild_id,
+                    actor_id=actor.user_id,
+                    action=f"config.{column}",
+                    target="config",
+                    before=before,
+                    after=value,
+                    at=now,
+                )
+            row.updated_at = now
+            settings = settings_from_row(actor.guild_id, row)
+        self.invalidate(actor.guild_id)
+        return settings
+
+    async def set_channel(
+        self, actor: Actor, purpose: str, channel_id: int | None
+    ) -> GuildSettings:
+        """Choose the channel for reminders, the digest or the log (None: unset)."""
+        if purpose not in CHANNEL_PURPOSES:
+            raise InvalidInput(f"Channel purpose must be one of {', '.join(CHANNEL_PURPOSES)}.")
+        return await self._change(actor, {f"{purpose}_channel_id": channel_id})
+
+    async def set_role(self, actor: Actor, purpose: str, role_id: int | None) -> GuildSettings:
+        """Choose the role that makes someone MAG or secretariat (None: unset)."""
+        if purpose not in ROLE_PURPOSES:
+            raise InvalidInput(f"Role purpose must be one of {', '.join(ROLE_PURPOSES)}.")
+        return await self._change(actor, {f"{purpose}_role_id": role_id})
+
+    async def set_timezone(self, actor: Actor, name: str) -> GuildSettings:
+        """Set the guild's IANA time zone."""
+        return await self._change(actor, {"timezone": check_timezone(name)})
+
+    async def set_digest(
+        self, actor: Actor, frequency: str, time_of_day: str | None, day: str | None
+    ) -> GuildSettings:
+        """Set how often and when the secretariat digest is posted."""
+        if frequency not in DIGEST_FREQUENCIES:
+            raise InvalidInput("Frequency must be daily, weekly or off.")
+        changes: dict[str, Any] = {"digest_frequency": frequency}
+        if frequency == "off":
+            return await self._change(actor, changes)
+        if time_of_day is None:
+            raise InvalidInput("Give the time of day for the digest, for example `09:00`.")
+        changes["digest_time"] = parse_time_of_day(time_of_day)
+        if frequency == "weekly":
+            weekday = (day or WEEKDAYS[DEFAULTS.digest_weekday]).strip().lower()
+            matches = [i for i, name in enumerate(WEEKDAYS) if name.startswith(weekday[:3])]
+            if len(weekday) < 3 or len(matches) != 1:
+                raise InvalidInput(f"`{weekday[:12]}` is not a day of the week, like `monday`.")
+            changes["digest_weekday"] = matches[0]
+        elif day is not None:
+            raise InvalidInput("A daily digest has no day: leave `day` out, or choose weekly.")
+        return await self._change(actor, changes)
+
+    async def set_reminder_offsets(self, actor: Actor, text: str) -> GuildSettings:
+        """Set the default reminder offsets from text such as ``14d,7d,1d,1h``."""
+        return await self._change(actor, {"reminder_offsets": list(parse_offsets(text))})
+
+    async def set_subthemes(self, actor: Actor, text: str) -> GuildSettings:
+        """Replace the subtheme list with the names in ``text`` (separated by ``;``)."""
+        names = _dedupe(_check_subtheme(name) for name in _split_subthemes(text))
+        if not names:
+            raise InvalidInput("List at least one subtheme, separated by `;`.")
+        if len(names) > MAX_SUBTHEMES:
+            raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
+        return await self._change(actor, {"subthemes": names})
+
+    async def add_subtheme(self, actor: Actor, name: str) -> GuildSettings:
+        """Add one subtheme at the end of the list."""
+        name = _check_subtheme(name)
+        current = list((await self.get(actor.guild_id)).subthemes)
+        if name.casefold() in {s.casefold() for s in current}:
+            raise InvalidInput(f"`{name}` is already a subtheme.")
+        if len(current) >= MAX_SUBTHEMES:
+            raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
+        return await self._change(actor, {"subthemes": [*current, name]})
+
+    async def remove_subtheme(self, actor: Actor, name: str) -> GuildSettings:
+        """Remove one subtheme (matched ignoring case)."""
+        current = list((await self.get(actor.guild_id)).subthemes)
+        kept = [s for s in current if s.casefold() != " ".join(name.split()).casefold()]
+        if len(kept) == len(current):
+            raise NotFound(f"`{name[:100]}` is not a subtheme. `/config show` lists them.")
+        return await self._change(actor, {"subthemes": kept})
+
+    async def set_cycle(self, actor: Actor, name: str) -> GuildSettings:
+        """Name the annual cycle, for example ``IGF 2027``."""
+        name = " ".join(name.split())
+        if not name or len(name) > MAX_CYCLE_LENGTH:
+            raise InvalidInput(f"The cycle name needs 1 to {MAX_CYCLE_LENGTH} characters.")
+        return await self._change(actor, {"cycle_name": name})
+
+    async def set_rule(self, actor: Actor, name: str, value: Any) -> GuildSettings:
+        """Override one named rule; its default must exist in ``DEFAULTS.rules``."""
+        if name not in DEFAULTS.rules:
+            raise InvalidInput(f"`{name[:40]}` is not a rule this bot knows.")
+        rules = dict(await self._current_rules(actor.guild_id))
+        rules[name] = value
+        return await self._change(actor, {"rules": rules})
+
+    async def _current_rules(self, guild_id: int) -> Mapping[str, Any]:
+        async with self._db.read() as session:
+            row = await get_guild_config(session, guild_id)
+            return dict(row.rules) if row is not None and row.rules else {}
+
+
+def describe_weekday(index: int) -> str:
+    """Return the weekday's name, capitalised."""
+    return WEEKDAYS[index].capitalize()

@@ -1,0 +1,204 @@
+"""Typed settings, read from the environment (and ``.env``) once, at start.
+
+Nothing here runs at import time: ``load_settings()`` is called by the CLI,
+so tests and tools can import the package without a token.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///data/magbot.db"
+
+TOKEN_HELP = (
+    "DISCORD_TOKEN is not set. Create a bot at https://discord.com/developers/applications "
+    "(New Application -> Bot -> Reset Token), then put the token in a file named .env "
+    "in this folder as DISCORD_TOKEN=your-token (see .env.example), or export it."
+)
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the text names it and says what to do."""
+
+
+class Secret:
+    """A string that does not show itself in logs, reprs or tracebacks."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def get(self) -> str:
+        """Return the secret value."""
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**********')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the process needs to know from outside."""
+
+    discord_token: Secret | None
+    database_url: str = DEFAULT_DATABASE_URL
+    dev_guild_id: int | None = None
+    log_level: str = "INFO"
+    shard_count: int | None = None
+    shard_ids: tuple[int, ...] | None = None
+    auto_migrate: bool = True
+    # Where Discord's API lives; only the sandbox and the tests change it.
+    discord_api_url: str | None = None
+    extra_cogs: tuple[str, ...] = field(default_factory=tuple)
+
+    def require_token(self) -> Secret:
+        """Return the token or raise the error that explains how to get one."""
+        if self.discord_token is None:
+            raise SettingsError(TOKEN_HELP)
+        return self.discord_token
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+def _snowflake(name: str, raw: str) -> int:
+    if not raw.isdigit() or not 15 <= len(raw) <= 21:
+        raise SettingsError(
+            f"{name}={raw!r} is not a Discord id. Enable Developer Mode in Discord, "
+            "right-click the server and choose Copy Server ID."
+        )
+    return int(raw)
+
+
+def _bool(name: str, raw: str) -> bool:
+    low = raw.strip().lower()
+    if low in _TRUE:
+        return True
+    if low in _FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r} must be true or false.")
+
+
+def _database_url(raw: str) -> str:
+    try:
+        url = make_url(raw)
+    except ArgumentError:
+        raise SettingsError(
+            f"DATABASE_URL={raw!r} is not a database URL. Use for example "
+            "sqlite+aiosqlite:///data/magbot.db or postgresql+asyncpg://user@host/dbname."
+        ) from None
+    if url.get_backend_name() not in ("sqlite", "postgresql"):
+        raise SettingsError(
+            f"DATABASE_URL names {url.get_backend_name()!r}: only SQLite and PostgreSQL "
+            "are supported."
+        )
+    return raw
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Return settings read from ``environ`` (default: ``os.environ``).
+
+    Raises ``SettingsError`` with one line naming the variable at fault.
+    """
+    env = os.environ if environ is None else environ
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value.strip() if value is not None and value.strip() else None
+
+    token = get("DISCORD_TOKEN")
+    if token is not None and (len(token) < 30 or any(c.isspace() for c in token)):
+        raise SettingsError(
+            "DISCORD_TOKEN does not look like a bot token (too short or has spaces). "
+            "Copy it again from the Bot page of your application."
+        )
+
+    level = (get("LOG_LEVEL") or "INFO").upper()
+    if level not in _LEVELS:
+        raise SettingsError(f"LOG_LEVEL={level!r} must be one of {', '.join(_LEVELS)}.")
+
+    shard_count: int | None = None
+    raw_count = get("SHARD_COUNT")
+    if raw_count is not None:
+        if not raw_count.isdigit() or int(raw_count) < 1:
+            raise SettingsError(f"SHARD_COUNT={raw_count!r} must be a whole number of 1 or more.")
+        shard_count = int(raw_count)
+
+    shard_ids: tuple[int, ...] | None = None
+    raw_ids = get("SHARD_IDS")
+    if raw_ids is not None:
+        if shard_count is None:
+            raise SettingsError("SHARD_IDS needs SHARD_COUNT too (the total number of shards).")
+        parts = [p.strip() for p in raw_ids.split(",") if p.strip()]
+        if not parts or not all(p.isdigit() for p in parts):
+            raise SettingsError(f"SHARD_IDS={raw_ids!r} must list shard numbers, like 0,1.")
+        shard_ids = tuple(sorted({int(p) for p in parts}))
+        if shard_ids[-1] >= shard_count:
+            raise SettingsError(
+                f"SHARD_IDS={raw_ids!r} names a shard beyond SHARD_COUNT={shard_count} "
+                "(shards are numbered from 0)."
+            )
+
+    dev_guild = get("DEV_GUILD_ID")
+    api_url = get("DISCORD_API_URL")
+    if api_url is not None and not api_url.startswith(("http://", "https://")):
+        raise SettingsError(f"DISCORD_API_URL={api_url!r} must start with http:// or https://.")
+    extra = get("EXTRA_COGS")
+    extra_cogs = tuple(p.strip() for p in extra.split(",") if p.strip()) if extra else ()
+    for name in extra_cogs:
+        if not _module_exists(name):
+            raise SettingsError(
+                f"EXTRA_COGS names {name!r}, which Python cannot find. "
+                "Give importable module names, separated by commas."
+            )
+
+    return Settings(
+        discord_token=Secret(token) if token else None,
+        database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
+        dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,
+        log_level=level,
+        shard_count=shard_count,
+        shard_ids=shard_ids,
+        auto_migrate=_bool("AUTO_MIGRATE", get("AUTO_MIGRATE") or "true"),
+        discord_api_url=api_url.rstrip("/") if api_url else None,
+        extra_cogs=extra_cogs,
+    )
+
+
+def setup_logging(level: str) -> None:
+    """Configure logging once for the whole process; discord.py's chatter turned down."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
+    )
+    logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
+    logging.getLogger("discord.http").setLevel(logging.WARNING)
+    logging.getLogger("discord.gateway").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)

@@ -1,0 +1,110 @@
+"""One error path for every slash command, modal and button.
+
+A ``UserError`` (raised by the services) is shown as is, ephemeral. Anything
+unexpected is logged with its traceback under a short error id, and the user
+is told that id so an admin can find the log line. Whatever happens, the
+interaction is answered: nobody is left with "The application did not respond".
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import secrets
+
+import discord
+from discord import app_commands
+
+from bot.errors import UserError
+
+log = logging.getLogger(__name__)
+
+GENERIC = (
+    "Sorry, something went wrong on our side and nothing was changed. "
+    "If it happens again, tell an admin the error id `{error_id}`."
+)
+
+
+def new_error_id() -> str:
+    """Return a short id that a user can quote and an admin can grep for."""
+    return secrets.token_hex(4)
+
+
+def unwrap(error: BaseException) -> BaseException:
+    """Return the exception a command raised, without discord.py's wrapper."""
+    if isinstance(error, app_commands.CommandInvokeError):
+        return error.original
+    if isinstance(error, app_commands.TransformerError) and isinstance(error.__cause__, UserError):
+        return error.__cause__
+    return error
+
+
+def user_message(error: BaseException) -> str | None:
+    """Return the text for an error the user can act on, or None if it is our fault."""
+    original = unwrap(error)
+    if isinstance(original, UserError):
+        return str(original)
+    if isinstance(error, app_commands.TransformerError):
+        return f"`{str(error.value)[:50]}` is not a valid {error.type.name.lower()} here."
+    if isinstance(error, app_commands.NoPrivateMessage):
+        return "This command works only inside a server."
+    if isinstance(error, app_commands.MissingPermissions):
+        return "You need the Manage Server permission for this."
+    if isinstance(error, app_commands.BotMissingPermissions):
+        missing = ", ".join(error.missing_permissions)
+        return f"I am missing permissions here: {missing}. Ask an admin to grant them."
+    if isinstance(error, app_commands.CommandOnCooldown):
+        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+    if isinstance(error, app_commands.CheckFailure):
+        return "You can't use this command here."
+    if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
+        return "This command changed since it was registered. Ask an admin to run `magbot sync`."
+    return None
+
+
+def describe(interaction: discord.Interaction) -> str:
+    """Return where an interaction came from, for log lines."""
+    command = interaction.command.qualified_name if interaction.command else interaction.type.name
+    return f"{command!s} (guild {interaction.guild_id}, user {interaction.user.id})"
+
+
+async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
+    """Answer with an ephemeral message, however far the interaction has got."""
+    try:
+        if not interaction.response.is_done():
+            await interaction.response.send_message(text, ephemeral=True)
+            return
+        if interaction.extras.get("deferred_public"):
+            # A public "thinking…" placeholder would show the error to everyone:
+            # remove it and answer privately instead.
+            interaction.extras["deferred_public"] = False
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.delete_original_response()
+        await interaction.followup.send(text, ephemeral=True)
+    except discord.HTTPException:
+        log.warning("could not answer %s with an error message", describe(interaction))
+
+
+async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
+    """Answer ``interaction`` about ``error``; log the unexpected ones with an id."""
+    text = user_message(error)
+    if text is None:
+        error_id = new_error_id()
+        original = unwrap(error)
+        log.error(
+            "unexpected error %s in %s",
+            error_id,
+            describe(interaction),
+            exc_info=(type(original), original, original.__traceback__),
+        )
+        text = GENERIC.format(error_id=error_id)
+    await send_ephemeral(interaction, text)
+
+
+class MagTree(app_commands.CommandTree):
+    """The command tree whose single ``on_error`` answers every failed command."""
+
+    async def on_error(
+        self, interaction: discord.Interaction, error: app_commands.AppCommandError
+    ) -> None:
+        await report_error(interaction, error)

@@ -1,0 +1,65 @@
+"""Helpers every cog uses: who is asking, deferring, answering."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import discord
+
+from bot.errors import UserError
+from bot.render.embeds import fit_embed
+from bot.services.auth import Actor
+
+if TYPE_CHECKING:
+    from bot.client import MagBot
+
+
+def bot_of(interaction: discord.Interaction) -> MagBot:
+    """Return the bot that received ``interaction``."""
+    return interaction.client  # type: ignore[return-value]
+
+
+async def actor_of(interaction: discord.Interaction) -> Actor:
+    """Return the Actor for the member behind ``interaction``, roles resolved."""
+    member = interaction.user
+    if interaction.guild_id is None or not isinstance(member, discord.Member):
+        raise UserError("This command works only inside a server.")
+    permissions = interaction.permissions
+    return await bot_of(interaction).services.config.actor(
+        guild_id=interaction.guild_id,
+        user_id=member.id,
+        role_ids=[role.id for role in member.roles],
+        manage_guild=permissions.administrator or permissions.manage_guild,
+        display_name=member.display_name,
+    )
+
+
+async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
+    """Acknowledge now (Discord allows 3 s) and answer with ``send`` later."""
+    if not interaction.response.is_done():
+        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
+        interaction.extras["deferred_public"] = not ephemeral
+
+
+async def send(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    embeds: list[discord.Embed] | None = None,
+    files: list[discord.File] | None = None,
+    view: discord.ui.View | None = None,
+    ephemeral: bool = True,
+) -> None:
+    """Answer ``interaction``: the first response, or a followup after ``defer``."""
+    all_embeds = [fit_embed(e) for e in ([embed] if embed else []) + (embeds or [])]
+    kwargs: dict[str, Any] = {"content": content, "embeds": all_embeds}
+    if files:
+        kwargs["files"] = files
+    if view is not None:
+        kwargs["view"] = view
+    if interaction.response.is_done():
+        interaction.extras["deferred_public"] = False
+        await interaction.followup.send(ephemeral=ephemeral, **kwargs)
+    else:
+        await interaction.response.send_message(ephemeral=ephemeral, **kwargs)

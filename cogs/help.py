@@ -1,0 +1,49 @@
+"""`/help`: every command, grouped by who uses it, read from the command tree itself."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render.help import AUDIENCES, CommandLine, help_embed
+from cogs._common import send
+
+
+def command_lines(tree: app_commands.CommandTree) -> list[CommandLine]:
+    """Return one line per runnable command (subcommands flattened), with its audience."""
+    lines: list[CommandLine] = []
+
+    def walk(item: app_commands.Command | app_commands.Group, audience: str) -> None:
+        audience = item.extras.get("audience", audience)
+        if isinstance(item, app_commands.Group):
+            for child in item.commands:
+                walk(child, audience)
+            return
+        options = " ".join(
+            f"{p.display_name}" if p.required else f"[{p.display_name}]" for p in item.parameters
+        )
+        lines.append(
+            CommandLine(
+                name=f"/{item.qualified_name}",
+                options=options,
+                description=item.description,
+                audience=audience,
+            )
+        )
+
+    for command in tree.get_commands(type=discord.AppCommandType.chat_input):
+        walk(command, "everyone")
+    return sorted(lines, key=lambda line: (AUDIENCES.index(line.audience), line.name))
+
+
+class HelpCog(commands.Cog):
+    """Help for everyone."""
+
+    @app_commands.command(name="help", description="List the bot's commands by who uses them")
+    async def help(self, interaction: discord.Interaction) -> None:
+        await send(interaction, embed=help_embed(command_lines(interaction.client.tree)))  # type: ignore[attr-defined]
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(HelpCog())
