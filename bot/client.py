@@ -131,6 +131,12 @@ class MagBot(commands.AutoShardedBot):
     async def close(self) -> None:
         """Stop the clock, disconnect, then close the database."""
         self.clock.shutdown()
-        await super().close()
+        if hasattr(self, "_AutoShardedClient__queue"):
+            await super().close()
+        else:
+            # discord.py 2.7's AutoShardedClient.close() assumes the shards were
+            # launched; after a bare login (`magbot sync`) or a failed start it
+            # raises AttributeError. The plain Client.close() does the right thing.
+            await discord.Client.close(self)
         await self.db.dispose()
         log.info("shut down cleanly")

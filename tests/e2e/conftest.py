@@ -1,0 +1,124 @@
+"""The end-to-end rig: a fake Discord and the real bot process, shared per module.
+
+Each test module gets one ``World``: a fake Discord with a demo server
+(channels, roles, an admin, a secretariat member, MAG members, an outsider)
+and one ``magbot run`` process connected to it, with its own SQLite file.
+At the end of the module the bot is stopped with SIGTERM (it must exit 0),
+and the module fails if the bot used a route the fake does not know, broke
+Discord's protocol, or logged an error that no test provoked on purpose.
+
+Tests in these modules use ``pytestmark = pytest.mark.asyncio(loop_scope="module")``
+so that they run on the loop the fake and the bot's pipes live on.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+from tests.e2e.harness import BotProcess
+from tests.fakediscord import MANAGE_GUILD, FakeDiscord, FakeGuild, FakeInteraction, FakeMessage
+
+GUILD_ID = 900000000000000001
+_ids = itertools.count(910000000000000001)
+
+
+def snowflake() -> int:
+    return next(_ids)
+
+
+@dataclass
+class World:
+    """The fake server, its people and channels, and the bot serving it."""
+
+    fake: FakeDiscord
+    bot: BotProcess
+    guild: FakeGuild
+    channels: dict[str, int]
+    roles: dict[str, int]
+    users: dict[str, int]
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def guild_id(self) -> int:
+        return self.guild.id
+
+    async def invoke(
+        self, user: str, path: str, /, *, channel: str = "general", **options: Any
+    ) -> FakeInteraction:
+        """Run ``/path`` as the named user in the named channel; return the interaction."""
+        return await self.fake.run_command(
+            self.guild_id, self.channels[channel], self.users[user], path, **options
+        )
+
+    async def run(
+        self, user: str, path: str, /, *, channel: str = "general", **options: Any
+    ) -> FakeMessage:
+        """Run ``/path`` and return the bot's visible answer."""
+        interaction = await self.invoke(user, path, channel=channel, **options)
+        return await interaction.wait_reply()
+
+    async def restart_bot(self) -> None:
+        """Stop the bot with SIGTERM (exit 0 expected) and start it again."""
+        status = await self.bot.stop()
+        assert status == 0, self.bot.tail()
+        identifies = len(self.fake.identifies)
+        await self.bot.start()
+        await self.bot.alive_while(self.fake.wait_connected(timeout=30, identifies=identifies + 1))
+
+
+def build_guild(
+    fake: FakeDiscord,
+) -> tuple[FakeGuild, dict[str, int], dict[str, int], dict[str, int]]:
+    """Add the demo server: channels, the MAG and secretariat roles, and people."""
+    guild = fake.add_guild(GUILD_ID, "IGF MAG")
+    channels = {name: snowflake() for name in ("general", "reminders", "digest", "mag-log")}
+    for name, channel_id in channels.items():
+        guild.add_channel(channel_id, name)
+    roles = {"mag": snowflake(), "secretariat": snowflake(), "admins": snowflake()}
+    guild.add_role(roles["mag"], "MAG")
+    guild.add_role(roles["secretariat"], "Secretariat")
+    guild.add_role(roles["admins"], "Admins", permissions=MANAGE_GUILD)
+    users = {
+        "admin": snowflake(),
+        "secretariat": snowflake(),
+        "mag1": snowflake(),
+        "mag2": snowflake(),
+        "mag3": snowflake(),
+        "outsider": snowflake(),
+    }
+    guild.add_member(users["admin"], "Ada Admin", roles=[roles["admins"]])
+    guild.add_member(users["secretariat"], "Sam Secretariat", roles=[roles["secretariat"]])
+    for index, key in enumerate(("mag1", "mag2", "mag3"), start=1):
+        guild.add_member(users[key], f"MAG Member {index}", roles=[roles["mag"]])
+    guild.add_member(users["outsider"], "Olu Outsider")
+    return guild, channels, roles, users
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
+    """One fake Discord and one bot process for the whole test module."""
+    fake = FakeDiscord()
+    await fake.start()
+    guild, channels, roles, users = build_guild(fake)
+    workdir = tmp_path_factory.mktemp("bot")
+    bot = BotProcess(api_url=fake.url, guild_id=guild.id, workdir=workdir, env={})
+    await bot.start()
+    try:
+        await bot.alive_while(fake.wait_for_commands(guild.id, timeout=60))
+        await bot.alive_while(fake.wait_connected(timeout=30))
+        yield World(fake=fake, bot=bot, guild=guild, channels=channels, roles=roles, users=users)
+        status = await bot.stop()
+        assert status == 0, f"the bot did not exit cleanly ({status}):\n{bot.tail()}"
+        fake.assert_clean()
+        errors = bot.unexpected_errors()
+        assert not errors, "the bot logged errors:\n" + "\n".join(errors)
+    finally:
+        if bot._process is not None:
+            await bot.stop()
+        await fake.stop()
