@@ -96,6 +96,9 @@ class MagBot(commands.AutoShardedBot):
             max_messages=None,
             **_sharding(settings),
         )
+        # The bot never joins voice: don't warn operators about voice libraries.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         self.settings = settings
         self.db = Database(settings.database_url)
         self.services = Services.create(self.db, clock)

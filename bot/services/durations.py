@@ -41,8 +41,11 @@ def parse_offsets(text: str) -> tuple[int, ...]:
 
 
 def format_offset(minutes: int) -> str:
-    """Return ``minutes`` in the largest unit that divides it, e.g. ``1440`` -> ``1d``."""
-    for unit in ("w", "d", "h"):
+    """Return ``minutes`` in the largest unit that divides it, e.g. ``1440`` -> ``1d``.
+
+    Weeks are written as days (``14d``, not ``2w``): that is how the IGF counts.
+    """
+    for unit in ("d", "h"):
         size = UNIT_MINUTES[unit]
         if minutes % size == 0:
             return f"{minutes // size}{unit}"

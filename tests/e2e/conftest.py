@@ -49,18 +49,18 @@ class World:
         return self.guild.id
 
     async def invoke(
-        self, user: str, path: str, /, *, channel: str = "general", **options: Any
+        self, user: str, path: str, /, *, where: str = "general", **options: Any
     ) -> FakeInteraction:
-        """Run ``/path`` as the named user in the named channel; return the interaction."""
+        """Run ``/path`` as the named user in the channel named ``where``."""
         return await self.fake.run_command(
-            self.guild_id, self.channels[channel], self.users[user], path, **options
+            self.guild_id, self.channels[where], self.users[user], path, **options
         )
 
     async def run(
-        self, user: str, path: str, /, *, channel: str = "general", **options: Any
+        self, user: str, path: str, /, *, where: str = "general", **options: Any
     ) -> FakeMessage:
         """Run ``/path`` and return the bot's visible answer."""
-        interaction = await self.invoke(user, path, channel=channel, **options)
+        interaction = await self.invoke(user, path, where=where, **options)
         return await interaction.wait_reply()
 
     async def restart_bot(self) -> None:
@@ -101,13 +101,23 @@ def build_guild(
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def world(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[World]:
-    """One fake Discord and one bot process for the whole test module."""
+async def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[World]:
+    """One fake Discord and one bot process for the whole test module.
+
+    A module may set ``BOT_ENV = {...}`` for extra environment of its bot.
+    """
     fake = FakeDiscord()
     await fake.start()
     guild, channels, roles, users = build_guild(fake)
     workdir = tmp_path_factory.mktemp("bot")
-    bot = BotProcess(api_url=fake.url, guild_id=guild.id, workdir=workdir, env={})
+    bot = BotProcess(
+        api_url=fake.url,
+        guild_id=guild.id,
+        workdir=workdir,
+        env=getattr(request.module, "BOT_ENV", {}),
+    )
     await bot.start()
     try:
         await bot.alive_while(fake.wait_for_commands(guild.id, timeout=60))

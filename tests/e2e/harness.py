@@ -20,6 +20,7 @@ from typing import TypeVar
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "MTAxMDEwMTAxMDEwMTAxMDEwMQ.fake.e2e-token-not-secret-0123456789"
 T = TypeVar("T")
+LOG_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d")
 ERROR_LINE = re.compile(r"\b(ERROR|CRITICAL)\b|Traceback \(most recent call last\)")
 
 
@@ -139,10 +140,17 @@ class BotProcess:
         return status
 
     def unexpected_errors(self) -> list[str]:
-        """Return error lines of the log that no test asked for."""
+        """Return error records of the log that no test asked for.
+
+        A traceback belongs to the log record above it, so the traceback of an
+        expected error (its id in ``expected_errors``) is expected too.
+        """
         bad = []
+        record_expected = False
         for line in self.lines:
-            if ERROR_LINE.search(line) and not any(eid in line for eid in self.expected_errors):
+            if LOG_RECORD.match(line):
+                record_expected = any(eid in line for eid in self.expected_errors)
+            if ERROR_LINE.search(line) and not record_expected:
                 bad.append(line)
         return bad
 

@@ -1,0 +1,22 @@
+"""A test-only extension (loaded through EXTRA_COGS) whose command fails unexpectedly."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from cogs._common import defer
+
+
+class Faulty(commands.Cog):
+    @app_commands.command(name="explode", description="Fail on purpose (tests only)")
+    @app_commands.describe(deferred="Defer publicly first, as a slow command would")
+    async def explode(self, interaction: discord.Interaction, deferred: bool = False) -> None:
+        if deferred:
+            await defer(interaction, ephemeral=False)
+        raise RuntimeError("the database caught fire")
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(Faulty())
