@@ -25,6 +25,7 @@ class Clock:
     def __init__(self, now: Callable[[], datetime] = utcnow) -> None:
         self.now = now
         self.scheduler = AsyncIOScheduler(timezone=UTC)
+        self._jobs: dict[str, Callable[[], Awaitable[None]]] = {}
 
     @property
     def running(self) -> bool:
@@ -47,6 +48,7 @@ class Clock:
             except Exception:
                 log.exception("scheduled job %s failed", name)
 
+        self._jobs[name] = guarded
         self.scheduler.add_job(
             guarded,
             IntervalTrigger(seconds=seconds),
@@ -57,6 +59,11 @@ class Clock:
             replace_existing=True,
             misfire_grace_time=None,
         )
+
+    async def run_jobs_now(self) -> None:
+        """Run every periodic job once, now (the sandbox after moving time forward)."""
+        for job in list(self._jobs.values()):
+            await job()
 
     def shutdown(self) -> None:
         """Stop the scheduler without waiting for jobs (they are idempotent)."""
