@@ -98,6 +98,9 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             exc_info=(type(original), original, original.__traceback__),
         )
         text = GENERIC.format(error_id=error_id)
+    if interaction.type is discord.InteractionType.autocomplete:
+        # Suggestions can't carry a message; Discord shows "loading options failed".
+        return
     await send_ephemeral(interaction, text)
 
 
