@@ -1,0 +1,381 @@
+"""MAG evaluation: scores, conflicts of interest, reviewer assignment, queue and results."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+from bot.errors import Conflict, InvalidInput
+from bot.services.assignment import AssignmentPlan, Reviewer, assign_reviewers
+from bot.services.auth import Actor, require_mag, require_secretariat
+from bot.services.config import ConfigService
+from bot.services.proposals import (
+    STATUS_LABELS,
+    DeadlinePassed,
+    check_status,
+    label_of,
+    load_proposal,
+    no_deadlines,
+    target_of,
+)
+from bot.services.scoring import ScoreSummary, find_conflicts
+from bot.services.taxonomy import (
+    ACTIVE_PARTICIPATION,
+    SCORED_KINDS,
+    match,
+    proposal_label,
+    tidy_block,
+)
+from storage.audit import record_event
+from storage.database import Database
+from storage.profiles import list_members
+from storage.proposals import Proposal, ProposalBrief, list_proposals
+from storage.reviews import (
+    Review,
+    add_assignments,
+    add_conflict,
+    assigned_unreviewed,
+    list_assignments,
+    ranked_page,
+    remove_assignments,
+    reviewed_pairs,
+    save_review,
+)
+
+MIN_SCORE: Final = 1
+MAX_SCORE: Final = 5
+MAX_COMMENT: Final = 2000
+MAX_PER_PROPOSAL: Final = 25
+RESULTS_PAGE_SIZE: Final = 15
+# A score of these proposals is refused.
+CLOSED: Final = frozenset({"withdrawn", "screened_out"})
+# Proposals that get reviewers and appear in the results by default.
+REVIEWABLE: Final = ("submitted", "under_review")
+RANKED: Final = ("submitted", "under_review", "accepted", "rejected", "merged")
+SCORE_LABELS: Final = {
+    1: "serious problems",
+    2: "should not be accepted",
+    3: "borderline",
+    4: "could be accepted",
+    5: "must be accepted",
+}
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """A stored score and the one it replaced, if any."""
+
+    proposal: Proposal
+    review: Review
+    replaced: dict[str, Any] | None
+
+    @property
+    def label(self) -> str:
+        """Return the proposal's display number."""
+        return label_of(self.proposal)
+
+
+@dataclass(frozen=True)
+class ConflictResult:
+    """A declared conflict and what it changed."""
+
+    proposal: Proposal
+    unassigned: bool
+    score_excluded: bool
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    """What ``/review assign`` did."""
+
+    plan: AssignmentPlan
+    proposals: int
+    members: int
+    per_proposal: int
+    labels: dict[int, str]  # proposal id -> display number, for messages
+
+    @property
+    def load_range(self) -> tuple[int, int]:
+        """Return the smallest and largest number of proposals a member has."""
+        loads = list(self.plan.loads({m for _, m in self.plan.assignments}).values())
+        if self.members > len(loads):
+            loads.append(0)
+        return (min(loads), max(loads)) if loads else (0, 0)
+
+
+@dataclass(frozen=True)
+class ResultsPage:
+    """One page of the ranking."""
+
+    rows: list[ResultRow]
+    total: int
+    page: int  # from 0
+    pages: int
+
+
+@dataclass(frozen=True)
+class ResultRow:
+    """One line of the results: a proposal and its scores."""
+
+    rank: int
+    proposal: ProposalBrief
+    summary: ScoreSummary
+
+    @property
+    def label(self) -> str:
+        """Return the proposal's display number."""
+        return proposal_label(self.proposal.kind, self.proposal.number)
+
+
+class ReviewService:
+    """Scores, conflicts, assignments, queues and results."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        config: ConfigService,
+        deadline_passed: DeadlinePassed = no_deadlines,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._config = config
+        self._deadline_passed = deadline_passed
+
+    async def score(
+        self,
+        actor: Actor,
+        number: int,
+        score: int,
+        comment: str | None = None,
+        *,
+        merge: bool = False,
+    ) -> ScoreResult:
+        """Store the member's score of a proposal, replacing their earlier one."""
+        require_mag(actor)
+        if not MIN_SCORE <= score <= MAX_SCORE:
+            raise InvalidInput(f"A score goes from {MIN_SCORE} to {MAX_SCORE}.")
+        settings = await self._config.get(actor.guild_id)
+        text = tidy_block(comment) or None
+        if text is not None and len(text) > MAX_COMMENT:
+            raise InvalidInput(
+                f"A comment can be at most {MAX_COMMENT} characters (yours has {len(text)})."
+            )
+        needs_comment = int(settings.rule("reviews.comment_required_max_score"))
+        if text is None and score <= needs_comment:
+            raise InvalidInput(
+                f"A score of {needs_comment} or less needs a comment saying why. "
+                "Add `comment:` and score again."
+            )
+        now = self._clock()
+        if await self._deadline_passed(actor.guild_id, "reviews", now):
+            raise Conflict("The review deadline has passed: scores can no longer be changed.")
+        async with self._db.write() as session:
+            proposal = await load_proposal(session, actor.guild_id, number)
+            assert proposal.id is not None
+            if proposal.kind not in SCORED_KINDS:
+                raise Conflict(f"{label_of(proposal)} is not a workshop: the MAG scores workshops.")
+            if proposal.status in CLOSED:
+                raise Conflict(
+                    f"{label_of(proposal)} is {STATUS_LABELS[proposal.status]}: it is not scored."
+                )
+            conflicts = await find_conflicts(
+                session,
+                guild_id=actor.guild_id,
+                proposal_ids=[proposal.id],
+                member_ids=[actor.user_id],
+            )
+            reason = conflicts.get((proposal.id, actor.user_id))
+            if reason is not None:
+                why = "you declared a conflict" if reason == "declared" else f"you {_you(reason)}"
+                raise Conflict(
+                    f"You have a conflict of interest on {label_of(proposal)} ({why}): "
+                    "your score would not count, so it is not taken."
+                )
+            review, replaced = await save_review(
+                session,
+                guild_id=actor.guild_id,
+                proposal_id=proposal.id,
+                member_id=actor.user_id,
+                score=score,
+                comment=text,
+                merge=merge,
+                at=now,
+            )
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="review.score",
+                target=target_of(proposal),
+                before=replaced,
+                after={"score": score, "comment": text, "merge": merge},
+                at=now,
+            )
+        return ScoreResult(proposal=proposal, review=review, replaced=replaced)
+
+    async def declare_conflict(
+        self, actor: Actor, number: int, reason: str | None = None
+    ) -> ConflictResult:
+        """Declare a conflict of interest: off the member's queue, their score stops counting."""
+        require_mag(actor)
+        text = tidy_block(reason)[:500] or None
+        now = self._clock()
+        async with self._db.write() as session:
+            proposal = await load_proposal(session, actor.guild_id, number)
+            assert proposal.id is not None
+            added = await add_conflict(
+                session,
+                guild_id=actor.guild_id,
+                proposal_id=proposal.id,
+                member_id=actor.user_id,
+                reason=text,
+                at=now,
+            )
+            if not added:
+                raise Conflict(f"You already declared a conflict on {label_of(proposal)}.")
+            pair = (proposal.id, actor.user_id)
+            unassigned = await remove_assignments(session, guild_id=actor.guild_id, pairs=[pair])
+            scored = pair in await reviewed_pairs(
+                session, guild_id=actor.guild_id, member_id=actor.user_id
+            )
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="review.conflict",
+                target=target_of(proposal),
+                after={"unassigned": bool(unassigned), "score_excluded": scored},
+                note=text,
+                at=now,
+            )
+        return ConflictResult(proposal, bool(unassigned), scored)
+
+    async def assign(self, actor: Actor, per_proposal: int) -> AssignResult:
+        """Give each reviewable workshop ``per_proposal`` reviewers (see ``assign_reviewers``)."""
+        require_secretariat(actor)
+        if not 1 <= per_proposal <= MAX_PER_PROPOSAL:
+            raise InvalidInput(f"Give between 1 and {MAX_PER_PROPOSAL} reviewers per proposal.")
+        settings = await self._config.get(actor.guild_id)
+        now = self._clock()
+        async with self._db.write() as session:
+            proposals = await list_proposals(
+                session, guild_id=actor.guild_id, statuses=REVIEWABLE, kinds=SCORED_KINDS
+            )
+            if not proposals:
+                raise Conflict("No workshop is submitted or under review: nothing to assign.")
+            members = await list_members(session, guild_id=actor.guild_id)
+            if not members:
+                raise Conflict(
+                    "No MAG member has a profile yet, so nobody can be assigned. "
+                    "Ask MAG members to run `/profile set`."
+                )
+            conflicts = await find_conflicts(session, guild_id=actor.guild_id)
+            existing = await list_assignments(session, guild_id=actor.guild_id)
+            plan = assign_reviewers(
+                [p.id for p in proposals if p.id is not None],
+                [Reviewer(m.user_id, m.stakeholder_group) for m in members],
+                conflicts.keys(),
+                existing,
+                per_proposal,
+                min_groups=int(settings.rule("reviews.min_stakeholder_groups")),
+            )
+            await remove_assignments(session, guild_id=actor.guild_id, pairs=plan.dropped)
+            await add_assignments(session, guild_id=actor.guild_id, pairs=plan.added, at=now)
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="review.assign",
+                target="reviews",
+                after={
+                    "per_proposal": per_proposal,
+                    "proposals": len(proposals),
+                    "members": len(members),
+                    "kept": len(plan.kept),
+                    "added": len(plan.added),
+                    "dropped": len(plan.dropped),
+                },
+                at=now,
+            )
+        labels = {p.id: label_of(p) for p in proposals if p.id is not None}
+        return AssignResult(plan, len(proposals), len(members), per_proposal, labels)
+
+    async def queue(self, actor: Actor) -> list[Proposal]:
+        """Return the member's assigned proposals still to score (conflicted ones left out)."""
+        require_mag(actor)
+        async with self._db.read() as session:
+            assigned = await assigned_unreviewed(
+                session, guild_id=actor.guild_id, member_id=actor.user_id
+            )
+            ids = [p.id for p in assigned if p.id is not None]
+            conflicts = await find_conflicts(
+                session, guild_id=actor.guild_id, proposal_ids=ids, member_ids=[actor.user_id]
+            )
+        return [
+            p for p in assigned if p.status not in CLOSED and (p.id, actor.user_id) not in conflicts
+        ]
+
+    async def results(
+        self,
+        actor: Actor,
+        *,
+        subtheme: str | None = None,
+        status: str | None = None,
+        page: int = 0,
+        page_size: int = RESULTS_PAGE_SIZE,
+    ) -> ResultsPage:
+        """Return one page of the ranking (see ``storage.reviews.ranked_page``).
+
+        Ranked by mean, then median, then number of scores (all descending),
+        then proposal number; unscored proposals last; conflicted scores out.
+        """
+        require_secretariat(actor)
+        statuses = [check_status(status)] if status else list(RANKED)
+        if subtheme:
+            settings = await self._config.get(actor.guild_id)
+            subtheme = match(subtheme, settings.subthemes, "subtheme of this server")
+        page = max(0, page)
+        async with self._db.read() as session:
+            found, total = await ranked_page(
+                session,
+                guild_id=actor.guild_id,
+                active=ACTIVE_PARTICIPATION,
+                statuses=statuses,
+                subtheme=subtheme or None,
+                kinds=SCORED_KINDS,
+                offset=page * page_size,
+                limit=page_size,
+            )
+            pages = max(1, math.ceil(total / page_size))
+            if page >= pages and total:
+                page = pages - 1
+                found, total = await ranked_page(
+                    session,
+                    guild_id=actor.guild_id,
+                    active=ACTIVE_PARTICIPATION,
+                    statuses=statuses,
+                    subtheme=subtheme or None,
+                    kinds=SCORED_KINDS,
+                    offset=page * page_size,
+                    limit=page_size,
+                )
+        rows = [
+            ResultRow(
+                page * page_size + i + 1,
+                r.proposal,
+                ScoreSummary.from_histogram(r.histogram, r.excluded),
+            )
+            for i, r in enumerate(found)
+        ]
+        return ResultsPage(rows=rows, total=total, page=page, pages=pages)
+
+
+def _you(reason: str) -> str:
+    """Return an automatic conflict's reason, addressed to the member."""
+    return reason.replace("shares an affiliation", "share an affiliation").replace(
+        "is on it", "are on it"
+    )

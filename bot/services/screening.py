@@ -1,0 +1,352 @@
+"""Screening by the secretariat: the IGF's eligibility rules, each a guild setting.
+
+``evaluate`` is pure: it takes one proposal, the people on it and a few facts
+about the rest of the guild, and returns every failing rule with its reason.
+``ScreeningService.screen`` gathers those facts in a handful of queries,
+stores each result on its proposal and, when asked, moves proposals on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Final
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import Conflict
+from bot.services.auth import Actor, require_secretariat
+from bot.services.config import ConfigService
+from bot.services.proposals import (
+    FORM_FIELDS,
+    label_of,
+    load_proposal,
+    target_of,
+)
+from bot.services.taxonomy import ACTIVE_PARTICIPATION, PREFER_NOT_TO_SAY
+from storage.audit import record_event
+from storage.database import Database
+from storage.panellists import Participation, Person, people_on, sessions_per_person
+from storage.profiles import list_members
+from storage.proposals import Proposal, list_proposals
+
+# What ``/proposal screen`` looks at without a number.
+SCREENED_STATUSES: Final = ("submitted", "screened_out")
+# Proposals that still count against a proposer's or a speaker's maximum.
+LIVE_STATUSES: Final = ("submitted", "under_review", "accepted")
+SPEAKER_ROLES: Final = ("speaker",)
+MODERATOR_ROLES: Final = ("onsite_moderator",)
+
+RULE_NAMES: Final = (
+    "screening.complete_fields",
+    "screening.min_speakers_agreed",
+    "screening.gender_diversity",
+    "screening.min_onsite_moderators",
+    "screening.min_onsite_speakers",
+    "screening.proposer_not_mag",
+    "screening.max_proposals_per_proposer",
+    "screening.max_sessions_per_speaker",
+    "screening.min_stakeholder_groups",
+    "screening.min_regions",
+)
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One screening rule a proposal does not meet, and why."""
+
+    rule: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What screening one proposal needs to know beyond its own people."""
+
+    proposer_is_mag: bool = False
+    # 1 for the proposer's earliest live proposal, 2 for the next...
+    proposer_rank: int = 1
+    # Live sessions each person speaks in, by person id.
+    sessions: Mapping[int, int] = field(default_factory=dict)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def evaluate(
+    proposal: Proposal,
+    people: Sequence[tuple[Participation, Person]],
+    rules: Mapping[str, Any],
+    facts: Facts,
+) -> list[Failure]:
+    """Return every screening rule ``proposal`` fails (empty: it passes)."""
+    failures: list[Failure] = []
+
+    def fail(rule: str, reason: str) -> None:
+        failures.append(Failure(rule.removeprefix("screening."), reason))
+
+    active = [(pa, pe) for pa, pe in people if pa.status in ACTIVE_PARTICIPATION]
+    speakers = [(pa, pe) for pa, pe in active if pa.role in SPEAKER_ROLES]
+
+    if rules.get("screening.complete_fields"):
+        empty = [label for name, label, _ in FORM_FIELDS if not getattr(proposal, name).strip()]
+        if empty:
+            fail("screening.complete_fields", f"Empty: {', '.join(empty)}.")
+
+    needed = int(rules.get("screening.min_speakers_agreed") or 0)
+    if needed:
+        agreed = sum(1 for pa, _ in speakers if pa.agreed_in_principle or pa.status == "confirmed")
+        if agreed < needed:
+            fail(
+                "screening.min_speakers_agreed",
+                f"{_plural(agreed, 'speaker')} agreed in principle; at least {needed} needed.",
+            )
+
+    if rules.get("screening.gender_diversity"):
+        stated = {pe.gender for _, pe in speakers if pe.gender != PREFER_NOT_TO_SAY}
+        if len(stated) < 2:
+            unstated = sum(1 for _, pe in speakers if pe.gender == PREFER_NOT_TO_SAY)
+            if not speakers:
+                reason = "No speakers yet, so no gender diversity."
+            elif not stated:
+                reason = "No speaker stated a gender, so diversity cannot be shown."
+            else:
+                reason = f"Every speaker who stated a gender is {next(iter(stated)).lower()}."
+            if unstated and speakers:
+                reason += f" ({_plural(unstated, 'speaker')} preferred not to say.)"
+            fail("screening.gender_diversity", reason)
+
+    needed = int(rules.get("screening.min_onsite_moderators") or 0)
+    if needed:
+        onsite = sum(
+            1 for pa, _ in active if pa.role in MODERATOR_ROLES and pa.attendance == "onsite"
+        )
+        if onsite < needed:
+            fail(
+                "screening.min_onsite_moderators",
+                f"{_plural(onsite, 'moderator')} onsite; at least {needed} needed.",
+            )
+
+    needed = int(rules.get("screening.min_onsite_speakers") or 0)
+    if needed:
+        onsite = sum(1 for pa, _ in speakers if pa.attendance == "onsite")
+        if onsite < needed:
+            fail(
+                "screening.min_onsite_speakers",
+                f"{_plural(onsite, 'speaker')} onsite; at least {needed} needed.",
+            )
+
+    if rules.get("screening.proposer_not_mag") and facts.proposer_is_mag:
+        fail("screening.proposer_not_mag", "The proposer is a MAG member.")
+
+    limit = int(rules.get("screening.max_proposals_per_proposer") or 0)
+    if limit and facts.proposer_rank > limit:
+        fail(
+            "screening.max_proposals_per_proposer",
+            f"The proposer's proposal number {facts.proposer_rank}; at most {limit} allowed.",
+        )
+
+    limit = int(rules.get("screening.max_sessions_per_speaker") or 0)
+    if limit:
+        busy = sorted(
+            {
+                pe.name
+                for _, pe in speakers
+                if pe.id is not None and facts.sessions.get(pe.id, 0) > limit
+            }
+        )
+        if busy:
+            fail(
+                "screening.max_sessions_per_speaker",
+                f"Speaking in more than {limit} sessions: {', '.join(busy)}.",
+            )
+
+    needed = int(rules.get("screening.min_stakeholder_groups") or 0)
+    if needed:
+        groups = {pe.stakeholder_group for _, pe in active}
+        if len(groups) < needed:
+            fail(
+                "screening.min_stakeholder_groups",
+                f"{_plural(len(groups), 'stakeholder group')} among the people; "
+                f"at least {needed} needed.",
+            )
+
+    needed = int(rules.get("screening.min_regions") or 0)
+    if needed:
+        regions = {pe.region for _, pe in active}
+        if len(regions) < needed:
+            fail(
+                "screening.min_regions",
+                f"{_plural(len(regions), 'region')} among the people; at least {needed} needed.",
+            )
+    return failures
+
+
+@dataclass(frozen=True)
+class ScreeningResult:
+    """The outcome of screening one proposal."""
+
+    number: int
+    label: str
+    title: str
+    failures: list[Failure]
+    moved_to: str | None = None  # the new status when the result was applied
+    moved_from: str | None = None
+    proposer_id: int | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Return whether every rule is met."""
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class ScreeningReport:
+    """Every result of one ``/proposal screen`` run."""
+
+    results: list[ScreeningResult]
+    applied: bool
+
+    @property
+    def passed(self) -> int:
+        """Return how many proposals passed."""
+        return sum(1 for r in self.results if r.passed)
+
+
+class ScreeningService:
+    """Screen proposals against the guild's rules."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime], config: ConfigService) -> None:
+        self._db = db
+        self._clock = clock
+        self._config = config
+
+    async def _facts(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        proposals: Sequence[Proposal],
+        people: Mapping[int, list[tuple[Participation, Person]]],
+    ) -> dict[int, Facts]:
+        proposers = {p.proposer_id for p in proposals}
+        mag = {m.user_id for m in await list_members(session, guild_id=guild_id)}
+        # Rank each proposal among its proposer's live ones, by number.
+        live = await list_proposals(session, guild_id=guild_id, statuses=LIVE_STATUSES)
+        order: dict[int, list[int]] = defaultdict(list)
+        for p in live:
+            if p.proposer_id in proposers:
+                order[p.proposer_id].append(p.number)
+        person_ids = {pe.id for rows in people.values() for _, pe in rows if pe.id is not None}
+        sessions = await sessions_per_person(
+            session,
+            guild_id=guild_id,
+            person_ids=person_ids,
+            roles=SPEAKER_ROLES,
+            active=ACTIVE_PARTICIPATION,
+            proposal_statuses=LIVE_STATUSES,
+        )
+        facts = {}
+        for p in proposals:
+            numbers = order.get(p.proposer_id, [])
+            rank = numbers.index(p.number) + 1 if p.number in numbers else len(numbers) + 1
+            facts[p.number] = Facts(
+                proposer_is_mag=p.proposer_is_mag or p.proposer_id in mag,
+                proposer_rank=rank,
+                sessions=sessions,
+            )
+        return facts
+
+    async def screen(
+        self, actor: Actor, number: int | None = None, *, apply: bool = False
+    ) -> ScreeningReport:
+        """Screen one proposal, or every submitted and screened-out one; store the results.
+
+        With ``apply``, a submitted proposal that fails becomes screened out and
+        one that passes goes under review (a screened-out one that now passes too).
+        """
+        require_secretariat(actor)
+        settings = await self._config.get(actor.guild_id)
+        now = self._clock()
+        results: list[ScreeningResult] = []
+        async with self._db.write() as session:
+            if number is not None:
+                proposals = [await load_proposal(session, actor.guild_id, number, for_update=True)]
+            else:
+                proposals = await list_proposals(
+                    session, guild_id=actor.guild_id, statuses=SCREENED_STATUSES
+                )
+            if not proposals:
+                raise Conflict("No proposal is waiting for screening (submitted or screened out).")
+            ids = [p.id for p in proposals if p.id is not None]
+            people: dict[int, list[tuple[Participation, Person]]] = defaultdict(list)
+            for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=ids):
+                people[pa.proposal_id].append((pa, pe))
+            facts = await self._facts(session, actor.guild_id, proposals, people)
+            moved = 0
+            for proposal in proposals:
+                assert proposal.id is not None
+                failures = evaluate(
+                    proposal, people[proposal.id], settings.rules, facts[proposal.number]
+                )
+                proposal.screening = {
+                    "passed": not failures,
+                    "failures": [{"rule": f.rule, "reason": f.reason} for f in failures],
+                }
+                proposal.screened_at = now
+                new_status = (
+                    _applied_status(proposal.status, passed=not failures) if apply else None
+                )
+                old_status = proposal.status
+                if new_status is not None:
+                    before = proposal.status
+                    proposal.status = new_status
+                    proposal.status_reason = (
+                        "Screening: " + " ".join(f.reason for f in failures) if failures else None
+                    )
+                    proposal.updated_at = now
+                    moved += 1
+                    await record_event(
+                        session,
+                        guild_id=actor.guild_id,
+                        actor_id=actor.user_id,
+                        action="proposal.status",
+                        target=target_of(proposal),
+                        before={"status": before},
+                        after={"status": new_status},
+                        note=(proposal.status_reason or "Passed screening.")[:500],
+                        at=now,
+                    )
+                results.append(
+                    ScreeningResult(
+                        number=proposal.number,
+                        label=label_of(proposal),
+                        title=proposal.title,
+                        failures=failures,
+                        moved_to=new_status,
+                        moved_from=old_status if new_status else None,
+                        proposer_id=proposal.proposer_id,
+                    )
+                )
+            passed = sum(1 for r in results if r.passed)
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="proposal.screen",
+                target=target_of(proposals[0]) if number is not None else "screening",
+                after={"screened": len(results), "passed": passed, "moved": moved},
+                at=now,
+            )
+        return ScreeningReport(results=results, applied=apply)
+
+
+def _applied_status(status: str, *, passed: bool) -> str | None:
+    """Return where applying a screening result moves a proposal (None: it stays)."""
+    if status == "submitted":
+        return "under_review" if passed else "screened_out"
+    if status == "screened_out" and passed:
+        return "under_review"
+    return None

@@ -1,0 +1,184 @@
+"""The IGF's own vocabularies, in one place: groups, regions, genders, formats, roles.
+
+Every feature (proposals, panellists, profiles, balance statistics) checks
+and shows these names from here, spelled as DOMAIN.md spells them. Matching
+what a user typed ignores case, accents and extra spaces (``fold``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterable, Mapping
+from typing import Any, Final
+
+from bot.errors import InvalidInput
+
+STAKEHOLDER_GROUPS: Final = (
+    "Government",
+    "Intergovernmental Organization",
+    "Civil Society",
+    "Technical Community",
+    "Private Sector",
+)
+UN_REGIONS: Final = (
+    "African Group",
+    "Asia-Pacific Group",
+    "Eastern European Group",
+    "Latin American and Caribbean Group (GRULAC)",
+    "Western European and Others Group (WEOG)",
+)
+# IGF forms also use "Intergovernmental Organization" as the region of people
+# who represent an IGO.
+REGIONS: Final = (*UN_REGIONS, "Intergovernmental Organization")
+PREFER_NOT_TO_SAY: Final = "Prefer not to say"
+# Gender is always given by the person (or whoever nominates them), never guessed.
+GENDERS: Final = ("Female", "Male", "Non-binary", "Other", PREFER_NOT_TO_SAY)
+
+FORMATS: Final = (
+    "Roundtable",
+    "Panel",
+    "Break-out Group Discussions",
+    "Debate",
+    "Birds of a Feather",
+    "Flash Session",
+    "Other",
+)
+DURATIONS: Final = (30, 60, 90)
+# Session kinds, by stored key; only workshops are scored by the MAG.
+KINDS: Final[Mapping[str, str]] = {
+    "workshop": "Workshop",
+    "main_session": "Main Session",
+    "open_forum": "Open Forum",
+    "town_hall": "Town Hall",
+    "lightning_talk": "Lightning Talk",
+    "launch_award": "Launch/Award",
+    "networking": "Networking Session",
+    "dynamic_coalition": "Dynamic Coalition",
+    "day_0": "Day 0 Event",
+}
+KIND_PREFIXES: Final[Mapping[str, str]] = {
+    "workshop": "WS",
+    "main_session": "MS",
+    "open_forum": "OF",
+    "town_hall": "TH",
+    "lightning_talk": "LT",
+    "launch_award": "LA",
+    "networking": "NS",
+    "dynamic_coalition": "DC",
+    "day_0": "D0",
+}
+SCORED_KINDS: Final = frozenset({"workshop"})
+
+ROLES: Final[Mapping[str, str]] = {
+    "organizer": "Organizer",
+    "speaker": "Speaker",
+    "onsite_moderator": "Onsite moderator",
+    "online_moderator": "Online moderator",
+    "rapporteur": "Rapporteur",
+}
+ATTENDANCE: Final[Mapping[str, str]] = {"onsite": "Onsite", "online": "Online"}
+
+PROPOSAL_STATUSES: Final = (
+    "submitted",
+    "screened_out",
+    "under_review",
+    "accepted",
+    "rejected",
+    "merged",
+    "withdrawn",
+)
+PARTICIPATION_STATUSES: Final = ("nominated", "invited", "confirmed", "declined", "withdrawn")
+# A participation in one of these still puts the person on the session.
+ACTIVE_PARTICIPATION: Final = ("nominated", "invited", "confirmed")
+
+# Rule holding the extra stakeholder groups a guild adds to the five.
+EXTRA_GROUPS_RULE: Final = "taxonomy.extra_stakeholder_groups"
+
+
+def fold(text: str) -> str:
+    """Return ``text`` for comparison: case, accents and repeated spaces ignored."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(stripped.split())
+
+
+def digest(text: str) -> str:
+    """Return a fixed-length key for folded text (indexes stay small however long it is)."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def person_key(name: str, affiliation: str | None) -> str:
+    """Return the key under which a guild knows one person: name and affiliation, folded."""
+    return digest(f"{fold(name)}\x1f{fold(affiliation or '')}")
+
+
+def affiliation_key(affiliation: str | None) -> str | None:
+    """Return the key of an affiliation for conflict checks (None when there is none)."""
+    folded = fold(affiliation or "")
+    return digest(folded) if folded else None
+
+
+def tidy(text: str | None) -> str:
+    """Return ``text`` with spaces collapsed and control characters dropped (one line)."""
+    if not text:
+        return ""
+    cleaned = "".join(c if c.isprintable() else " " for c in text)
+    return " ".join(cleaned.split())
+
+
+def tidy_block(text: str | None) -> str:
+    """Return multi-line ``text`` with trailing spaces and blank-line runs trimmed."""
+    if not text:
+        return ""
+    lines = ["".join(c for c in line if c.isprintable()).rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out).strip()
+
+
+def match(value: str, choices: Iterable[str], what: str) -> str:
+    """Return the choice ``value`` names (ignoring case and accents), or raise InvalidInput."""
+    options = list(choices)
+    wanted = fold(value)
+    for option in options:
+        if fold(option) == wanted:
+            return option
+    # A unique prefix ("civil") or abbreviation ("GRULAC", "WEOG") is enough.
+    for found in (
+        [o for o in options if fold(o).startswith(wanted)] if wanted else [],
+        [o for o in options if f"({wanted})" in fold(o)] if wanted else [],
+    ):
+        if len(found) == 1:
+            return found[0]
+    listed = ", ".join(options)
+    raise InvalidInput(f"`{tidy(value)[:60]}` is not a {what}. Choose one of: {listed}.")
+
+
+def match_key(value: str, choices: Mapping[str, str], what: str) -> str:
+    """Return the key of ``choices`` named by its key or label, or raise InvalidInput."""
+    wanted = fold(value).replace("_", " ")
+    for key, label in choices.items():
+        if wanted in (fold(key).replace("_", " "), fold(label)):
+            return key
+    listed = ", ".join(choices.values())
+    raise InvalidInput(f"`{tidy(value)[:60]}` is not a {what}. Choose one of: {listed}.")
+
+
+def stakeholder_groups(rules: Mapping[str, Any]) -> tuple[str, ...]:
+    """Return the guild's stakeholder groups: the five of the IGF, then any it added."""
+    extra = [tidy(str(g)) for g in rules.get(EXTRA_GROUPS_RULE) or () if tidy(str(g))]
+    known = {fold(g) for g in STAKEHOLDER_GROUPS}
+    return (*STAKEHOLDER_GROUPS, *(g for g in extra if fold(g) not in known))
+
+
+def kind_label(kind: str) -> str:
+    """Return a session kind as people say it."""
+    return KINDS.get(kind, kind.replace("_", " ").title())
+
+
+def proposal_label(kind: str, number: int) -> str:
+    """Return a proposal's display number, such as ``WS #12``."""
+    return f"{KIND_PREFIXES.get(kind, 'S')} #{number}"

@@ -1,0 +1,66 @@
+"""`/profile`: a MAG member's own stakeholder group, region, gender and affiliation."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.render.panellists import profile_embed
+from cogs._common import actor_of, bot_of, defer, send
+from cogs._programme import GENDER_CHOICES, REGION_CHOICES, stakeholder_choices
+
+
+class ProfileCog(commands.Cog):
+    """MAG member profiles."""
+
+    profile = app_commands.Group(
+        name="profile",
+        description="Your MAG profile: stakeholder group, region, gender, affiliation",
+        guild_only=True,
+        extras={"audience": "mag"},
+    )
+
+    @profile.command(name="set", description="Set your MAG profile")
+    @app_commands.describe(
+        stakeholder="Your stakeholder group",
+        region="Your regional group",
+        gender="Your gender (shown only to you and the secretariat)",
+        affiliation="Your organisation (finds conflicts of interest); - to clear",
+    )
+    @app_commands.choices(region=REGION_CHOICES, gender=GENDER_CHOICES)
+    @app_commands.autocomplete(stakeholder=stakeholder_choices)
+    async def set_(
+        self,
+        interaction: discord.Interaction,
+        stakeholder: str,
+        region: str,
+        gender: str,
+        affiliation: app_commands.Range[str, 1, 150] | None = None,
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        view = await bot_of(interaction).services.profiles.set(
+            actor,
+            stakeholder_group=stakeholder,
+            region=region,
+            gender=gender,
+            affiliation=affiliation,
+        )
+        await send(interaction, "Profile saved.", embed=profile_embed(view))
+
+    @profile.command(name="show", description="Show your profile or another MAG member's")
+    @app_commands.describe(member="Whose profile (default: yours)")
+    async def show(
+        self, interaction: discord.Interaction, member: discord.Member | None = None
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        view = await bot_of(interaction).services.profiles.show(
+            actor, member.id if member else None
+        )
+        await send(interaction, embed=profile_embed(view))
+
+
+async def setup(bot: commands.Bot) -> None:
+    await bot.add_cog(ProfileCog())

@@ -1,0 +1,749 @@
+"""MAG reviews of proposals: scores, reviewer assignments and conflicts of interest.
+
+Score summaries come from ``ReviewTally``, one row per proposal counting each
+score (1 to 5, so mean, median and spread follow exactly from five counts),
+kept in step with ``Review`` in the same transaction by ``save_review``, the
+only writer of reviews. Ranking 2,000 proposals then reads 2,000 small rows
+instead of aggregating 16,000 reviews. Conflicts are few: they are found
+with a handful of joins and their scores are taken out afterwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    Text,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    exists,
+    func,
+    literal,
+    tuple_,
+    union_all,
+    update,
+)
+from sqlalchemy.orm import aliased
+from sqlmodel import Field, SQLModel, col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.panellists import Participation, Person
+from storage.profiles import MagMember
+from storage.proposals import Proposal, ProposalBrief
+from storage.types import DiscordId, UTCDateTime, utcnow
+from storage.upsert import insert_for
+
+SCORES = (1, 2, 3, 4, 5)
+DECLARED = "declared"
+Pair = tuple[int, int]  # (proposal id, member user id)
+
+
+class Review(SQLModel, table=True):
+    """One MAG member's score of one proposal; a new score replaces the old."""
+
+    __tablename__ = "review"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "member_id", name="uq_review_proposal_member"),
+        # Covers the scores of (proposal, member) pairs: conflicted ones are read from it alone.
+        Index(
+            "ix_review_guild_proposal_member",
+            "guild_id",
+            "proposal_id",
+            "member_id",
+            "score",
+            "merge",
+        ),
+        Index("ix_review_guild_member", "guild_id", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId)
+    proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
+    member_id: int = Field(sa_type=DiscordId)
+    score: int
+    comment: str | None = Field(default=None, sa_type=Text)
+    merge: bool = Field(default=False)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReviewAssignment(SQLModel, table=True):
+    """A proposal given to a MAG member to review."""
+
+    __tablename__ = "review_assignment"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "member_id", name="uq_review_assignment_pair"),
+        Index("ix_review_assignment_guild_member", "guild_id", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId)
+    proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
+    member_id: int = Field(sa_type=DiscordId)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConflictDeclaration(SQLModel, table=True):
+    """A conflict of interest a MAG member declared on a proposal."""
+
+    __tablename__ = "conflict_declaration"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "member_id", name="uq_conflict_declaration_pair"),
+        Index("ix_conflict_declaration_guild", "guild_id", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId)
+    proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
+    member_id: int = Field(sa_type=DiscordId)
+    reason: str | None = Field(default=None, sa_type=Text)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReviewTally(SQLModel, table=True):
+    """How many times each score was given to one proposal (all reviews, conflicted too)."""
+
+    __tablename__ = "review_tally"
+    __table_args__ = (Index("ix_review_tally_guild", "guild_id", "proposal_id"),)
+
+    proposal_id: int = Field(
+        sa_column=Column(
+            Integer,
+            ForeignKey("proposal.id", ondelete="CASCADE"),
+            primary_key=True,
+            autoincrement=False,
+        )
+    )
+    guild_id: int = Field(sa_type=DiscordId)
+    n1: int = Field(default=0)
+    n2: int = Field(default=0)
+    n3: int = Field(default=0)
+    n4: int = Field(default=0)
+    n5: int = Field(default=0)
+    merges: int = Field(default=0)
+
+
+@dataclass
+class Histogram:
+    """How many times each score was given to one proposal, and the merge ticks."""
+
+    counts: dict[int, int] = field(default_factory=lambda: dict.fromkeys(SCORES, 0))
+    merges: int = 0
+
+    @property
+    def total(self) -> int:
+        """Return the number of scores."""
+        return sum(self.counts.values())
+
+
+# --- reviews ---------------------------------------------------------------
+
+
+async def get_review(
+    session: AsyncSession, *, guild_id: int, proposal_id: int, member_id: int
+) -> Review | None:
+    """Return the member's review of the proposal, locked for this transaction."""
+    query = (
+        select(Review)
+        .where(
+            Review.guild_id == guild_id,
+            Review.proposal_id == proposal_id,
+            Review.member_id == member_id,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(query)).first()
+
+
+async def save_review(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    proposal_id: int,
+    member_id: int,
+    score: int,
+    comment: str | None,
+    merge: bool,
+    at: datetime,
+) -> tuple[Review, dict[str, Any] | None]:
+    """Store the member's score (replacing any earlier one); return it and what it replaced."""
+    values: dict[str, Any] = {"score": score, "comment": comment, "merge": merge, "updated_at": at}
+    key = {"guild_id": guild_id, "proposal_id": proposal_id, "member_id": member_id}
+    review = await get_review(session, **key)
+    if review is None:
+        new_id = (
+            await session.exec(
+                insert_for(session, Review)
+                .values(**key, created_at=at, **values)
+                .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+                .returning(col(Review.id))
+            )
+        ).scalar_one_or_none()
+        review = await get_review(session, **key)
+        assert review is not None
+        if new_id is not None:
+            await _tally(session, guild_id, proposal_id, add=(score, merge), remove=None)
+            return review, None
+    before = {"score": review.score, "comment": review.comment, "merge": review.merge}
+    await _tally(
+        session, guild_id, proposal_id, add=(score, merge), remove=(review.score, review.merge)
+    )
+    for name, value in values.items():
+        setattr(review, name, value)
+    return review, before
+
+
+async def _tally(
+    session: AsyncSession,
+    guild_id: int,
+    proposal_id: int,
+    *,
+    add: tuple[int, bool],
+    remove: tuple[int, bool] | None,
+) -> None:
+    """Move the proposal's tally from the ``remove``d score to the ``add``ed one."""
+    await session.exec(
+        insert_for(session, ReviewTally)
+        .values(guild_id=guild_id, proposal_id=proposal_id)
+        .on_conflict_do_nothing(index_elements=["proposal_id"])
+    )
+    delta: dict[str, int] = {f"n{add[0]}": 1, "merges": int(add[1])}
+    if remove is not None:
+        delta[f"n{remove[0]}"] = delta.get(f"n{remove[0]}", 0) - 1
+        delta["merges"] -= int(remove[1])
+    changes = {name: col(getattr(ReviewTally, name)) + step for name, step in delta.items() if step}
+    if changes:
+        # One atomic UPDATE: concurrent scores of the same proposal never lose a count.
+        await session.exec(
+            update(ReviewTally).where(col(ReviewTally.proposal_id) == proposal_id).values(changes)
+        )
+
+
+async def review_counts(
+    session: AsyncSession, *, guild_id: int, proposal_ids: Collection[int]
+) -> dict[int, int]:
+    """Return how many reviews each proposal has (conflicted ones included)."""
+    if not proposal_ids:
+        return {}
+    query = (
+        select(Review.proposal_id, func.count())
+        .where(Review.guild_id == guild_id, col(Review.proposal_id).in_(list(proposal_ids)))
+        .group_by(col(Review.proposal_id))
+    )
+    return {int(pid): int(n) for pid, n in (await session.exec(query)).all()}
+
+
+async def reviews_of(session: AsyncSession, *, guild_id: int, proposal_id: int) -> list[Review]:
+    """Return every review of one proposal, oldest first."""
+    query = (
+        select(Review)
+        .where(Review.guild_id == guild_id, Review.proposal_id == proposal_id)
+        .order_by(col(Review.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def score_histograms(
+    session: AsyncSession, *, guild_id: int, proposal_ids: Collection[int] | None = None
+) -> dict[int, Histogram]:
+    """Return the score histogram of each reviewed proposal (every review counted)."""
+    t = ReviewTally
+    columns: list[Any] = [col(c) for c in (t.proposal_id, t.n1, t.n2, t.n3, t.n4, t.n5, t.merges)]
+    query = select(*columns).where(col(ReviewTally.guild_id) == guild_id)
+    if proposal_ids is not None:
+        query = query.where(col(ReviewTally.proposal_id).in_(list(proposal_ids)))
+    result: dict[int, Histogram] = {}
+    for proposal_id, n1, n2, n3, n4, n5, merges in (await session.exec(query)).all():
+        if n1 or n2 or n3 or n4 or n5:
+            counts = {1: n1, 2: n2, 3: n3, 4: n4, 5: n5}
+            result[proposal_id] = Histogram(counts=counts, merges=merges)
+    return result
+
+
+async def count_scores(
+    session: AsyncSession, *, guild_id: int, proposal_ids: Collection[int] | None = None
+) -> dict[int, Histogram]:
+    """Return the histograms counted from the reviews themselves (checks ``ReviewTally``)."""
+    query = (
+        select(
+            col(Review.proposal_id),
+            col(Review.score),
+            func.count(),
+            func.sum(case((col(Review.merge), 1), else_=0)),
+        )
+        .where(col(Review.guild_id) == guild_id)
+        .group_by(col(Review.proposal_id), col(Review.score))
+    )
+    if proposal_ids is not None:
+        query = query.where(col(Review.proposal_id).in_(list(proposal_ids)))
+    result: dict[int, Histogram] = {}
+    for proposal_id, score, count, merges in (await session.exec(query)).all():
+        histogram = result.setdefault(int(proposal_id), Histogram())
+        histogram.counts[int(score)] += int(count)
+        histogram.merges += int(merges or 0)
+    return result
+
+
+async def scores_for_pairs(
+    session: AsyncSession, *, guild_id: int, pairs: Collection[Pair]
+) -> list[tuple[int, int, int, bool]]:
+    """Return (proposal id, member id, score, merge) of the reviews by these pairs."""
+    found: list[tuple[int, int, int, bool]] = []
+    ordered = sorted(set(pairs))
+    for start in range(0, len(ordered), 500):
+        chunk = ordered[start : start + 500]
+        query = select(
+            col(Review.proposal_id), col(Review.member_id), col(Review.score), col(Review.merge)
+        ).where(
+            col(Review.guild_id) == guild_id,
+            tuple_(col(Review.proposal_id), col(Review.member_id)).in_(chunk),
+        )
+        found.extend(
+            (int(p), int(m), int(s), bool(g)) for p, m, s, g in (await session.exec(query)).all()
+        )
+    return found
+
+
+async def reviewed_pairs(
+    session: AsyncSession, *, guild_id: int, member_id: int | None = None
+) -> set[Pair]:
+    """Return the (proposal, member) pairs that have a review."""
+    query = select(Review.proposal_id, Review.member_id).where(Review.guild_id == guild_id)
+    if member_id is not None:
+        query = query.where(Review.member_id == member_id)
+    return {(int(p), int(m)) for p, m in (await session.exec(query)).all()}
+
+
+# --- conflicts -------------------------------------------------------------
+
+
+async def add_conflict(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    proposal_id: int,
+    member_id: int,
+    reason: str | None,
+    at: datetime,
+) -> bool:
+    """Record a declared conflict; return False when it was already declared."""
+    new_id = (
+        await session.exec(
+            insert_for(session, ConflictDeclaration)
+            .values(
+                guild_id=guild_id,
+                proposal_id=proposal_id,
+                member_id=member_id,
+                reason=reason,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+            .returning(col(ConflictDeclaration.id))
+        )
+    ).scalar_one_or_none()
+    return new_id is not None
+
+
+# The big conflict and ranking statements are built once per shape and reused
+# with these parameters: building and hashing them each time cost more than
+# running them.
+GUILD = bindparam("guild_id", type_=BigInteger)
+PROPOSAL_IDS: Any = bindparam("proposal_ids", expanding=True)
+MEMBER_IDS: Any = bindparam("member_ids", expanding=True)
+SUBTHEME: Any = bindparam("subtheme")
+
+
+def _limit(query: Any, proposal_col: Any, member_col: Any, proposals: bool, members: bool) -> Any:
+    if proposals:
+        query = query.where(proposal_col.in_(PROPOSAL_IDS))
+    if members:
+        query = query.where(member_col.in_(MEMBER_IDS))
+    return query
+
+
+@lru_cache(maxsize=32)
+def conflicts_query(
+    *,
+    active: tuple[str, ...],
+    include_own: bool = True,
+    by_proposal: bool = False,
+    by_member: bool = False,
+) -> Any:
+    """Return the query of conflicted pairs: columns proposal_id, member_id, reason.
+
+    Parameters: ``guild_id``, and ``proposal_ids`` / ``member_ids`` when
+    ``by_proposal`` / ``by_member`` restrict it.
+
+    Declared conflicts, and those that follow from the data: the member
+    submitted the proposal (left out with ``include_own=False``), is on it (an
+    active participation of a person linked to their Discord account), or
+    shares the affiliation of their profile with its proposer (a person or a
+    profile linked to the proposer's account) or one of its organizers. Each
+    part starts from the few rows that can match (people linked to accounts,
+    profiles), so the guild's size hardly matters. A pair may come more than
+    once, with different reasons.
+    """
+    active_list = list(active)
+    parts: list[Any] = []
+
+    def add(query: Any, proposal_col: Any, member_col: Any) -> None:
+        parts.append(_limit(query, proposal_col, member_col, by_proposal, by_member))
+
+    guild_id = GUILD
+
+    add(
+        select(
+            col(ConflictDeclaration.proposal_id).label("proposal_id"),
+            col(ConflictDeclaration.member_id).label("member_id"),
+            literal(DECLARED).label("reason"),
+        ).where(col(ConflictDeclaration.guild_id) == guild_id),
+        col(ConflictDeclaration.proposal_id),
+        col(ConflictDeclaration.member_id),
+    )
+    if include_own:
+        add(
+            select(col(Proposal.id), col(Proposal.proposer_id), literal("submitted it")).where(
+                col(Proposal.guild_id) == guild_id
+            ),
+            col(Proposal.id),
+            col(Proposal.proposer_id),
+        )
+    add(
+        select(col(Participation.proposal_id), col(Person.user_id), literal("is on it"))
+        .join(Person, col(Person.id) == Participation.person_id)
+        .where(
+            # Start from the few people linked to an account (ix_person_guild_user).
+            col(Person.guild_id) == guild_id,
+            col(Person.user_id).is_not(None),
+            col(Participation.guild_id) == guild_id,
+            col(Participation.status).in_(active_list),
+        ),
+        col(Participation.proposal_id),
+        col(Person.user_id),
+    )
+    add(
+        select(
+            col(Participation.proposal_id),
+            col(MagMember.user_id),
+            literal("shares an affiliation with its organizers"),
+        )
+        .join(Person, col(Person.id) == Participation.person_id)
+        .join(
+            MagMember,
+            and_(
+                col(MagMember.guild_id) == Person.guild_id,
+                col(MagMember.affiliation_key) == Person.affiliation_key,
+            ),
+        )
+        .where(
+            col(MagMember.guild_id) == guild_id,
+            col(MagMember.affiliation_key).is_not(None),
+            col(Person.guild_id) == guild_id,
+            col(Participation.guild_id) == guild_id,
+            col(Participation.role) == "organizer",
+            col(Participation.status).in_(active_list),
+        ),
+        col(Participation.proposal_id),
+        col(MagMember.user_id),
+    )
+    for linked in (aliased(Person), aliased(MagMember)):
+        add(
+            select(
+                col(Proposal.id),
+                col(MagMember.user_id),
+                literal("shares an affiliation with its proposer"),
+            )
+            .join(
+                linked,
+                and_(
+                    col(linked.guild_id) == Proposal.guild_id,
+                    col(linked.user_id) == Proposal.proposer_id,
+                ),
+            )
+            .join(
+                MagMember,
+                and_(
+                    col(MagMember.guild_id) == Proposal.guild_id,
+                    col(MagMember.affiliation_key) == linked.affiliation_key,
+                ),
+            )
+            .where(
+                col(Proposal.guild_id) == guild_id,
+                col(MagMember.affiliation_key).is_not(None),
+                col(MagMember.user_id) != Proposal.proposer_id,
+            ),
+            col(Proposal.id),
+            col(MagMember.user_id),
+        )
+    return union_all(*parts)
+
+
+async def find_conflict_pairs(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    active: Collection[str],
+    proposal_ids: Collection[int] | None = None,
+    member_ids: Collection[int] | None = None,
+    include_own: bool = True,
+) -> dict[Pair, str]:
+    """Return every conflicted (proposal, member) pair with its reason, in one query."""
+    query = conflicts_query(
+        active=tuple(active),
+        include_own=include_own,
+        by_proposal=proposal_ids is not None,
+        by_member=member_ids is not None,
+    )
+    params: dict[str, Any] = {"guild_id": guild_id}
+    if proposal_ids is not None:
+        params["proposal_ids"] = list(proposal_ids)
+    if member_ids is not None:
+        params["member_ids"] = list(member_ids)
+    found: dict[Pair, str] = {}
+    rows = (await session.exec(query, params=params)).all()
+    for p, m, reason in rows:
+        pair = (int(p), int(m))
+        # A declared conflict names itself; otherwise the first reason found.
+        if reason == DECLARED or pair not in found:
+            found[pair] = str(reason)
+    return found
+
+
+# --- the ranking -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RankedRow:
+    """One proposal of the ranking, with its histogram once conflicted scores are out."""
+
+    proposal: ProposalBrief
+    histogram: Histogram
+    excluded: int
+
+
+@lru_cache(maxsize=32)
+def _ranking_query(
+    *,
+    active: tuple[str, ...],
+    statuses: tuple[str, ...] | None,
+    by_subtheme: bool,
+    kinds: tuple[str, ...] | None,
+) -> Any:
+    """Return the ranking statement for one shape of filters (parameters: guild_id, subtheme)."""
+    guild_id = GUILD
+    pairs = conflicts_query(active=active, include_own=False).subquery()
+    distinct_pairs = select(pairs.c.proposal_id, pairs.c.member_id).distinct().subquery()
+    conflicted_columns: list[Any] = [
+        col(Review.proposal_id).label("proposal_id"),
+        *(func.sum(case((col(Review.score) == s, 1), else_=0)).label(f"c{s}") for s in SCORES),
+        func.sum(case((col(Review.merge), 1), else_=0)).label("cm"),
+        func.count().label("cn"),
+    ]
+    conflicted = (
+        select(*conflicted_columns)
+        .join(
+            distinct_pairs,
+            and_(
+                distinct_pairs.c.proposal_id == Review.proposal_id,
+                distinct_pairs.c.member_id == Review.member_id,
+            ),
+        )
+        .where(col(Review.guild_id) == guild_id)
+        .group_by(col(Review.proposal_id))
+        .subquery()
+    )
+    tally = ReviewTally
+    inner_columns: list[Any] = [
+        col(Proposal.id).label("id"),
+        col(Proposal.number).label("number"),
+        col(Proposal.kind).label("kind"),
+        col(Proposal.title).label("title"),
+        col(Proposal.status).label("status"),
+        col(Proposal.subtheme).label("subtheme"),
+        *(
+            (
+                func.coalesce(col(getattr(tally, f"n{s}")), 0)
+                - func.coalesce(conflicted.c[f"c{s}"], 0)
+            ).label(f"a{s}")
+            for s in SCORES
+        ),
+        (func.coalesce(col(tally.merges), 0) - func.coalesce(conflicted.c.cm, 0)).label("merges"),
+        func.coalesce(conflicted.c.cn, 0).label("excluded"),
+    ]
+    inner = (
+        select(*inner_columns)
+        .outerjoin(tally, col(tally.proposal_id) == Proposal.id)
+        .outerjoin(conflicted, conflicted.c.proposal_id == Proposal.id)
+        .where(col(Proposal.guild_id) == guild_id)
+    )
+    if statuses:
+        inner = inner.where(col(Proposal.status).in_(list(statuses)))
+    if by_subtheme:
+        inner = inner.where(col(Proposal.subtheme) == SUBTHEME)
+    if kinds:
+        inner = inner.where(col(Proposal.kind).in_(list(kinds)))
+    # Materialised once, so that the ranking expressions below read plain columns
+    # (SQLite would otherwise substitute the whole subtraction into every use).
+    ranked = inner.cte("ranked").prefix_with("MATERIALIZED")
+    a = [ranked.c[f"a{s}"] for s in SCORES]
+    n = a[0] + a[1] + a[2] + a[3] + a[4]
+    total = a[0] + 2 * a[1] + 3 * a[2] + 4 * a[3] + 5 * a[4]
+
+    def score_at(position: Any) -> Any:  # the score at a 1-based position, in order
+        return case(
+            (a[0] >= position, 1),
+            (a[0] + a[1] >= position, 2),
+            (a[0] + a[1] + a[2] >= position, 3),
+            (a[0] + a[1] + a[2] + a[3] >= position, 4),
+            else_=5,
+        )
+
+    scored = n > 0
+    # The two middle positions (the same one when n is odd); // is integer division.
+    # Floating point on both backends (PostgreSQL would otherwise divide NUMERICs):
+    # the same doubles as Python computes, so ties fall the same way everywhere.
+    mean = case((scored, cast(total, Float) / n), else_=None)
+    middle = score_at((n + 1) // 2) + score_at(n // 2 + 1)
+    median = case((scored, cast(middle, Float) / 2), else_=None)
+    outer_columns: list[Any] = [*ranked.c, func.count().over()]
+    query = (
+        select(*outer_columns)
+        .order_by(case((scored, 0), else_=1), mean.desc(), median.desc(), n.desc())
+        .order_by(ranked.c.number)
+    )
+    return query
+
+
+async def ranked_page(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    active: Collection[str],
+    statuses: Collection[str] | None,
+    subtheme: str | None,
+    kinds: Collection[str] | None,
+    offset: int,
+    limit: int,
+) -> tuple[list[RankedRow], int]:
+    """Return one page of the ranking and the number of ranked proposals, in one query.
+
+    Each proposal's tally, minus the scores of conflicted members (declared or
+    found; a proposer's own score cannot exist), ranked by mean, median and
+    number of scores (all descending), then by number; unscored ones last.
+    """
+    query = (
+        _ranking_query(
+            active=tuple(active),
+            statuses=tuple(statuses) if statuses else None,
+            by_subtheme=subtheme is not None,
+            kinds=tuple(kinds) if kinds else None,
+        )
+        .offset(offset)
+        .limit(limit)
+    )
+    params: dict[str, Any] = {"guild_id": guild_id}
+    if subtheme is not None:
+        params["subtheme"] = subtheme
+    rows: list[RankedRow] = []
+    count = 0
+    for row in (await session.exec(query, params=params)).all():
+        brief = ProposalBrief(*row[:6])
+        counts = {s: int(row[6 + i]) for i, s in enumerate(SCORES)}
+        rows.append(RankedRow(brief, Histogram(counts, int(row[11])), int(row[12])))
+        count = int(row[13])
+    if not rows and offset:
+        count = (
+            await ranked_page(
+                session,
+                guild_id=guild_id,
+                active=active,
+                statuses=statuses,
+                subtheme=subtheme,
+                kinds=kinds,
+                offset=0,
+                limit=1,
+            )
+        )[1]
+    return rows, count
+
+
+# --- assignments -----------------------------------------------------------
+
+
+async def list_assignments(session: AsyncSession, *, guild_id: int) -> set[Pair]:
+    """Return every (proposal, member) assignment of the guild."""
+    query = select(ReviewAssignment.proposal_id, ReviewAssignment.member_id).where(
+        ReviewAssignment.guild_id == guild_id
+    )
+    return {(int(p), int(m)) for p, m in (await session.exec(query)).all()}
+
+
+async def add_assignments(
+    session: AsyncSession, *, guild_id: int, pairs: Iterable[Pair], at: datetime
+) -> None:
+    """Add assignments (pairs already assigned are left as they are)."""
+    rows = [
+        {"guild_id": guild_id, "proposal_id": p, "member_id": m, "created_at": at}
+        for p, m in sorted(pairs)
+    ]
+    if rows:
+        await session.exec(
+            insert_for(session, ReviewAssignment)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+        )
+
+
+async def remove_assignments(session: AsyncSession, *, guild_id: int, pairs: Iterable[Pair]) -> int:
+    """Remove these assignments; return how many there were."""
+    removed = 0
+    by_member: dict[int, list[int]] = {}
+    for p, m in pairs:
+        by_member.setdefault(m, []).append(p)
+    for member, proposals in sorted(by_member.items()):
+        result = await session.exec(
+            delete(ReviewAssignment).where(
+                col(ReviewAssignment.guild_id) == guild_id,
+                col(ReviewAssignment.member_id) == member,
+                col(ReviewAssignment.proposal_id).in_(proposals),
+            )
+        )
+        removed += result.rowcount
+    return removed
+
+
+async def assigned_unreviewed(
+    session: AsyncSession, *, guild_id: int, member_id: int
+) -> list[Proposal]:
+    """Return the proposals assigned to the member that they have not scored, by number."""
+    scored = exists().where(
+        col(Review.guild_id) == guild_id,
+        col(Review.proposal_id) == ReviewAssignment.proposal_id,
+        col(Review.member_id) == member_id,
+    )
+    query = (
+        select(Proposal)
+        .join(ReviewAssignment, col(ReviewAssignment.proposal_id) == Proposal.id)
+        .where(
+            ReviewAssignment.guild_id == guild_id,
+            ReviewAssignment.member_id == member_id,
+            ~scored,
+        )
+        .order_by(col(Proposal.number))
+    )
+    return list((await session.exec(query)).all())

@@ -1,0 +1,308 @@
+"""MAG evaluation: scoring rules, conflicts (declared and automatic), assignment, results."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from datetime import datetime
+
+import pytest
+
+from bot.errors import Conflict, InvalidInput, PermissionDenied
+from bot.services.registry import Services
+from bot.services.reviews import ReviewService
+from bot.services.scoring import ScoreSummary, ranking_key, summaries
+from storage.audit import recent_events
+from storage.database import Database
+from storage.reviews import list_assignments
+from tests.services.factories import (
+    ADMIN,
+    GUILD,
+    MAG,
+    MAG2,
+    NOBODY,
+    PROPOSER,
+    SECOND_PROPOSER,
+    SECRETARIAT,
+    mag,
+    nominate,
+    profile,
+    submit,
+)
+
+
+@pytest.fixture
+def services(db: Database, clock) -> Services:
+    return Services.create(db, clock)
+
+
+async def test_a_score_is_stored_and_replaced(services: Services, db: Database) -> None:
+    await submit(services)
+    first = await services.reviews.score(MAG, 1, 4)
+    assert first.replaced is None and first.review.score == 4 and first.label == "WS #1"
+    second = await services.reviews.score(MAG, 1, 2, "Speakers not confirmed", merge=True)
+    assert second.replaced == {"score": 4, "comment": None, "merge": False}
+    assert (second.review.score, second.review.merge) == (2, True)
+    detail = await services.proposals.view(SECRETARIAT, 1)
+    assert detail.review_count == 1 and detail.scores.mean == 2.0 and detail.scores.merges == 1
+    async with db.read() as session:
+        events = await recent_events(session, guild_id=GUILD, target="proposal:1")
+    scored = [e for e in events if e.action == "review.score"]
+    assert [e.after["score"] for e in scored] == [2, 4]
+    assert scored[0].before == {"score": 4, "comment": None, "merge": False}
+
+
+async def test_concurrent_scores_of_one_member_make_one_review(services: Services) -> None:
+    await submit(services)
+    await asyncio.gather(*(services.reviews.score(MAG, 1, s) for s in (4, 5, 4, 5)))
+    assert (await services.proposals.view(SECRETARIAT, 1)).review_count == 1
+
+
+@pytest.mark.parametrize(
+    ("score", "comment", "message"),
+    [
+        (0, "x", "from 1 to 5"),
+        (6, None, "from 1 to 5"),
+        (3, None, "needs a comment"),
+        (1, "  \n ", "needs a comment"),
+        (5, "c" * 2001, "at most 2000"),
+    ],
+)
+async def test_bad_scores_are_refused(services: Services, score, comment, message) -> None:
+    await submit(services)
+    with pytest.raises(InvalidInput, match=message):
+        await services.reviews.score(MAG, 1, score, comment)
+
+
+async def test_the_comment_threshold_is_a_setting(services: Services) -> None:
+    await submit(services)
+    await services.config.set_rule(ADMIN, "reviews.comment_required_max_score", 1)
+    assert (await services.reviews.score(MAG, 1, 2)).review.comment is None
+    with pytest.raises(InvalidInput, match="score of 1 or less"):
+        await services.reviews.score(MAG, 1, 1)
+
+
+async def test_only_mag_members_score(services: Services) -> None:
+    await submit(services)
+    for actor in (SECRETARIAT, PROPOSER, NOBODY, ADMIN):
+        with pytest.raises(PermissionDenied, match="Only MAG members"):
+            await services.reviews.score(actor, 1, 4)
+
+
+@pytest.mark.parametrize("status", ["withdrawn", "screened_out"])
+async def test_closed_proposals_are_not_scored(services: Services, status: str) -> None:
+    await submit(services)
+    await services.proposals.set_status(SECRETARIAT, 1, status)
+    with pytest.raises(Conflict, match="it is not scored"):
+        await services.reviews.score(MAG, 1, 4)
+
+
+async def test_only_workshops_are_scored(services: Services) -> None:
+    await submit(services, kind="open_forum")
+    with pytest.raises(Conflict, match="OF #1 is not a workshop"):
+        await services.reviews.score(MAG, 1, 4)
+
+
+async def test_scores_after_the_review_deadline_are_refused(db: Database, clock) -> None:
+    async def passed(guild_id: int, kind: str, now: datetime) -> bool:
+        return kind == "reviews"
+
+    services = Services.create(db, clock)
+    services.reviews = ReviewService(db, clock, services.config, passed)
+    await submit(services)
+    with pytest.raises(Conflict, match="review deadline has passed"):
+        await services.reviews.score(MAG, 1, 4)
+
+
+async def test_a_declared_conflict(services: Services, db: Database) -> None:
+    await submit(services)
+    await services.reviews.score(MAG, 1, 5)
+    await services.reviews.score(MAG2, 1, 2, "Weak")
+    result = await services.reviews.declare_conflict(MAG, 1, "My employer organises it")
+    assert result.score_excluded and not result.unassigned
+    with pytest.raises(Conflict, match="already declared"):
+        await services.reviews.declare_conflict(MAG, 1)
+    with pytest.raises(Conflict, match="you declared a conflict"):
+        await services.reviews.score(MAG, 1, 4)
+    (row,) = (await services.reviews.results(SECRETARIAT)).rows
+    assert (row.summary.count, row.summary.mean, row.summary.excluded) == (1, 2.0, 1)
+    detail = await services.proposals.view(SECRETARIAT, 1)
+    assert detail.review_count == 2 and detail.scores.count == 1
+    async with db.read() as session:
+        (event,) = [
+            e
+            for e in await recent_events(session, guild_id=GUILD, target="proposal:1")
+            if e.action == "review.conflict"
+        ]
+    assert event.note == "My employer organises it" and event.after["score_excluded"]
+
+
+async def test_conflict_when_the_member_is_on_the_proposal(services: Services) -> None:
+    await submit(services)
+    await nominate(services, 1, "Mia Mag", member_id=MAG.user_id)
+    with pytest.raises(Conflict, match="you are on it"):
+        await services.reviews.score(MAG, 1, 4)
+    # Once they withdraw from it, the conflict is gone.
+    (entry,) = await services.panellists.list_entries(SECRETARIAT)
+    await services.panellists.set_status(SECRETARIAT, entry.participation.id, "withdrawn")
+    assert (await services.reviews.score(MAG, 1, 4)).review.score == 4
+
+
+async def test_conflict_when_the_member_shares_the_organizers_affiliation(
+    services: Services,
+) -> None:
+    await submit(services)
+    await nominate(services, 1, "Olu", role="organizer", affiliation="Internet Society")
+    await nominate(services, 1, "Sam", affiliation="Acme")  # a speaker: no conflict
+    await profile(services, MAG, affiliation="internet  SOCIETY")
+    await profile(services, MAG2, affiliation="Acme")
+    with pytest.raises(Conflict, match="share an affiliation with its organizers"):
+        await services.reviews.score(MAG, 1, 4)
+    assert (await services.reviews.score(MAG2, 1, 4)).review.score == 4
+
+
+async def test_conflict_when_the_member_shares_the_proposers_affiliation(
+    services: Services,
+) -> None:
+    await submit(services)
+    # The proposer is known as a person (linked to their account) on another proposal.
+    await submit(services, SECOND_PROPOSER)
+    await nominate(services, 2, "Pat", affiliation="Université X", member_id=PROPOSER.user_id)
+    await profile(services, MAG, affiliation="universite x")
+    with pytest.raises(Conflict, match="share an affiliation with its proposer"):
+        await services.reviews.score(MAG, 1, 4)
+
+
+async def test_conflict_when_the_member_submitted_it(services: Services) -> None:
+    await services.config.set_rule(ADMIN, "proposals.mag_may_submit", True)
+    await submit(services, MAG)
+    with pytest.raises(Conflict, match="you submitted it"):
+        await services.reviews.score(MAG, 1, 5)
+
+
+async def _scores(services: Services, number: int, scores: list[int]) -> None:
+    for i, score in enumerate(scores):
+        await services.reviews.score(mag(200 + i), number, score, "why" if score <= 3 else None)
+
+
+async def test_results_rank_deterministically(services: Services) -> None:
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    for i in range(6):
+        await submit(services, title=f"T{i}", subtheme="AI" if i == 5 else "Data Governance")
+    await _scores(services, 1, [4, 4])  # mean 4, median 4, n 2
+    await _scores(services, 2, [5, 3])  # mean 4, median 4, n 2: tie with #1, number decides
+    await _scores(services, 3, [3, 4, 5])  # mean 4, median 4, n 3: more reviews first
+    await _scores(services, 4, [5, 5, 2])  # mean 4, median 5: higher median first
+    await _scores(services, 5, [5])  # mean 5
+    # Proposal 6 has no score: last.
+    rows = (await services.reviews.results(SECRETARIAT)).rows
+    assert [r.proposal.number for r in rows] == [5, 4, 3, 1, 2, 6]
+    assert [r.rank for r in rows] == [1, 2, 3, 4, 5, 6]
+    assert rows[1].summary.median == 5 and rows[1].summary.spread == pytest.approx(1.414, 0.01)
+    assert rows[-1].summary.count == 0 and rows[-1].summary.mean is None
+    ai = (await services.reviews.results(SECRETARIAT, subtheme="AI")).rows
+    assert [r.proposal.number for r in ai] == [6]
+    await services.proposals.set_status(SECRETARIAT, 4, "under_review")
+    reviewing = (await services.reviews.results(SECRETARIAT, status="under_review")).rows
+    assert [r.proposal.number for r in reviewing] == [4]
+    second = await services.reviews.results(SECRETARIAT, page=1, page_size=4)
+    assert (second.total, second.pages, [r.rank for r in second.rows]) == (6, 2, [5, 6])
+    assert [r.proposal.number for r in second.rows] == [2, 6]
+    beyond = await services.reviews.results(SECRETARIAT, page=9, page_size=4)
+    assert beyond.page == 1 and [r.proposal.number for r in beyond.rows] == [2, 6]
+    with pytest.raises(PermissionDenied):
+        await services.reviews.results(MAG)
+
+
+async def test_results_leave_out_withdrawn_proposals(services: Services) -> None:
+    await submit(services)
+    await submit(services, SECOND_PROPOSER)
+    await services.proposals.withdraw(PROPOSER, 1)
+    rows = (await services.reviews.results(SECRETARIAT)).rows
+    assert [r.proposal.number for r in rows] == [2]
+
+
+async def test_assignment_end_to_end(services: Services, db: Database) -> None:
+    with pytest.raises(Conflict, match="No workshop"):
+        await services.reviews.assign(SECRETARIAT, 3)
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    for i in range(10):
+        await submit(services, title=f"T{i}")
+    await submit(services, kind="town_hall")  # not scored, so not assigned
+    with pytest.raises(Conflict, match="No MAG member has a profile"):
+        await services.reviews.assign(SECRETARIAT, 3)
+    groups = ["Government", "Civil Society", "Technical Community", "Private Sector"]
+    members = [mag(300 + i) for i in range(8)]
+    for i, member in enumerate(members):
+        await profile(services, member, group=groups[i % 4], affiliation=f"Org {i}")
+    # An automatic conflict: member 300's organisation organises proposal 1.
+    await nominate(services, 1, "Olu", role="organizer", affiliation="Org 0")
+    with pytest.raises(PermissionDenied):
+        await services.reviews.assign(MAG, 3)
+
+    result = await services.reviews.assign(SECRETARIAT, 3)
+    plan = result.plan
+    assert (result.proposals, result.members) == (10, 8)
+    assert len(plan.assignments) == 30 and result.load_range == (3, 4)
+    assert not plan.few_groups
+    proposal_ids = {p: pid for pid, p in result.labels.items()}
+    assert (proposal_ids["WS #1"], 300) not in plan.assignments
+
+    # Queues: assigned and unscored; scoring one removes it; a conflict too.
+    queue = await services.reviews.queue(members[1])
+    assert queue and all(p.kind == "workshop" for p in queue)
+    first = queue[0].number
+    await services.reviews.score(members[1], first, 4)
+    after = await services.reviews.queue(members[1])
+    assert first not in [p.number for p in after]
+    if after:
+        declared = await services.reviews.declare_conflict(members[1], after[0].number)
+        assert declared.unassigned
+        assert after[0].number not in [p.number for p in await services.reviews.queue(members[1])]
+
+    # Re-running keeps what still holds and fills the gap the conflict left.
+    again = await services.reviews.assign(SECRETARIAT, 3)
+    assert len(again.plan.assignments) == 30
+    assert len(again.plan.kept) >= 28
+    async with db.read() as session:
+        stored = await list_assignments(session, guild_id=GUILD)
+        events = await recent_events(session, guild_id=GUILD, target="reviews")
+    assert stored == set(again.plan.assignments)
+    assert [e.action for e in events] == ["review.assign", "review.assign"]
+    with pytest.raises(InvalidInput):
+        await services.reviews.assign(SECRETARIAT, 0)
+
+
+async def test_the_queue_is_for_mag_members(services: Services) -> None:
+    with pytest.raises(PermissionDenied):
+        await services.reviews.queue(NOBODY)
+    assert await services.reviews.queue(MAG) == []
+
+
+async def test_the_ranking_in_sql_matches_the_summaries(services: Services, db: Database) -> None:
+    """The SQL ranking orders exactly as the Python summaries would, conflicts left out."""
+    rnd = random.Random(11)
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    members = [mag(400 + i) for i in range(9)]
+    for i in range(30):
+        await submit(services, title=f"T{i}")
+    for number in range(1, 31):
+        for member in rnd.sample(members, rnd.randint(0, 6)):
+            score = rnd.randint(1, 5)
+            await services.reviews.score(
+                member, number, score, "why" if score <= 3 else None, merge=rnd.random() < 0.2
+            )
+    for number in rnd.sample(range(1, 31), 8):  # some scores stop counting
+        await services.reviews.declare_conflict(rnd.choice(members), number)
+    await profile(services, members[0], affiliation="Org A")
+    await nominate(services, 3, "Olu", role="organizer", affiliation="org a")
+    ranked = []
+    for page in range(3):
+        ranked += (await services.reviews.results(SECRETARIAT, page=page, page_size=12)).rows
+    async with db.read() as session:
+        expected = await summaries(session, guild_id=GUILD)
+    empty = ScoreSummary.of([])
+    order = sorted(range(1, 31), key=lambda n: ranking_key(n, expected.get(n, empty)))
+    assert [r.proposal.number for r in ranked] == order
+    for row in ranked:
+        assert row.summary == expected.get(row.proposal.id, empty)
