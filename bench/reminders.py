@@ -1,0 +1,301 @@
+"""Benchmark: 10,000 reminders due in the same minute across 200 guilds.
+
+    python -m bench.reminders [--guilds 200] [--per-guild 50] [--database-url URL]
+
+The fake Discord (``bot.sandbox.fakediscord``) runs in a child process, as
+Discord would be another machine; this process is the bot: the real
+services, the real ``Deliveries`` ticker on the real clock (a tick every 30 s
+plus a wake-up at the next due time) and the real ``DiscordOutbox`` posting
+through discord.py's HTTP client. Reminders are spread evenly over one
+minute starting a few seconds after seeding.
+
+Reported: the time to deliver them all (from the first due time to the last
+post), lateness of each post (post completed minus due time) at p50, p95 and
+max, the longest event-loop stall of the bot's loop (a monitor task sleeping
+5 ms and measuring how late it wakes), and the process's peak memory (RSS).
+At the end the fake is asked how many messages it holds: each reminder must
+be there exactly once.
+
+Note: the fake does not model Discord's rate limits (50 requests/s per bot,
+5 messages per 5 s per channel); real Discord would make delivery of 10,000
+messages take at least 200 s. The figures measure the bot's own overhead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gc
+import multiprocessing
+import os
+import resource
+import secrets
+import statistics
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+import discord
+from sqlalchemy import insert, select, text
+
+from bot.client import use_api
+from bot.clock import Clock
+from bot.delivery import Deliveries, DiscordOutbox
+from bot.services.outbox import Post, PostResult, ReminderPost
+from bot.services.registry import Services
+from storage.config import GuildConfig
+from storage.database import Database
+from storage.deadlines import Deadline, Reminder, count_by_status
+from storage.schema import metadata
+from storage.types import utcnow
+
+GUILD_BASE = 1_200_000_000_000_000_000
+CHANNEL_BASE = 1_210_000_000_000_000_000
+
+
+def guild_ids(count: int) -> list[int]:
+    return [GUILD_BASE + (i << 22) for i in range(count)]
+
+
+# --- the fake Discord, in its own process -------------------------------------
+
+
+def serve_fake(conn: Connection, guilds: int) -> None:
+    """Run a fake Discord with ``guilds`` guilds until told to stop; answer counts."""
+    asyncio.run(_serve_fake(conn, guilds))
+
+
+async def _serve_fake(conn: Connection, guilds: int) -> None:
+    from bot.sandbox.fakediscord import FakeDiscord
+
+    fake = FakeDiscord()
+    await fake.start()
+    for i, guild_id in enumerate(guild_ids(guilds)):
+        guild = fake.add_guild(guild_id, f"Guild {i}")
+        guild.add_channel(CHANNEL_BASE + i, "reminders")
+    conn.send((fake.url, fake.token))
+    loop = asyncio.get_running_loop()
+    while True:
+        command = await loop.run_in_executor(None, conn.recv)
+        if command == "count":
+            messages = [m for m in fake.all_messages() if m.channel_id >= CHANNEL_BASE]
+            nonces = [str(m.nonce) for m in messages]
+            conn.send((len(messages), len(set(nonces))))
+        else:
+            await fake.stop()
+            conn.send("stopped")
+            return
+
+
+# --- the bot side -------------------------------------------------------------
+
+
+class TimedOutbox:
+    """Records when each reminder's post completed, against its due time."""
+
+    def __init__(self, inner: DiscordOutbox) -> None:
+        self.inner = inner
+        self.lateness: list[float] = []
+        self.last_post = 0.0
+        self.done = asyncio.Event()
+        self.expected = 0
+
+    async def post(self, post: Post) -> PostResult:
+        result = await self.inner.post(post)
+        if isinstance(post, ReminderPost) and result.message_id is not None:
+            now = time.time()
+            due = post.deadline_at - timedelta(minutes=post.offset_minutes)
+            self.lateness.append(now - due.timestamp())
+            self.last_post = now
+            if len(self.lateness) >= self.expected:
+                self.done.set()
+        return result
+
+
+async def monitor_stalls(
+    stalls: list[tuple[float, float]], stop: asyncio.Event, interval: float = 0.005
+) -> None:
+    """Record (when, how late) the loop wakes a task that sleeps ``interval``."""
+    while not stop.is_set():
+        start = time.perf_counter()
+        await asyncio.sleep(interval)
+        stalls.append((time.time(), time.perf_counter() - start - interval))
+
+
+async def seed(db: Database, guilds: list[int], per_guild: int, first_due: datetime) -> int:
+    """Store the guilds' configs, one deadline per reminder, reminders over one minute."""
+    total = len(guilds) * per_guild
+    now = utcnow()
+    async with db.write() as session:
+        conn = await session.connection()
+        await conn.execute(
+            insert(GuildConfig),
+            [
+                {"guild_id": g, "reminders_channel_id": CHANNEL_BASE + i, "rules": {}}
+                for i, g in enumerate(guilds)
+            ],
+        )
+        deadlines = []
+        for i, guild_id in enumerate(guilds):
+            for n in range(per_guild):
+                deadlines.append(
+                    {
+                        "guild_id": guild_id,
+                        "number": n + 1,
+                        "title": f"Deadline {n + 1} of guild {i}",
+                        "kind": "other",
+                        "timezone": "UTC",
+                        "first_local": (first_due + timedelta(hours=1)).strftime("%Y-%m-%d %H:%M"),
+                        "repeat": "none",
+                        "occurrence_base": 0,
+                        "offsets": [60],
+                        "due_at": first_due + timedelta(hours=1),
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
+        await conn.execute(insert(Deadline), deadlines)
+        ids = (await conn.execute(select(Deadline.id).order_by(Deadline.id))).scalars().all()
+        reminders = []
+        for index, deadline_id in enumerate(ids):
+            due = first_due + timedelta(seconds=60 * index / total)
+            reminders.append(
+                {
+                    "guild_id": deadlines[index]["guild_id"],
+                    "deadline_id": deadline_id,
+                    "occurrence": 0,
+                    "offset_minutes": 60,
+                    "due_at": due,
+                    "deadline_at": due + timedelta(hours=1),
+                    "status": "pending",
+                    "attempts": 0,
+                    "late": False,
+                    "created_at": now,
+                }
+            )
+        await conn.execute(insert(Reminder), reminders)
+    return total
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run(args: argparse.Namespace) -> dict[str, Any]:
+    context = multiprocessing.get_context("spawn")
+    parent, child = context.Pipe()
+    fake = context.Process(target=serve_fake, args=(child, args.guilds), daemon=True)
+    fake.start()
+    url, token = parent.recv()
+    use_api(url)
+
+    workdir = tempfile.mkdtemp(prefix="bench-reminders-")
+    schema = None
+    if args.database_url:
+        schema = f"bench_{secrets.token_hex(4)}"
+        db = Database(args.database_url, connect_args={"server_settings": {"search_path": schema}})
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    else:
+        db = Database(f"sqlite+aiosqlite:///{workdir}/bench.db")
+    async with db.engine.begin() as conn:
+        await conn.run_sync(metadata.create_all)
+
+    client = discord.Client(intents=discord.Intents.none())
+    await client.login(token)
+    services = Services.create(db)
+    outbox = TimedOutbox(DiscordOutbox(client))
+    services.reminders.use(outbox)  # type: ignore[arg-type]
+    services.digests.use(outbox)  # type: ignore[arg-type]
+
+    first_due = utcnow() + timedelta(seconds=args.lead)
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    outbox.expected = await seed(db, guild_ids(args.guilds), args.per_guild, first_due)
+    if args.freeze_gc:
+        # What a long-running bot can do after start: move every object that
+        # lives for the whole process out of the collector's way, so that a
+        # full collection does not walk them (it was the longest stall).
+        gc.collect()
+        gc.freeze()
+    clock = Clock(utcnow)
+    clock.start()
+    deliveries = Deliveries(services, clock)
+    stalls: list[tuple[float, float]] = []
+    stop = asyncio.Event()
+    monitor = asyncio.create_task(monitor_stalls(stalls, stop))
+    deliveries.start()
+    try:
+        await asyncio.wait_for(outbox.done.wait(), args.timeout)
+    finally:
+        stop.set()
+        await monitor
+        await deliveries.stop()
+        clock.shutdown()
+    last_due = first_due + timedelta(seconds=60)
+    async with db.read() as session:
+        statuses = await count_by_status(session)
+    parent.send("count")
+    held, distinct = parent.recv()
+    parent.send("stop")
+    parent.recv()
+    fake.join(5)
+    await client.close()
+    if schema is not None:
+        async with db.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    await db.dispose()
+    rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    worst = max(stalls, key=lambda stall: stall[1])
+    return {
+        "backend": db.backend,
+        "gc_frozen": args.freeze_gc,
+        "reminders": outbox.expected,
+        "guilds": args.guilds,
+        "delivered_posts": len(outbox.lateness),
+        "fake_holds": held,
+        "distinct_nonces": distinct,
+        "ledger": statuses,
+        "all_delivered_after_first_due_s": outbox.last_post - first_due.timestamp(),
+        "last_post_after_last_due_s": outbox.last_post - last_due.timestamp(),
+        "lateness_p50_s": statistics.median(outbox.lateness),
+        "lateness_p95_s": percentile(outbox.lateness, 0.95),
+        "lateness_max_s": max(outbox.lateness),
+        "loop_stall_max_ms": 1000 * worst[1],
+        "loop_stall_max_at_s_after_first_due": worst[0] - first_due.timestamp(),
+        "loop_stall_p99_ms": 1000 * percentile([late for _, late in stalls], 0.99),
+        "loop_stalls_over_50ms": sum(1 for _, late in stalls if late > 0.05),
+        "rss_before_seed_mb": rss_before / 1024,
+        "rss_peak_mb": rss_peak / 1024,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--guilds", type=int, default=200)
+    parser.add_argument("--per-guild", type=int, default=50)
+    parser.add_argument("--lead", type=float, default=8.0, help="seconds before the first is due")
+    parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--freeze-gc", action="store_true", help="gc.freeze() after start (see the stall figure)"
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("BENCH_DATABASE_URL"),
+        help="PostgreSQL URL (a throwaway schema is used); default a fresh SQLite file",
+    )
+    args = parser.parse_args(argv)
+    results = asyncio.run(run(args))
+    width = max(len(k) for k in results)
+    for key, value in results.items():
+        shown = f"{value:.3f}" if isinstance(value, float) else value
+        print(f"{key:<{width}}  {shown}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,150 @@
+"""Deadlines on Discord (the answers of `/deadline`) and in calendars (an .ics file)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import discord
+from icalendar import Alarm, Calendar, Event, vRecur
+
+from bot.render.embeds import INFO, OK, clip, fit_embed, timestamp, when
+from bot.services.deadlines import KIND_LABELS, DeadlineView, ReminderView
+from bot.services.durations import format_offset
+
+STATUS_MARKS = {
+    "pending": "•",
+    "sending": "…",
+    "retry": "…",
+    "sent": "✓ sent",
+    "failed": "✗ failed",
+    "skipped": "– skipped",
+    "cancelled": "– cancelled",
+}
+SHOWN_REMINDERS = 12
+
+
+def _reminder_line(reminder: ReminderView) -> str:
+    mark = STATUS_MARKS.get(reminder.status, reminder.status)
+    offset = format_offset(reminder.offset_minutes)
+    moment = f"{timestamp(reminder.due_at, 'f')} ({timestamp(reminder.due_at, 'R')})"
+    if reminder.status in ("pending", "sending", "retry"):
+        return f"• {offset} before: {moment}"
+    return f"{mark}: {offset} before, {moment}"
+
+
+def _where(view: DeadlineView) -> str:
+    return f"<#{view.channel_id}>" if view.channel_id else "the reminders channel"
+
+
+def deadline_embed(view: DeadlineView, *, heading: str = "") -> discord.Embed:
+    """Return one deadline with its schedule and planned reminders."""
+    kind = KIND_LABELS.get(view.kind, "Deadline")
+    title = f"{kind} #{view.number}: {view.title}"
+    embed = discord.Embed(
+        title=clip(title, 256),
+        url=view.link or None,
+        colour=OK if heading else INFO,
+    )
+    lines = [heading] if heading else []
+    lines.append(f"Due {when(view.next_due_at, view.timezone)}")
+    if view.repeat != "none":
+        lines.append(f"Repeats {view.repeat_label} (on the {view.timezone} wall clock).")
+    if view.link:
+        lines.append(f"Link: {clip(view.link, 500)}")
+    if view.removed:
+        lines.append("Removed: its pending reminders are cancelled.")
+    embed.description = "\n".join(lines)
+    shown = [r for r in view.reminders if r.status != "cancelled" or view.removed]
+    shown = [r for r in shown if r.status in ("pending", "sending", "retry")] or shown
+    value = "\n".join(_reminder_line(r) for r in shown[:SHOWN_REMINDERS])
+    if len(shown) > SHOWN_REMINDERS:
+        value += f"\n…and {len(shown) - SHOWN_REMINDERS} more"
+    embed.add_field(
+        name=f"Reminders in {_where(view)}" if not view.removed else "Reminders",
+        value=value or "None planned: every offset is already past.",
+        inline=False,
+    )
+    embed.set_footer(text=f"Offsets: {view.offsets_text} · kind: {view.kind}")
+    return fit_embed(embed)
+
+
+def deadlines_embed(views: list[DeadlineView], *, include_past: bool) -> discord.Embed:
+    """Return the list of deadlines, soonest first, one field each (25 at most)."""
+    title = "All deadlines" if include_past else "Upcoming deadlines"
+    embed = discord.Embed(title=title, colour=INFO)
+    if not views:
+        embed.description = "No deadlines yet. The secretariat adds them with `/deadline add`."
+        return embed
+    for view in views[:25]:
+        pending = [r for r in view.reminders if r.status == "pending"]
+        nxt = (
+            f"next reminder {timestamp(pending[0].due_at, 'R')}" if pending else "no reminder left"
+        )
+        repeat = f" · {view.repeat_label}" if view.repeat != "none" else ""
+        link = f"\n{clip(view.link, 300)}" if view.link else ""
+        embed.add_field(
+            name=clip(f"#{view.number} {view.title}", 256),
+            value=f"{timestamp(view.next_due_at, 'F')} ({timestamp(view.next_due_at, 'R')})"
+            f"{repeat} · {nxt}{link}",
+            inline=False,
+        )
+    if len(views) > 25:
+        embed.set_footer(text=f"{len(views) - 25} more not shown")
+    return fit_embed(embed)
+
+
+def _monthly_rule(anchor_day: int) -> dict[str, object]:
+    """Return the RRULE of "monthly on ``anchor_day``, or the month's last day"."""
+    if anchor_day <= 28:
+        return {"freq": "monthly", "bymonthday": anchor_day}
+    return {"freq": "monthly", "bymonthday": list(range(28, anchor_day + 1)), "bysetpos": -1}
+
+
+def calendar_ics(
+    views: list[DeadlineView], *, guild_id: int, name: str, now: datetime | None = None
+) -> bytes:
+    """Return an iCalendar file of the deadlines, with an alarm for each reminder offset.
+
+    Each deadline is an event at its due time in its own zone (with the
+    zone's rules embedded, VTIMEZONE), recurring ones with an RRULE that
+    calendar apps expand on the same wall clock as the bot does.
+    """
+    stamp = (now or datetime.now(UTC)).astimezone(UTC)
+    calendar = Calendar()
+    calendar.add("prodid", "-//magbot//deadlines//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", clip(name, 100))
+    for view in views:
+        zone = ZoneInfo(view.timezone)
+        first = datetime.fromisoformat(view.first_local)
+        event = Event()
+        event.add("uid", f"deadline-{guild_id}-{view.number}@magbot")
+        event.add("dtstamp", stamp)
+        event.add("summary", f"{KIND_LABELS.get(view.kind, 'Deadline')}: {view.title}")
+        if view.repeat == "none":
+            event.add("dtstart", view.next_due_at.astimezone(zone))
+        else:
+            event.add("dtstart", first.replace(tzinfo=zone, fold=0))
+            rule: dict[str, object] = {"freq": "weekly"}
+            if view.repeat == "biweekly":
+                rule = {"freq": "weekly", "interval": 2}
+            elif view.repeat == "monthly":
+                rule = _monthly_rule(first.day)
+            event.add("rrule", vRecur(rule))
+        description = [f"#{view.number} {view.title}"]
+        if view.link:
+            description.append(view.link)
+            event.add("url", view.link)
+        event.add("description", "\n".join(description))
+        event.add("categories", [view.kind])
+        for offset in view.offsets:
+            alarm = Alarm()
+            alarm.add("action", "DISPLAY")
+            alarm.add("description", f"{view.title} ({format_offset(offset)} before)")
+            alarm.add("trigger", timedelta(minutes=-offset))
+            event.add_component(alarm)
+        calendar.add_component(event)
+    calendar.add_missing_timezones()
+    return calendar.to_ical()

@@ -1,0 +1,74 @@
+"""What a reminder, a chasing direct message and an admins' notice look like on Discord."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.render.embeds import INFO, WARN, clip, fit_embed, timestamp, when
+from bot.services.deadlines import KIND_LABELS
+from bot.services.durations import format_offset
+from bot.services.outbox import AdminNotice, DirectPost, ReminderPost
+from bot.services.recurrence import REPEAT_LABELS
+
+LATE_NOTE = "⚠️ This reminder is late: the bot was offline when it was due."
+
+
+def reminder_embed(post: ReminderPost) -> discord.Embed:
+    """Return the embed of a reminder: title, absolute and relative time, link, chase list."""
+    kind = KIND_LABELS.get(post.kind, "Deadline")
+    embed = discord.Embed(
+        title=clip(f"⏰ {kind} #{post.deadline_number}: {post.title}", 256),
+        url=post.link or None,
+        colour=WARN if post.late else INFO,
+    )
+    lines = [f"Due {when(post.deadline_at, post.zone)}"]
+    if post.repeat != "none":
+        lines.append(f"Repeats {REPEAT_LABELS.get(post.repeat, post.repeat)}.")
+    if post.link:
+        lines.append(f"Link: {clip(post.link, 500)}")
+    if post.late:
+        lines.append(LATE_NOTE)
+    embed.description = "\n".join(lines)
+    chase = post.chase
+    if chase is not None:
+        if post.chased_directly:
+            value = f"{chase.summary}\nEach of them got a direct message." if chase.lines else ""
+            embed.add_field(name="Still to act", value=value or chase.summary, inline=False)
+        else:
+            body = "\n".join((chase.summary, *chase.lines))
+            embed.add_field(name="Still to act", value=clip(body, 1024), inline=False)
+    embed.set_footer(text=f"Reminder {format_offset(post.offset_minutes)} before · /deadline list")
+    return fit_embed(embed)
+
+
+def reminder_content(post: ReminderPost) -> str:
+    """Return the message text: who is pinged (if anyone) and the short version."""
+    pings: list[str] = []
+    if post.mention_role_id is not None:
+        pings.append(f"<@&{post.mention_role_id}>")
+    if post.chase is not None and not post.chased_directly:
+        pings.extend(f"<@{user_id}>" for user_id in post.chase.user_ids)
+    late = " (late)" if post.late else ""
+    text = f"Reminder{late}: **{clip(post.title, 200)}** is due {timestamp(post.deadline_at, 'R')}."
+    return clip(" ".join([*pings, text]), 2000)
+
+
+def reminder_mentions(post: ReminderPost) -> discord.AllowedMentions:
+    """Return who may be pinged: the MAG role when chosen, the chased members; no one else."""
+    users: list[discord.Object] = []
+    if post.chase is not None and not post.chased_directly:
+        users = [discord.Object(id=user_id) for user_id in post.chase.user_ids]
+    roles = [discord.Object(id=post.mention_role_id)] if post.mention_role_id else []
+    return discord.AllowedMentions(
+        everyone=False, users=users or False, roles=roles or False, replied_user=False
+    )
+
+
+def direct_content(post: DirectPost) -> str:
+    """Return the text of a chasing direct message."""
+    return clip(post.text, 2000)
+
+
+def notice_content(notice: AdminNotice) -> str:
+    """Return the admins' notice as posted in the log channel."""
+    return clip(f"⚠️ {notice.text}", 2000)

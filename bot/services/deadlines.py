@@ -1,0 +1,518 @@
+"""Deadlines: add, list, edit, remove, and the calendar of what is ahead.
+
+Every change to a deadline plans its reminders in the same transaction
+(``bot.services.reminders.plan_deadline``), so a deadline never exists
+without its reminders, nor the reminders without it. Only the secretariat
+(or an admin) changes deadlines; everyone in the server may read them.
+
+Edits re-plan the reminders that are still pending; a reminder already sent
+stays sent, and one being sent at that moment completes. When the schedule of
+a recurring deadline changes, its upcoming occurrence keeps its place in the
+ledger, so what was already sent for it is not sent again.
+"""
+
+from __future__ import annotations
+
+import builtins
+import logging
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from bot.errors import InvalidInput, NotFound
+from bot.services.auth import Actor, require_secretariat
+from bot.services.config import ConfigService, check_timezone
+from bot.services.durations import format_offsets, parse_offsets
+from bot.services.recurrence import (
+    REPEAT_LABELS,
+    REPEATS,
+    Repeat,
+    format_wall,
+    is_gap,
+    to_utc,
+)
+from bot.services.reminders import Schedule, plan_deadline
+from storage import deadlines as store
+from storage.audit import record_event
+from storage.database import Database
+from storage.deadlines import Deadline, Reminder
+
+log = logging.getLogger(__name__)
+
+KINDS: Final = ("proposals", "reviews", "consultation", "meeting", "other")
+KIND_LABELS: Final = {
+    "proposals": "Proposals",
+    "reviews": "Reviews",
+    "consultation": "Consultation",
+    "meeting": "Meeting",
+    "other": "Deadline",
+}
+MAX_TITLE: Final = 200
+MAX_LINK: Final = 500
+LIST_LIMIT: Final = 50
+_REPEAT_WORDS: Final = {
+    "none": "none",
+    "no": "none",
+    "once": "none",
+    "weekly": "weekly",
+    "every week": "weekly",
+    "biweekly": "biweekly",
+    "fortnightly": "biweekly",
+    "every two weeks": "biweekly",
+    "every 2 weeks": "biweekly",
+    "monthly": "monthly",
+    "every month": "monthly",
+}
+_DUE = re.compile(r"^\s*(\d{4})-(\d{1,2})-(\d{1,2})[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?\s*$")
+
+
+@dataclass(frozen=True)
+class ReminderView:
+    """One planned or settled reminder of a deadline."""
+
+    occurrence: int
+    offset_minutes: int
+    due_at: datetime
+    deadline_at: datetime
+    status: str
+    late: bool = False
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class DeadlineView:
+    """A deadline as the commands show it."""
+
+    number: int
+    title: str
+    kind: str
+    link: str | None
+    timezone: str
+    first_local: str
+    repeat: str
+    offsets: tuple[int, ...]
+    channel_id: int | None
+    next_due_at: datetime
+    removed: bool
+    reminders: tuple[ReminderView, ...] = ()
+
+    @property
+    def repeat_label(self) -> str:
+        """Return the repeat in words: ``every two weeks``."""
+        return REPEAT_LABELS.get(self.repeat, self.repeat)
+
+    @property
+    def offsets_text(self) -> str:
+        """Return the offsets as typed: ``7d, 1d, 1h``."""
+        return format_offsets(self.offsets)
+
+    @property
+    def schedule(self) -> Schedule:
+        """Return the wall-clock schedule (its occurrence keys start at 0)."""
+        return Schedule(
+            first=datetime.fromisoformat(self.first_local),
+            zone=ZoneInfo(self.timezone),
+            repeat=self.repeat,  # type: ignore[arg-type]
+        )
+
+    def pending(self) -> tuple[ReminderView, ...]:
+        """Return the reminders still to send, soonest first."""
+        return tuple(r for r in self.reminders if r.status in store.OPEN_STATUSES)
+
+
+def view_of(deadline: Deadline, reminders: list[Reminder] | None = None) -> DeadlineView:
+    """Return the view of a deadline row (with its reminders, when given)."""
+    return DeadlineView(
+        number=deadline.number,
+        title=deadline.title,
+        kind=deadline.kind,
+        link=deadline.link,
+        timezone=deadline.timezone,
+        first_local=deadline.first_local,
+        repeat=deadline.repeat,
+        offsets=tuple(deadline.offsets),
+        channel_id=deadline.channel_id,
+        next_due_at=deadline.due_at,
+        removed=deadline.removed_at is not None,
+        reminders=tuple(
+            ReminderView(
+                occurrence=r.occurrence,
+                offset_minutes=r.offset_minutes,
+                due_at=r.due_at,
+                deadline_at=r.deadline_at,
+                status=r.status,
+                late=r.late,
+                detail=r.detail,
+            )
+            for r in reminders or ()
+        ),
+    )
+
+
+def parse_due(text: str) -> datetime:
+    """Return ``YYYY-MM-DD HH:MM`` (seconds optional) as a naive wall time, or raise."""
+    match = _DUE.match(text)
+    problem = InvalidInput(
+        f"`{text[:30]}` is not a date and time. Use YYYY-MM-DD HH:MM on a 24-hour clock, "
+        "for example `2027-03-15 23:59`."
+    )
+    if match is None:
+        raise problem
+    try:
+        year, month, day, hour, minute, second = (int(p or 0) for p in match.groups())
+        return datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        raise problem from None
+
+
+def check_title(text: str) -> str:
+    """Return the title on one line, or raise when empty or too long."""
+    title = " ".join(text.split())
+    if not title:
+        raise InvalidInput("Give the deadline a title.")
+    if len(title) > MAX_TITLE:
+        raise InvalidInput(
+            f"Titles can be at most {MAX_TITLE} characters (this one has {len(title)})."
+        )
+    return title
+
+
+def check_kind(text: str) -> str:
+    """Return a known kind of deadline, or raise."""
+    kind = text.strip().lower()
+    if kind not in KINDS:
+        raise InvalidInput(f"The kind must be one of {', '.join(KINDS)}.")
+    return kind
+
+
+def check_repeat(text: str) -> Repeat:
+    """Return the repeat named by ``text`` (``every two weeks`` -> ``biweekly``), or raise."""
+    repeat = _REPEAT_WORDS.get(" ".join(text.strip().lower().split()))
+    if repeat is None:
+        raise InvalidInput("Repeat must be none, weekly, every two weeks or monthly.")
+    assert repeat in REPEATS
+    return repeat
+
+
+def check_link(text: str) -> str | None:
+    """Return the link (None for ``-`` or empty), or raise when it is not a web address."""
+    link = text.strip()
+    if link in ("", "-"):
+        return None
+    if not link.startswith(("https://", "http://")) or any(c.isspace() for c in link):
+        raise InvalidInput("The link must be a web address starting with https://.")
+    if len(link) > MAX_LINK:
+        raise InvalidInput(f"Links can be at most {MAX_LINK} characters.")
+    return link
+
+
+class DeadlineService:
+    """Add, change, remove and list a guild's deadlines."""
+
+    def __init__(self, db: Database, clock: Callable[[], datetime], config: ConfigService) -> None:
+        self._db = db
+        self._clock = clock
+        self._config = config
+        # Told the earliest new reminder time after a change (the delivery
+        # wakes up for it instead of waiting for its next tick).
+        self.on_planned: list[Callable[[datetime], None]] = []
+
+    async def add(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        due: str,
+        timezone: str | None = None,
+        kind: str = "other",
+        link: str | None = None,
+        offsets: str | None = None,
+        repeat: str = "none",
+        channel_id: int | None = None,
+    ) -> DeadlineView:
+        """Add a deadline with its reminders; refuse (storing nothing) on bad input."""
+        require_secretariat(actor)
+        settings = await self._config.get(actor.guild_id)
+        zone_name = check_timezone(timezone) if timezone else settings.timezone
+        wall = parse_due(due)
+        title = check_title(title)
+        kind = check_kind(kind)
+        repeat_value = check_repeat(repeat)
+        link_value = check_link(link) if link is not None else None
+        minutes = parse_offsets(offsets) if offsets is not None else settings.reminder_offsets
+        if channel_id is None and settings.channels["reminders"] is None:
+            raise InvalidInput(
+                "There is no reminders channel yet: choose a `channel` for this deadline, "
+                "or ask an admin to run `/config channel reminders`."
+            )
+        now = self._clock()
+        zone = ZoneInfo(zone_name)
+        self._check_ahead(wall, zone, zone_name, now)
+        schedule = Schedule(first=wall, zone=zone, repeat=repeat_value)
+        planning = plan_deadline(schedule, minutes, now)
+        async with self._db.write() as session:
+            number = await store.allocate_deadline_number(session, guild_id=actor.guild_id)
+            deadline = await store.add_deadline(
+                session,
+                deadline=Deadline(
+                    guild_id=actor.guild_id,
+                    number=number,
+                    title=title,
+                    kind=kind,
+                    link=link_value,
+                    timezone=zone_name,
+                    first_local=format_wall_seconds(wall),
+                    repeat=repeat_value,
+                    offsets=list(minutes),
+                    channel_id=channel_id,
+                    due_at=planning.next_due_at,
+                    roll_at=planning.roll_at,
+                    created_by=actor.user_id,
+                    created_at=now,
+                    updated_at=now,
+                ),
+            )
+            assert deadline.id is not None
+            await store.upsert_reminders(
+                session,
+                guild_id=actor.guild_id,
+                deadline_id=deadline.id,
+                plan=planning.plan,
+                now=now,
+            )
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="deadline.add",
+                target=f"deadline:{number}",
+                after=_audit_state(deadline),
+                at=now,
+            )
+            reminders = await store.reminders_of(
+                session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
+            )
+            view = view_of(deadline, reminders)
+        self._planned(view)
+        return view
+
+    async def edit(
+        self,
+        actor: Actor,
+        number: int,
+        *,
+        title: str | None = None,
+        due: str | None = None,
+        timezone: str | None = None,
+        kind: str | None = None,
+        link: str | None = None,
+        offsets: str | None = None,
+        repeat: str | None = None,
+        channel_id: int | None = None,
+    ) -> DeadlineView:
+        """Change a deadline; pending reminders are re-planned, sent ones stay sent."""
+        require_secretariat(actor)
+        given = {
+            "title": title,
+            "due": due,
+            "timezone": timezone,
+            "kind": kind,
+            "link": link,
+            "offsets": offsets,
+            "repeat": repeat,
+            "channel": channel_id,
+        }
+        if all(value is None for value in given.values()):
+            raise InvalidInput("Say what to change: a new title, due time, offsets, link…")
+        changes: dict[str, Any] = {}
+        if title is not None:
+            changes["title"] = check_title(title)
+        if kind is not None:
+            changes["kind"] = check_kind(kind)
+        if link is not None:
+            changes["link"] = check_link(link)
+        if offsets is not None:
+            changes["offsets"] = list(parse_offsets(offsets))
+        if channel_id is not None:
+            changes["channel_id"] = channel_id
+        new_zone = check_timezone(timezone) if timezone is not None else None
+        new_wall = parse_due(due) if due is not None else None
+        new_repeat = check_repeat(repeat) if repeat is not None else None
+        now = self._clock()
+        async with self._db.write() as session:
+            deadline = await self._get(session, actor.guild_id, number, for_update=True)
+            assert deadline.id is not None
+            before = _audit_state(deadline)
+            old = Schedule.of(deadline)
+            schedule = Schedule(
+                first=new_wall if new_wall is not None else old.first,
+                zone=ZoneInfo(new_zone) if new_zone is not None else old.zone,
+                repeat=new_repeat if new_repeat is not None else old.repeat,
+            )
+            moved = (schedule.first, schedule.zone.key, schedule.repeat) != (
+                old.first,
+                old.zone.key,
+                old.repeat,
+            )
+            if moved:
+                if new_wall is not None or schedule.repeat == "none":
+                    self._check_ahead(schedule.first, schedule.zone, schedule.zone.key, now)
+                upcoming_new = schedule.upcoming(now)
+                if upcoming_new is None:
+                    raise InvalidInput("That schedule has no occurrence ahead: give a later `due`.")
+                # The upcoming occurrence keeps its ledger key across the change.
+                key = old.base + (old.upcoming(now) or 0)
+                schedule = Schedule(
+                    schedule.first, schedule.zone, schedule.repeat, base=key - upcoming_new
+                )
+                changes.update(
+                    first_local=format_wall_seconds(schedule.first),
+                    timezone=schedule.zone.key,
+                    repeat=schedule.repeat,
+                    occurrence_base=schedule.base,
+                )
+            for name, value in changes.items():
+                setattr(deadline, name, value)
+            planning = plan_deadline(schedule, deadline.offsets, now)
+            deadline.due_at = planning.next_due_at
+            deadline.roll_at = planning.roll_at
+            deadline.updated_at = now
+            await store.replan_reminders(
+                session,
+                guild_id=actor.guild_id,
+                deadline_id=deadline.id,
+                plan=planning.plan,
+                now=now,
+            )
+            after = _audit_state(deadline)
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="deadline.edit",
+                target=f"deadline:{number}",
+                before={k: v for k, v in before.items() if after.get(k) != v},
+                after={k: v for k, v in after.items() if before.get(k) != v},
+                at=now,
+            )
+            reminders = await store.reminders_of(
+                session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
+            )
+            view = view_of(deadline, reminders)
+        self._planned(view)
+        return view
+
+    async def remove(self, actor: Actor, number: int) -> DeadlineView:
+        """Remove a deadline and cancel its pending reminders."""
+        require_secretariat(actor)
+        now = self._clock()
+        async with self._db.write() as session:
+            deadline = await self._get(session, actor.guild_id, number, for_update=True)
+            assert deadline.id is not None
+            deadline.removed_at = now
+            deadline.roll_at = None
+            deadline.updated_at = now
+            cancelled = await store.cancel_reminders(
+                session,
+                guild_id=actor.guild_id,
+                deadline_id=deadline.id,
+                detail="deadline removed",
+            )
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="deadline.remove",
+                target=f"deadline:{number}",
+                before=_audit_state(deadline),
+                note=f"{cancelled} pending reminders cancelled",
+                at=now,
+            )
+            reminders = await store.reminders_of(
+                session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
+            )
+            return view_of(deadline, reminders)
+
+    async def get(self, actor: Actor, number: int) -> DeadlineView:
+        """Return one deadline with its reminders."""
+        async with self._db.read() as session:
+            deadline = await self._get(session, actor.guild_id, number)
+            assert deadline.id is not None
+            reminders = await store.reminders_of(
+                session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
+            )
+            return view_of(deadline, reminders)
+
+    async def list(
+        self, actor: Actor, *, include_past: bool = False
+    ) -> builtins.list[DeadlineView]:
+        """Return the guild's deadlines, soonest first (past ones only when asked)."""
+        now = self._clock()
+        async with self._db.read() as session:
+            rows = await store.list_deadlines(
+                session,
+                guild_id=actor.guild_id,
+                due_after=None if include_past else now,
+                limit=LIST_LIMIT,
+            )
+            reminders = await store.reminders_of(
+                session, guild_id=actor.guild_id, deadline_ids=[d.id for d in rows if d.id]
+            )
+        by_deadline: dict[int, builtins.list[Reminder]] = {}
+        for reminder in reminders:
+            by_deadline.setdefault(reminder.deadline_id, []).append(reminder)
+        return [view_of(d, by_deadline.get(d.id or 0, [])) for d in rows]
+
+    async def upcoming(self, actor: Actor) -> builtins.list[DeadlineView]:
+        """Return the deadlines still ahead (for the calendar)."""
+        return await self.list(actor, include_past=False)
+
+    async def _get(
+        self, session: Any, guild_id: int, number: int, *, for_update: bool = False
+    ) -> Deadline:
+        deadline = await store.get_deadline(
+            session, guild_id=guild_id, number=number, for_update=for_update
+        )
+        if deadline is None or deadline.removed_at is not None:
+            raise NotFound(f"There is no deadline #{number}. `/deadline list` shows them.")
+        return deadline
+
+    @staticmethod
+    def _check_ahead(wall: datetime, zone: ZoneInfo, zone_name: str, now: datetime) -> None:
+        if to_utc(wall, zone) <= now:
+            raise InvalidInput(
+                f"{format_wall(wall)} {zone_name} is in the past. Give a date and time ahead."
+            )
+        if is_gap(wall, zone):
+            log.info("deadline at %s %s falls in a DST gap; shifted forward", wall, zone_name)
+
+    def _planned(self, view: DeadlineView) -> None:
+        pending = [r.due_at for r in view.pending()]
+        if not pending:
+            return
+        for callback in self.on_planned:
+            try:
+                callback(min(pending))
+            except Exception:
+                log.exception("on_planned callback failed")
+
+
+def format_wall_seconds(wall: datetime) -> str:
+    """Return the wall time as stored: ``YYYY-MM-DD HH:MM``, with ``:SS`` when not zero."""
+    return wall.isoformat(sep=" ", timespec="seconds" if wall.second else "minutes")
+
+
+def _audit_state(deadline: Deadline) -> dict[str, Any]:
+    return {
+        "title": deadline.title,
+        "kind": deadline.kind,
+        "due": deadline.first_local,
+        "timezone": deadline.timezone,
+        "repeat": deadline.repeat,
+        "offsets": list(deadline.offsets),
+        "link": deadline.link,
+        "channel_id": str(deadline.channel_id) if deadline.channel_id else None,
+    }

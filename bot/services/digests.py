@@ -1,0 +1,538 @@
+"""The secretariat's digest: what changed since the last one, posted on schedule, once.
+
+A digest is made of *sections*, each from a provider
+``async (session, guild_id, since, until, settings) -> DigestSection | None``
+registered on the service (``add_section``), so other features add their own
+(the statistics feature adds balance warnings). The built-in sections read
+the audit trail, so they need nothing from the other features' tables:
+
+=====================  ====================================================
+section                audit actions read
+=====================  ====================================================
+What changed           ``proposal.submit``, ``proposal.status``,
+                       ``panellist.nominate``, ``panellist.status`` and
+                       ``panellist.respond`` (after.status confirmed /
+                       declined), ``review.score`` (before empty: a new one)
+Screening problems     ``proposal.status`` with after.status ``screened_out``
+Deadlines ahead        the deadlines table: occurrences in the next 14 days
+=====================  ====================================================
+
+Scheduling: ``GuildConfig.next_digest_at`` is computed on the guild's wall
+clock (``bot.services.recurrence``) whenever the digest schedule, the zone or
+the digest channel changes (a hook on ``ConfigService``). A tick claims the
+guilds whose time has come, moves ``next_digest_at`` to the next time after
+*now* (missed periods are not posted one by one: one digest covers them) and
+inserts the ``DigestRun`` in the same transaction; the post goes out after,
+with a nonce derived from the run. A digest with nothing to say is not
+posted; its period is over all the same.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Final
+from zoneinfo import ZoneInfo
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import Conflict, InvalidInput
+from bot.services.auth import Actor, require_secretariat
+from bot.services.config import ConfigService, GuildSettings, settings_from_row
+from bot.services.outbox import (
+    Digest,
+    DigestPost,
+    DigestSection,
+    Outbox,
+    PostResult,
+    PostStatus,
+    make_nonce,
+)
+from bot.services.recurrence import digest_period, next_digest_time
+from bot.services.reminders import (
+    LEASE,
+    MAX_ATTEMPTS,
+    Schedule,
+    backoff,
+    channel_refused,
+    default_claimer,
+)
+from storage import digests as store
+from storage.audit import AuditEvent
+from storage.config import GuildConfig, get_or_create_guild_config
+from storage.database import Database
+from storage.deadlines import list_deadlines
+from storage.delivery import Shards, get_block, unblock_channel, unblock_guild
+
+log = logging.getLogger(__name__)
+
+SectionProvider = Callable[
+    [AsyncSession, int, datetime, datetime, GuildSettings], Awaitable[DigestSection | None]
+]
+
+AHEAD: Final = timedelta(days=14)
+SAMPLE: Final = 5  # items named per line; the rest are counted
+SCHEDULE_COLUMNS: Final = frozenset(
+    {"timezone", "digest_frequency", "digest_time", "digest_weekday", "digest_channel_id"}
+)
+CHANNEL_COLUMNS: Final = frozenset({"reminders_channel_id", "digest_channel_id", "log_channel_id"})
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    """A registered section: its name, its provider and where it goes."""
+
+    name: str
+    provider: SectionProvider
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """What ``/digest send`` did."""
+
+    status: str  # sent | empty | failed | retry
+    digest: Digest
+    message_id: int | None = None
+    detail: str = ""
+
+
+@dataclass
+class DigestReport:
+    """What one digest tick did."""
+
+    claimed: int = 0
+    sent: int = 0
+    empty: int = 0
+    failed: int = 0
+    retried: int = 0
+    errors: int = 0
+
+
+# --- the built-in sections ---------------------------------------------------
+
+
+def _number(event: AuditEvent) -> str:
+    target = event.target or ""
+    return f"#{target.split(':', 1)[1]}" if target.startswith("proposal:") else target
+
+
+def _get(value: Any, key: str) -> Any:
+    return value.get(key) if isinstance(value, dict) else None
+
+
+def _sample(items: list[str], total: int) -> str:
+    shown = ", ".join(items[:SAMPLE])
+    more = total - min(len(items), SAMPLE)
+    return f"{shown}, and {more} more" if more > 0 else shown
+
+
+def _distinct(items: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(items))
+
+
+CHANGE_ACTIONS: Final = (
+    "proposal.submit",
+    "proposal.status",
+    "panellist.nominate",
+    "panellist.status",
+    "panellist.respond",
+    "review.score",
+)
+
+
+async def changes_section(
+    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
+) -> DigestSection | None:
+    """Return what changed: proposals, statuses, nominations, answers, reviews."""
+    events = await store.events_between(
+        session, guild_id=guild_id, since=since, until=until, actions=CHANGE_ACTIONS
+    )
+    if not events:
+        return None
+    by_action: dict[str, list[AuditEvent]] = {}
+    for event in events:
+        by_action.setdefault(event.action, []).append(event)
+    lines: list[str] = []
+
+    submitted = by_action.get("proposal.submit", [])
+    if submitted:
+        names = [
+            f"{_number(e)} {str(_get(e.after, 'title') or '')[:60]}".strip() for e in submitted
+        ]
+        lines.append(f"**New proposals** ({len(submitted)}): {_sample(names, len(submitted))}")
+    moves = [e for e in by_action.get("proposal.status", []) if _get(e.after, "status")]
+    if moves:
+        names = [
+            f"{_number(e)} {_get(e.before, 'status') or '?'} → {_get(e.after, 'status')}".replace(
+                "_", " "
+            )
+            for e in moves
+        ]
+        lines.append(f"**Status changes** ({len(moves)}): {_sample(names, len(moves))}")
+    nominated = by_action.get("panellist.nominate", [])
+    if nominated:
+        where = _distinct(_number(e) for e in nominated)
+        lines.append(f"**Nominations** ({len(nominated)}): on {_sample(where, len(where))}")
+    answers = by_action.get("panellist.status", []) + by_action.get("panellist.respond", [])
+    for status, label in (("confirmed", "Confirmations"), ("declined", "Declines")):
+        matching = [e for e in answers if _get(e.after, "status") == status]
+        if matching:
+            where = _distinct(_number(e) for e in matching)
+            lines.append(f"**{label}** ({len(matching)}): on {_sample(where, len(where))}")
+    reviews = by_action.get("review.score", [])
+    new_reviews = [e for e in reviews if not e.before]
+    if reviews:
+        rescored = len(reviews) - len(new_reviews)
+        extra = f" ({rescored} scores changed)" if rescored else ""
+        lines.append(f"**Reviews completed**: {len(new_reviews)}{extra}")
+    if not lines:
+        return None
+    return DigestSection(name="changes", title="What changed", lines=tuple(lines), order=10)
+
+
+async def screening_section(
+    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
+) -> DigestSection | None:
+    """Return the proposals screened out in the period, with the reasons."""
+    events = await store.events_between(
+        session, guild_id=guild_id, since=since, until=until, actions=("proposal.status",)
+    )
+    out = [e for e in events if _get(e.after, "status") == "screened_out"]
+    if not out:
+        return None
+    lines = [f"{_number(e)}: {(e.note or 'screened out')[:200]}" for e in out[:15]]
+    if len(out) > 15:
+        lines.append(f"…and {len(out) - 15} more (`/proposal list status:screened_out`)")
+    return DigestSection(
+        name="screening", title=f"Screening problems ({len(out)})", lines=tuple(lines), order=20
+    )
+
+
+async def deadlines_section(
+    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
+) -> DigestSection | None:
+    """Return the deadlines of the next 14 days (every occurrence of recurring ones)."""
+    end = until + AHEAD
+    rows = await list_deadlines(session, guild_id=guild_id, due_after=until, limit=200)
+    found: list[tuple[datetime, str]] = []
+    for deadline in rows:
+        schedule = Schedule.of(deadline)
+        for moment in schedule.between(until, end):
+            link = f" · <{deadline.link}>" if deadline.link else ""
+            stamp = f"<t:{int(moment.timestamp())}:F> (<t:{int(moment.timestamp())}:R>)"
+            found.append((moment, f"{stamp} · #{deadline.number} {deadline.title}{link}"))
+    if not found:
+        return None
+    found.sort(key=lambda item: item[0])
+    lines = [text for _, text in found[:20]]
+    if len(found) > 20:
+        lines.append(f"…and {len(found) - 20} more (`/deadline list`)")
+    return DigestSection(
+        name="deadlines", title="Deadlines in the next 14 days", lines=tuple(lines), order=30
+    )
+
+
+DEFAULT_SECTIONS: Final = (
+    SectionSpec("changes", changes_section, 10),
+    SectionSpec("screening", screening_section, 20),
+    SectionSpec("deadlines", deadlines_section, 30),
+)
+
+
+def next_digest_for(settings: GuildSettings, after: datetime) -> datetime | None:
+    """Return when the guild's next digest is due after ``after`` (None: none)."""
+    if settings.channels["digest"] is None:
+        return None
+    digest = settings.digest
+    return next_digest_time(
+        digest.frequency, digest.time, digest.weekday, ZoneInfo(settings.timezone), after
+    )
+
+
+class DigestService:
+    """Builds digests, posts them on schedule (once per period), previews and sends on demand."""
+
+    def __init__(
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        config: ConfigService,
+        *,
+        outbox: Outbox | None = None,
+        shards: Shards | None = None,
+        claimer: str | None = None,
+        lease: timedelta = LEASE,
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._config = config
+        self.outbox = outbox
+        self.shards = shards
+        self.claimer = claimer or default_claimer()
+        self.lease = lease
+        self.sections: list[SectionSpec] = list(DEFAULT_SECTIONS)
+        self._scheduled_unscheduled = False
+
+    def use(self, outbox: Outbox, *, shards: Shards | None = None) -> None:
+        """Post through ``outbox``, for the guilds of ``shards`` (None: every guild)."""
+        self.outbox = outbox
+        self.shards = shards
+
+    def add_section(self, name: str, provider: SectionProvider, *, order: int = 100) -> None:
+        """Register a section (replacing one of the same name)."""
+        self.sections = [s for s in self.sections if s.name != name]
+        self.sections.append(SectionSpec(name, provider, order))
+
+    async def on_config_change(
+        self, session: AsyncSession, row: GuildConfig, changed: frozenset[str], now: datetime
+    ) -> None:
+        """Recompute the next digest time when its schedule, zone or channel changed.
+
+        Registered in ``ConfigService.change_hooks``; runs in the config
+        change's own transaction. Choosing channels again also lifts the
+        blocks on channels Discord refused.
+        """
+        if changed & SCHEDULE_COLUMNS:
+            row.next_digest_at = next_digest_for(settings_from_row(row.guild_id, row), now)
+        if changed & CHANNEL_COLUMNS:
+            await unblock_guild(session, guild_id=row.guild_id)
+
+    # -- building ------------------------------------------------------------
+
+    async def build(
+        self, guild_id: int, since: datetime, until: datetime, settings: GuildSettings | None = None
+    ) -> Digest:
+        """Return the digest of (since, until]; a section that fails is left out, and logged."""
+        settings = settings or await self._config.get(guild_id)
+        sections: list[DigestSection] = []
+        async with self._db.read() as session:
+            for spec in sorted(self.sections, key=lambda s: (s.order, s.name)):
+                try:
+                    section = await spec.provider(session, guild_id, since, until, settings)
+                except Exception:
+                    log.exception("digest section %s failed for guild %s", spec.name, guild_id)
+                    await session.rollback()
+                    continue
+                if section is not None and section.lines:
+                    sections.append(section)
+        return Digest(
+            guild_id=guild_id,
+            since=since,
+            until=until,
+            zone=settings.timezone,
+            cycle_name=settings.cycle_name,
+            sections=tuple(sections),
+        )
+
+    async def _since(
+        self, session: AsyncSession, guild_id: int, until: datetime, fallback: datetime
+    ) -> datetime:
+        """Return where the next period starts: where the last one ended, else ``fallback``."""
+        last = await store.last_run(session, guild_id=guild_id)
+        since = last.period_end if last is not None else fallback
+        return min(since, until)
+
+    async def preview(self, actor: Actor) -> Digest:
+        """Return what a digest sent now would say (nothing is recorded)."""
+        require_secretariat(actor)
+        settings = await self._config.get(actor.guild_id)
+        now = self._clock()
+        async with self._db.read() as session:
+            fallback = now - digest_period(settings.digest.frequency)
+            since = await self._since(session, actor.guild_id, now, fallback)
+        return await self.build(actor.guild_id, since, now, settings)
+
+    async def send_now(self, actor: Actor) -> SendResult:
+        """Post a digest of everything since the last one, now, in the digest channel."""
+        require_secretariat(actor)
+        settings = await self._config.get(actor.guild_id)
+        channel_id = settings.channels["digest"]
+        if channel_id is None:
+            raise InvalidInput(
+                "There is no digest channel yet: ask an admin to run `/config channel digest`."
+            )
+        now = self._clock()
+        async with self._db.write() as session:
+            # Lock the guild's row: a scheduled digest and this one take turns.
+            await get_or_create_guild_config(session, actor.guild_id)
+            fallback = now - digest_period(settings.digest.frequency)
+            since = await self._since(session, actor.guild_id, now, fallback)
+            run = await store.start_run(
+                session,
+                guild_id=actor.guild_id,
+                kind="manual",
+                period_start=since,
+                period_end=now,
+                scheduled_for=None,
+                channel_id=channel_id,
+                claimer=self.claimer,
+                lease_until=now + self.lease,
+                now=now,
+                requested_by=actor.user_id,
+            )
+        if run is None:
+            raise Conflict("A digest was sent a moment ago. Try again in a minute.")
+        return await self._deliver(run, now, settings)
+
+    # -- the tick --------------------------------------------------------------
+
+    async def tick(self, now: datetime) -> DigestReport:
+        """Claim and post the digests due at ``now``; never raises."""
+        report = DigestReport()
+        try:
+            if not self._scheduled_unscheduled:
+                await self.schedule_unscheduled(now)
+                self._scheduled_unscheduled = True
+            runs = await self._claim(now)
+        except Exception:
+            log.exception("digest tick: claiming failed")
+            report.errors += 1
+            return report
+        report.claimed = len(runs)
+        for run in runs:
+            try:
+                result = await self._deliver(run, now)
+            except Exception:
+                log.exception("digest run %s failed", run.id)
+                report.errors += 1
+                continue
+            if result.status == store.SENT:
+                report.sent += 1
+            elif result.status == store.EMPTY:
+                report.empty += 1
+            elif result.status == store.FAILED:
+                report.failed += 1
+            else:
+                report.retried += 1
+        return report
+
+    async def schedule_unscheduled(self, now: datetime) -> int:
+        """Give a next digest time to guilds that have a digest channel but none yet.
+
+        Guilds configured before this feature existed (or whose time was lost)
+        would otherwise never get a digest; the first tick of a process fixes them.
+        """
+        async with self._db.write() as session:
+            rows = await store.guilds_without_digest_time(session, shards=self.shards)
+            for row in rows:
+                row.next_digest_at = next_digest_for(settings_from_row(row.guild_id, row), now)
+        return sum(1 for row in rows if row.next_digest_at is not None)
+
+    async def next_due(self) -> datetime | None:
+        """Return when the next digest of our shards is due."""
+        async with self._db.read() as session:
+            return await store.next_digest_due(session, shards=self.shards)
+
+    async def _claim(self, now: datetime) -> list[store.DigestRun]:
+        started = time.monotonic()
+        runs: list[store.DigestRun] = []
+        async with self._db.write() as session:
+            for row in await store.guilds_due_for_digest(session, now=now, shards=self.shards):
+                settings = settings_from_row(row.guild_id, row)
+                scheduled = row.next_digest_at
+                assert scheduled is not None
+                # After downtime, one digest covers the missed periods.
+                row.next_digest_at = next_digest_for(settings, now)
+                channel_id = settings.channels["digest"]
+                if channel_id is None or settings.digest.frequency == "off":
+                    continue
+                fallback = scheduled - digest_period(settings.digest.frequency)
+                since = await self._since(session, row.guild_id, now, fallback)
+                run = await store.start_run(
+                    session,
+                    guild_id=row.guild_id,
+                    kind="scheduled",
+                    period_start=since,
+                    period_end=now,
+                    scheduled_for=scheduled,
+                    channel_id=channel_id,
+                    claimer=self.claimer,
+                    lease_until=now + self.lease,
+                    now=now,
+                )
+                if run is not None:
+                    runs.append(run)
+            elapsed = timedelta(seconds=time.monotonic() - started)
+            runs.extend(
+                await store.claim_stale_runs(
+                    session,
+                    now=now,
+                    claimer=self.claimer,
+                    lease_until=now + elapsed + self.lease,
+                    shards=self.shards,
+                )
+            )
+        return runs
+
+    async def _deliver(
+        self, run: store.DigestRun, now: datetime, settings: GuildSettings | None = None
+    ) -> SendResult:
+        assert run.id is not None
+        if self.outbox is None:
+            raise RuntimeError("DigestService has no outbox: call use() first")
+        settings = settings or await self._config.get(run.guild_id)
+        digest = await self.build(run.guild_id, run.period_start, run.period_end, settings)
+        channel_id = run.channel_id or settings.channels["digest"]
+
+        async def finish(status: str, **kwargs: Any) -> SendResult:
+            assert run.id is not None
+            async with self._db.write() as session:
+                await store.finish_run(
+                    session, run_id=run.id, claimer=self.claimer, status=status, at=now, **kwargs
+                )
+            return SendResult(
+                status, digest, kwargs.get("message_id"), str(kwargs.get("detail") or "")
+            )
+
+        if digest.empty:
+            return await finish(store.EMPTY, detail="nothing to report")
+        if channel_id is None:
+            return await finish(store.FAILED, detail="no digest channel is set")
+        async with self._db.read() as session:
+            block = await get_block(session, guild_id=run.guild_id, channel_id=channel_id)
+        if block is not None and block.retry_at > now:
+            return await finish(store.FAILED, detail=f"channel unavailable: {block.error}")
+        post = DigestPost(
+            guild_id=run.guild_id,
+            channel_id=channel_id,
+            nonce=make_nonce("d", run.id),
+            digest=digest,
+        )
+        try:
+            result = await self.outbox.post(post)
+        except Exception as error:
+            log.exception("posting digest %s failed", run.id)
+            result = PostResult.retry(f"{type(error).__name__}: {error}")
+        if result.status is PostStatus.SENT:
+            if block is not None:
+                async with self._db.write() as session:
+                    await unblock_channel(session, guild_id=run.guild_id, channel_id=channel_id)
+            return await finish(store.SENT, message_id=result.message_id)
+        if result.status is PostStatus.FAILED:
+            log.warning("digest %s to channel %s failed: %s", run.id, channel_id, result.detail)
+            if result.channel_refused:
+                async with self._db.write() as session:
+                    notice = await channel_refused(
+                        session,
+                        config=self._config,
+                        guild_id=run.guild_id,
+                        channel_id=channel_id,
+                        result=result,
+                        purpose="digest",
+                        now=now,
+                    )
+                if notice is not None:
+                    try:
+                        await self.outbox.post(notice)
+                    except Exception:
+                        log.exception("telling the admins of guild %s failed", run.guild_id)
+            return await finish(store.FAILED, detail=result.detail or "refused by Discord")
+        if run.attempts >= MAX_ATTEMPTS:
+            return await finish(
+                store.FAILED, detail=f"gave up after {run.attempts} attempts: {result.detail}"
+            )
+        return await finish(store.RETRY, detail=result.detail, retry_at=now + backoff(run.attempts))

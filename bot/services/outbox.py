@@ -1,0 +1,168 @@
+"""What the services hand to Discord, and how Discord's answer comes back.
+
+The services never import ``discord``: they describe each post as plain data
+(a reminder, a digest, a notice to the admins) with a ``nonce`` derived from
+the ledger row, and an ``Outbox`` posts it. ``bot.delivery.DiscordOutbox``
+is the real one; tests use in-memory ones.
+
+The nonce is the same on every attempt for the same row, and Discord is asked
+to enforce it (``enforce_nonce``): if a process crashed after posting but
+before marking the row sent, the retry gets the existing message back instead
+of posting a second one. Discord remembers nonces for a few minutes, which is
+why leases are short.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+NONCE_MAX = 25  # Discord's limit
+
+
+def make_nonce(*parts: object) -> str:
+    """Return a nonce for a ledger row: readable when short, else a stable hash."""
+    text = "-".join(str(p) for p in ("mag", *parts))
+    if len(text) <= NONCE_MAX:
+        return text
+    return "mag-" + hashlib.sha256(text.encode()).hexdigest()[: NONCE_MAX - 4]
+
+
+@dataclass(frozen=True)
+class Chase:
+    """Who has not acted yet, for a reminder of a reviews or proposals deadline."""
+
+    summary: str
+    lines: tuple[str, ...] = ()
+    # Members named in ``lines`` (they may be pinged, or messaged directly).
+    user_ids: tuple[int, ...] = ()
+    # Per member, what their direct message says (when the guild chose DMs).
+    direct: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class ReminderPost:
+    """A reminder of one occurrence of a deadline."""
+
+    guild_id: int
+    channel_id: int
+    nonce: str
+    deadline_number: int
+    title: str
+    kind: str
+    link: str | None
+    deadline_at: datetime
+    zone: str
+    offset_minutes: int
+    repeat: str
+    late: bool = False
+    mention_role_id: int | None = None
+    chase: Chase | None = None
+    # True when the chased members got direct messages instead of a mention.
+    chased_directly: bool = False
+
+
+@dataclass(frozen=True)
+class DirectPost:
+    """A direct message to one member (reviewers being chased)."""
+
+    guild_id: int
+    user_id: int
+    nonce: str
+    text: str
+    reminder: ReminderPost
+
+
+@dataclass(frozen=True)
+class DigestSection:
+    """One part of a digest: a heading and its lines (already plain text)."""
+
+    name: str
+    title: str
+    lines: tuple[str, ...]
+    order: int = 100
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A digest's content for the period (since, until]."""
+
+    guild_id: int
+    since: datetime
+    until: datetime
+    zone: str
+    cycle_name: str
+    sections: tuple[DigestSection, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """Return whether there is nothing to say (such a digest is not posted)."""
+        return not any(section.lines for section in self.sections)
+
+
+@dataclass(frozen=True)
+class DigestPost:
+    """A digest to post in the digest channel."""
+
+    guild_id: int
+    channel_id: int
+    nonce: str
+    digest: Digest
+
+
+@dataclass(frozen=True)
+class AdminNotice:
+    """A short notice to the admins, in the log channel."""
+
+    guild_id: int
+    channel_id: int
+    nonce: str
+    text: str
+
+
+Post = ReminderPost | DirectPost | DigestPost | AdminNotice
+
+
+class PostStatus(enum.Enum):
+    """How a post ended."""
+
+    SENT = "sent"
+    RETRY = "retry"  # 429, 5xx, network: try again later
+    FAILED = "failed"  # 403, 404, bad request: do not try this again
+
+
+@dataclass(frozen=True)
+class PostResult:
+    """Discord's answer to one post."""
+
+    status: PostStatus
+    message_id: int | None = None
+    detail: str = ""
+    http_status: int | None = None
+    retry_after: float | None = None
+
+    @classmethod
+    def sent(cls, message_id: int | None) -> PostResult:
+        return cls(PostStatus.SENT, message_id=message_id)
+
+    @classmethod
+    def retry(cls, detail: str, http_status: int | None = None) -> PostResult:
+        return cls(PostStatus.RETRY, detail=detail, http_status=http_status)
+
+    @classmethod
+    def failed(cls, detail: str, http_status: int | None = None) -> PostResult:
+        return cls(PostStatus.FAILED, detail=detail, http_status=http_status)
+
+    @property
+    def channel_refused(self) -> bool:
+        """Return whether Discord refused the channel itself (403/404): block it."""
+        return self.status is PostStatus.FAILED and self.http_status in (403, 404)
+
+
+class Outbox(Protocol):
+    """Posts to Discord. ``post`` should not raise; if it does, the post is retried."""
+
+    async def post(self, post: Post) -> PostResult: ...
