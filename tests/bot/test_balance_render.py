@@ -1,0 +1,137 @@
+"""The /balance embeds and charts: valid PNGs, Discord's limits, the chart in words."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+from PIL import Image
+
+from bot.render import charts
+from bot.render.balance import (
+    balance_embed,
+    describe_chart,
+    effect_embed_of,
+    effect_lines,
+    funnel_embed,
+)
+from bot.render.embeds import TOTAL, fit_embed
+from bot.services.balance import (
+    MAG_SCOPE,
+    BalanceEffect,
+    FunnelReport,
+    FunnelStage,
+    Scope,
+    ShareShift,
+    make_report,
+    programme_scope,
+)
+from bot.services.config import DEFAULTS
+from storage.balance import Count, SeatCounts
+
+
+def counts(seats: int, groups: dict[str, int]) -> SeatCounts:
+    return SeatCounts(
+        Count(seats, seats),
+        {
+            "stakeholder_group": {k: Count(v, v) for k, v in groups.items()},
+            "region": {"Western European and Others Group (WEOG)": Count(seats, seats)},
+            "gender": {"Female": Count(seats - 1, seats - 1), "Prefer not to say": Count(1, 1)},
+            "attendance": {"onsite": Count(seats, seats)},
+        },
+    )
+
+
+REPORT = make_report(
+    counts(20, {"Private Sector": 12, "Civil Society": 8}), programme_scope(), DEFAULTS.rules
+)
+
+
+def png_ok(data: bytes) -> Image.Image:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    Image.open(io.BytesIO(data)).verify()
+    return Image.open(io.BytesIO(data))
+
+
+async def test_charts_are_drawn_off_the_event_loop_as_valid_pngs() -> None:
+    threads: list[str] = []
+    draw = charts.draw_balance
+
+    def spy(report):  # type: ignore[no-untyped-def]
+        threads.append(threading.current_thread().name)
+        return draw(report)
+
+    charts.draw_balance = spy  # type: ignore[assignment]
+    try:
+        image = png_ok(await charts.render_chart(REPORT))
+    finally:
+        charts.draw_balance = draw  # type: ignore[assignment]
+    assert threads and threads[0].startswith("magbot-charts")
+    assert image.width > 1000 and image.height > 800
+
+
+def test_a_chart_of_nobody_and_of_the_mag_still_draw() -> None:
+    png_ok(charts.draw_balance(make_report(SeatCounts(), programme_scope(), DEFAULTS.rules)))
+    mag = make_report(
+        counts(40, {"Government": 20, "Civil Society": 20}),
+        MAG_SCOPE,
+        DEFAULTS.rules,
+        dimensions=("stakeholder_group", "region", "gender"),
+    )
+    png_ok(charts.draw_balance(mag))
+
+
+def test_funnel_chart_and_embed() -> None:
+    def stage(label: str, groups: dict[str, int]) -> FunnelStage:
+        scope = Scope("funnel", label, label.lower(), "one")
+        report = make_report(counts(sum(groups.values()), groups), scope, DEFAULTS.rules)
+        return FunnelStage(label, report)
+
+    funnel = FunnelReport(
+        Scope("funnel", "Funnel: nominations and selection", "seats", "one"),
+        (stage("Nominated", {"Civil Society": 20}), stage("Confirmed", {"Civil Society": 10})),
+        (stage("Submitted", {"Civil Society": 20}), stage("Accepted", {"Civil Society": 5})),
+        (),
+        (),
+        10,
+    )
+    png_ok(charts.draw_funnel(funnel))
+    text = fit_embed(funnel_embed(funnel)).to_dict()
+    assert "Nominated 20 → Confirmed 10 seats" in text["description"]
+
+
+def test_the_embed_holds_every_number_and_the_chart_in_words() -> None:
+    embed = fit_embed(balance_embed(REPORT))
+    assert len(embed) <= TOTAL
+    data = embed.to_dict()
+    assert data["image"]["url"] == "attachment://balance.png"
+    fields = {f["name"]: f["value"] for f in data["fields"]}
+    # 12 and 8 seats over the five groups: evenness 0.42.
+    assert "Private Sector: 12 (60%)" in fields["Stakeholder group · evenness 0.42"]
+    assert "⚠️ Private Sector holds 60%" in data["description"]
+    assert "Crossed bars are over their ceiling: " in fields["The chart in words"]
+    assert "Dashed lines mark ceilings" in describe_chart(REPORT)
+
+
+def test_effect_lines_before_and_after() -> None:
+    warning = REPORT.warnings[0]
+    effect = BalanceEffect(
+        scope=programme_scope(),
+        seats_before=19,
+        seats_after=20,
+        people_before=19,
+        people_after=20,
+        shifts=(ShareShift("Stakeholder group", "Private Sector", 0.58, 0.6),),
+        new_warnings=(warning,),
+        resolved=(),
+        still=(),
+    )
+    lines = effect_lines(effect)
+    assert lines[0] == (
+        "Programme balance (confirmed seats on accepted proposals): 19 → 20 seats, 19 → 20 people."
+    )
+    assert lines[1] == "Stakeholder group: Private Sector 58% → 60%"
+    assert lines[2] == f"⚠️ {warning.text}"
+    embed = effect_embed_of(effect)
+    assert embed is not None and embed.title == "Balance warning"
+    assert effect_embed_of(None) is None and effect_embed_of(object()) is None
