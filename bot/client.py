@@ -15,6 +15,7 @@ import yarl
 from discord.ext import commands
 
 from bot.clock import Clock
+from bot.delivery import start_deliveries
 from bot.services.registry import Services
 from bot.settings import Settings
 from bot.tree import MagTree
@@ -121,6 +122,8 @@ class MagBot(commands.AutoShardedBot):
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions))
         self.clock.start()
+        # Reminders and digests (issue 4): a ticker on the clock, posting through Discord.
+        self.deliveries = start_deliveries(self)
         guild_id = self.settings.dev_guild_id
         if self._sync_commands and guild_id is not None:
             guild = discord.Object(id=guild_id)
@@ -133,6 +136,8 @@ class MagBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         """Stop the clock, disconnect, then close the database."""
+        if hasattr(self, "deliveries"):  # issue 4: let a tick in flight finish first
+            await self.deliveries.stop()
         self.clock.shutdown()
         if hasattr(self, "_AutoShardedClient__queue"):
             await super().close()

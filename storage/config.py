@@ -40,6 +40,8 @@ class GuildConfig(SQLModel, table=True):
     # Overrides of named rules (screening, balance targets...), by rule name.
     rules: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # When this guild's next digest is due (issue 4); NULL: none scheduled.
+    next_digest_at: datetime | None = Field(default=None, sa_type=UTCDateTime, index=True)
 
 
 async def get_guild_config(session: AsyncSession, guild_id: int) -> GuildConfig | None:

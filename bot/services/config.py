@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from types import MappingProxyType
 from typing import Any, Final, Literal
 from zoneinfo import ZoneInfo, available_timezones
+
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import InvalidInput, NotFound
 from bot.services.auth import Actor, require_admin, resolve_actor
@@ -37,6 +39,10 @@ MAX_SUBTHEMES: Final = 25  # one autocomplete page
 MAX_SUBTHEME_LENGTH: Final = 100
 MAX_CYCLE_LENGTH: Final = 100
 CACHE_TTL: Final = 30.0
+
+# Called inside the transaction of every configuration change with the row,
+# the names of the columns that changed and the time (issue 4: next digest).
+ConfigChangeHook = Callable[[AsyncSession, GuildConfig, frozenset[str], datetime], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,53 @@ class Defaults:
     )
     # Named rules other features read (screening, balance targets...). A
     # feature adds its defaults here so that `/config show` lists them.
-    rules: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}))
+    rules: Mapping[str, Any] = field(
+        default_factory=lambda: MappingProxyType(
+            {
+                # Proposals (issue 3): form limits (2015 template: title at most 60).
+                "limits.title_max": 60,
+                "limits.description_max": 2000,
+                "limits.policy_questions_max": 1000,
+                "limits.expected_outcomes_max": 1000,
+                "limits.hybrid_plan_max": 1000,
+                "proposals.max_per_proposer": 3,
+                "proposals.mag_may_submit": False,
+                # Screening (2023 rules); 0 or False turns a rule off.
+                "screening.complete_fields": True,
+                "screening.min_speakers_agreed": 3,
+                "screening.gender_diversity": True,
+                "screening.min_onsite_moderators": 1,
+                "screening.min_onsite_speakers": 2,
+                "screening.proposer_not_mag": True,
+                "screening.max_proposals_per_proposer": 3,
+                "screening.max_sessions_per_speaker": 3,
+                "screening.min_stakeholder_groups": 0,
+                "screening.min_regions": 0,
+                # MAG evaluation.
+                "reviews.comment_required_max_score": 3,
+                "reviews.min_stakeholder_groups": 3,
+                # Stakeholder groups a guild adds to the five of the IGF.
+                "taxonomy.extra_stakeholder_groups": [],
+                # Reminders (issue 4): ping the MAG role; chase reviewers by DM.
+                "reminders.mention_mag": False,
+                "reminders.dm_reviewers": False,
+                # Balance targets (issue 5), shares in percent; 0 turns a floor or ceiling off.
+                "balance.min_seats": 10,
+                "balance.group_share_max": 40,
+                "balance.group_share_min": 10,
+                "balance.every_group": True,
+                "balance.region_share_max": 40,
+                "balance.every_region": True,
+                "balance.gender_share_max": 60,
+                "balance.developing_share_min": 0,
+                "balance.first_time_share_min": 0,
+                "balance.youth_share_min": 0,
+                "balance.funnel_drop_points": 10,
+                "balance.mag_government_max": 40,
+                "balance.mag_tolerance_points": 5,
+            }
+        )
+    )
 
 
 DEFAULTS: Final = Defaults()
@@ -234,6 +286,7 @@ class ConfigService:
         self._db = db
         self._clock = clock
         self._cache: dict[int, tuple[float, GuildSettings]] = {}
+        self.change_hooks: list[ConfigChangeHook] = []
 
     async def get(self, guild_id: int) -> GuildSettings:
         """Return the guild's settings (cached briefly)."""
@@ -282,11 +335,13 @@ class ConfigService:
         now = self._clock()
         async with self._db.write() as session:
             row = await get_or_create_guild_config(session, actor.guild_id)
+            changed: set[str] = set()
             for column, value in changes.items():
                 before = getattr(row, column)
                 if before == value:
                     continue
                 setattr(row, column, value)
+                changed.add(column)
                 await record_event(
                     session,
                     guild_id=actor.guild_id,
@@ -297,6 +352,8 @@ class ConfigService:
                     after=value,
                     at=now,
                 )
+            for hook in self.change_hooks if changed else ():
+                await hook(session, row, frozenset(changed), now)
             row.updated_at = now
             settings = settings_from_row(actor.guild_id, row)
         self.invalidate(actor.guild_id)
@@ -380,6 +437,17 @@ class ConfigService:
             raise InvalidInput(f"The cycle name needs 1 to {MAX_CYCLE_LENGTH} characters.")
         return await self._change(actor, {"cycle_name": name})
 
+    async def set_rule_text(self, actor: Actor, name: str, text: str) -> GuildSettings:
+        """Set a rule from what an admin typed, read as the rule's type; ``default`` resets it."""
+        require_admin(actor)
+        if name not in DEFAULTS.rules:
+            raise NotFound(f"`{name[:40]}` is not a rule. `/config rule` suggests the names.")
+        if text.strip().lower() == "default":
+            rules = dict(await self._current_rules(actor.guild_id))
+            rules.pop(name, None)
+            return await self._change(actor, {"rules": rules})
+        return await self.set_rule(actor, name, parse_rule_value(name, text))
+
     async def set_rule(self, actor: Actor, name: str, value: Any) -> GuildSettings:
         """Override one named rule; its default must exist in ``DEFAULTS.rules``."""
         if name not in DEFAULTS.rules:
@@ -392,6 +460,51 @@ class ConfigService:
         async with self._db.read() as session:
             row = await get_guild_config(session, guild_id)
             return dict(row.rules) if row is not None and row.rules else {}
+
+
+MAX_RULE_NUMBER: Final = 100_000
+_TRUE_WORDS = {"true", "yes", "on", "1"}
+_FALSE_WORDS = {"false", "no", "off", "0"}
+
+
+def parse_rule_value(name: str, text: str) -> Any:
+    """Return ``text`` as a value of the type of rule ``name``'s default.
+
+    Yes/no rules take true/false (yes/no, on/off); numbers are whole numbers
+    from 0 (0 turns a limit off); lists are names separated by ``;``.
+    """
+    default = DEFAULTS.rules[name]
+    word = text.strip()
+    if isinstance(default, bool):
+        if word.lower() in _TRUE_WORDS:
+            return True
+        if word.lower() in _FALSE_WORDS:
+            return False
+        raise InvalidInput(f"`{name}` is a yes/no rule: give true or false.")
+    if isinstance(default, int):
+        if not word.isdigit() or int(word) > MAX_RULE_NUMBER:
+            raise InvalidInput(
+                f"`{name}` takes a whole number from 0 to {MAX_RULE_NUMBER} (0 turns it off)."
+            )
+        return int(word)
+    if isinstance(default, list):
+        return _dedupe(_check_subtheme(part) for part in _split_subthemes(word))
+    raise InvalidInput(f"`{name}` cannot be changed with a command.")
+
+
+def format_rule_value(value: Any) -> str:
+    """Return a rule's value as an admin would type it."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value) or "(none)"
+    return str(value)
+
+
+def suggest_rules(text: str, limit: int = 25) -> list[str]:
+    """Return rule names containing ``text``."""
+    needle = text.strip().lower()
+    return [name for name in sorted(DEFAULTS.rules) if needle in name][:limit]
 
 
 def describe_weekday(index: int) -> str:

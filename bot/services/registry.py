@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.services.audit import AuditService
+from bot.services.balance import (
+    BalanceService,
+    balance_decision_hook,
+    balance_digest_section,
+)
 from bot.services.config import ConfigService
+from bot.services.deadlines import DeadlineService
+from bot.services.digests import DigestService
+from bot.services.export import ExportService
+from bot.services.panellists import PanellistService
+from bot.services.profiles import ProfileService
+from bot.services.proposals import ProposalService, deadlines_from_storage
+from bot.services.reminders import ReminderService, default_claimer
+from bot.services.reviews import ReviewService
+from bot.services.screening import ScreeningService
 from storage.database import Database
 from storage.types import utcnow
 
@@ -18,6 +34,41 @@ class Services:
     db: Database
     clock: Callable[[], datetime]
     config: ConfigService
+    # Proposals, panellists and MAG evaluation (issue 3), built from the above.
+    proposals: ProposalService = dataclasses.field(init=False)
+    screening: ScreeningService = dataclasses.field(init=False)
+    panellists: PanellistService = dataclasses.field(init=False)
+    profiles: ProfileService = dataclasses.field(init=False)
+    reviews: ReviewService = dataclasses.field(init=False)
+    export: ExportService = dataclasses.field(init=False)
+    audit: AuditService = dataclasses.field(init=False)
+    # Deadlines, reminders and digests (issue 4); one claimer id per process.
+    deadlines: DeadlineService = dataclasses.field(init=False)
+    reminders: ReminderService = dataclasses.field(init=False)
+    digests: DigestService = dataclasses.field(init=False)
+    # Stakeholder balance (issue 5).
+    balance: BalanceService = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        db, clock, config = self.db, self.clock, self.config
+        deadline_passed = deadlines_from_storage(db)
+        # Decisions answer with their effect on programme balance (issue 5).
+        self.proposals = ProposalService(
+            db, clock, config, deadline_passed, on_decision=balance_decision_hook
+        )
+        self.screening = ScreeningService(db, clock, config)
+        self.panellists = PanellistService(db, clock, config, on_decision=balance_decision_hook)
+        self.profiles = ProfileService(db, clock, config)
+        self.reviews = ReviewService(db, clock, config, deadline_passed)
+        self.export = ExportService(db, clock)
+        self.audit = AuditService(db)
+        claimer = default_claimer()
+        self.deadlines = DeadlineService(db, clock, config)
+        self.reminders = ReminderService(db, clock, config, claimer=claimer)
+        self.digests = DigestService(db, clock, config, claimer=claimer)
+        config.change_hooks.append(self.digests.on_config_change)
+        self.balance = BalanceService(db, clock, config)
+        self.digests.add_section("balance", balance_digest_section, order=40)
 
     @classmethod
     def create(cls, db: Database, clock: Callable[[], datetime] = utcnow) -> Services:
