@@ -8,9 +8,10 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render.config import config_embed
+from bot.errors import NotFound
+from bot.render.config import config_embed, rule_line
 from bot.render.embeds import clip
-from bot.services.config import suggest_timezones
+from bot.services.config import suggest_rules, suggest_timezones
 from cogs._common import actor_of, bot_of, defer, send
 
 ADMIN_HINT = discord.Permissions(manage_guild=True)
@@ -159,6 +160,32 @@ class ConfigCog(commands.Cog):
             for name in settings.subthemes
             if needle in name.casefold()
         ][:25]
+
+    @config.command(name="rule", description="Show or change a rule (screening, limits, targets)")
+    @app_commands.describe(
+        name="The rule, e.g. screening.min_speakers_agreed",
+        value="New value: a number, true/false, or names separated by ;  `default` resets it",
+    )
+    async def rule(
+        self, interaction: discord.Interaction, name: str, value: str | None = None
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        service = bot_of(interaction).services.config
+        if value is None:
+            settings = await service.show(actor)
+            if name not in settings.rules:
+                raise NotFound(f"`{clip(name, 40)}` is not a rule. The command suggests names.")
+            await send(interaction, rule_line(settings, name))
+            return
+        settings = await service.set_rule_text(actor, name, value)
+        await confirm(interaction, f"Rule changed: {rule_line(settings, name)}")
+
+    @rule.autocomplete("name")
+    async def rule_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=n) for n in suggest_rules(current)]
 
     @config.command(name="cycle", description="Name the annual cycle, e.g. IGF 2027")
     @app_commands.describe(name="The cycle's name")

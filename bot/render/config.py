@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.render.embeds import INFO, clip
-from bot.services.config import GuildSettings
+from bot.services.config import DEFAULTS, GuildSettings, format_rule_value
 
 
 def _channel(channel_id: int | None) -> str:
@@ -18,6 +18,14 @@ def _role(role_id: int | None) -> str:
 
 def _mark(settings: GuildSettings, name: str) -> str:
     return "" if name in settings.customised else " (default)"
+
+
+def rule_line(settings: GuildSettings, name: str) -> str:
+    """Return ``name: value (default: x)`` for one rule."""
+    value = format_rule_value(settings.rules[name])
+    default = format_rule_value(DEFAULTS.rules[name])
+    note = "the default" if value == default else f"default: {default}"
+    return f"`{name}` is {value} ({note})"
 
 
 def config_embed(settings: GuildSettings) -> discord.Embed:
@@ -62,14 +70,13 @@ def config_embed(settings: GuildSettings) -> discord.Embed:
         value=subthemes,
         inline=False,
     )
-    if settings.rules:
-        embed.add_field(
-            name="Rules",
-            value="\n".join(
-                f"{name}: {value}{_mark(settings, 'rules.' + name)}"
-                for name, value in sorted(settings.rules.items())
-            ),
-            inline=False,
-        )
-    embed.set_footer(text="Change a setting with /config <setting>. Admins only.")
+    # One field per family of rules (balance, screening...): together they
+    # outgrow the 1024 characters of one field.
+    families: dict[str, list[str]] = {}
+    for name, value in sorted(settings.rules.items()):
+        line = f"{name}: {format_rule_value(value)}{_mark(settings, 'rules.' + name)}"
+        families.setdefault(name.split(".", 1)[0], []).append(line)
+    for family, lines in families.items():
+        embed.add_field(name=f"Rules: {family}", value="\n".join(lines), inline=False)
+    embed.set_footer(text="Change a setting with /config <setting>, a rule with /config rule.")
     return embed

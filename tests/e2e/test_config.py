@@ -106,3 +106,25 @@ async def test_settings_survive_a_restart(world: World) -> None:
     text = (await world.run("admin", "config show")).embed_text()
     assert "IGF 2028" in text
     assert "Europe/Zurich" in text
+
+
+async def test_a_rule_is_shown_changed_and_reset(world: World) -> None:
+    name = "screening.min_speakers_agreed"
+    shown = await world.run("admin", "config rule", name=name)
+    assert f"`{name}` is 3 (the default)" in shown.content
+    changed = await world.run("admin", "config rule", name=name, value="4")
+    assert f"`{name}` is 4 (default: 3)" in changed.content
+    assert f"{name}: 4" in (await world.run("admin", "config show")).embed_text()
+    refused = await world.run("admin", "config rule", name=name, value="four")
+    assert refused.ephemeral and "whole number" in refused.content
+    await world.run("admin", "config rule", name=name, value="default")
+    assert "(the default)" in (await world.run("admin", "config rule", name=name)).content
+    choices = await world.fake.autocomplete(
+        world.guild_id,
+        world.channels["general"],
+        world.users["admin"],
+        "config rule",
+        focused="name",
+        name="screening.min_speak",
+    )
+    assert [c["value"] for c in choices] == [name]

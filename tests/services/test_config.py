@@ -194,3 +194,43 @@ def test_timezones() -> None:
     assert "Europe/Zurich" in suggest_timezones("zur")
     assert suggest_timezones("Europe/")[0].startswith("Europe/")
     assert len(suggest_timezones("a")) == 25
+
+
+async def test_rules_are_typed_from_what_admins_type(service: ConfigService) -> None:
+    settings = await service.set_rule_text(ADMIN, "screening.min_speakers_agreed", " 4 ")
+    assert settings.rule("screening.min_speakers_agreed") == 4
+    settings = await service.set_rule_text(ADMIN, "proposals.mag_may_submit", "yes")
+    assert settings.rule("proposals.mag_may_submit") is True
+    settings = await service.set_rule_text(
+        ADMIN, "taxonomy.extra_stakeholder_groups", "Academia; Youth;academia"
+    )
+    assert settings.rule("taxonomy.extra_stakeholder_groups") == ["Academia", "Youth"]
+    assert "rules.screening.min_speakers_agreed" in settings.customised
+    settings = await service.set_rule_text(ADMIN, "screening.min_speakers_agreed", "default")
+    assert (
+        settings.rule("screening.min_speakers_agreed")
+        == DEFAULTS.rules["screening.min_speakers_agreed"]
+    )
+    assert "rules.screening.min_speakers_agreed" not in settings.customised
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "error", "message"),
+    [
+        ("screening.min_speakers_agreed", "three", InvalidInput, "whole number"),
+        ("screening.min_speakers_agreed", "-1", InvalidInput, "whole number"),
+        ("proposals.mag_may_submit", "maybe", InvalidInput, "true or false"),
+        ("no.such.rule", "1", NotFound, "not a rule"),
+    ],
+)
+async def test_bad_rule_values_are_refused(
+    service: ConfigService, name: str, text: str, error: type[Exception], message: str
+) -> None:
+    with pytest.raises(error, match=message):
+        await service.set_rule_text(ADMIN, name, text)
+    assert not {c for c in (await service.get(GUILD)).customised if c.startswith("rules.")}
+
+
+async def test_only_admins_change_rules(service: ConfigService) -> None:
+    with pytest.raises(PermissionDenied):
+        await service.set_rule_text(MEMBER, "screening.min_speakers_agreed", "2")
