@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install run test lint check-types format sync migrate bench clean
+.PHONY: install run sandbox test lint check-types format sync migrate bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11 or newer is needed" if sys.version_info < (3, 11) else 0)'
@@ -16,9 +16,13 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
-## Run the bot (reads .env; see .env.example).
+## Run the bot (reads .env; see .env.example). No token, in a terminal: the sandbox.
 run: $(STAMP)
 	$(BIN)/magbot run
+
+## Try the bot in this terminal against a local Discord (RESET=1 starts over).
+sandbox: $(STAMP)
+	$(BIN)/magbot sandbox $(if $(RESET),--reset)
 
 ## Lint, format check, types, layer contracts, then every test.
 test: lint check-types

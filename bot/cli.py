@@ -1,4 +1,11 @@
-"""``magbot`` (also ``python -m bot``): run the bot, sync commands, migrate the database."""
+"""``magbot`` (also ``python -m bot``): run the bot, sync commands, migrate the database.
+
+Without a ``DISCORD_TOKEN``, ``magbot run`` (also plain ``magbot``, and ``make
+run``) starts the sandbox when standard input is a terminal: someone is there to
+chat with it. Otherwise it exits with status 2 and says how to get a token,
+because a server or a container without a token must fail loudly rather than
+start a demo. ``magbot sandbox`` starts the sandbox in any case.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +15,16 @@ import logging
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from dotenv import load_dotenv
 
-from bot.settings import Settings, SettingsError, load_settings, setup_logging
+from bot.settings import TOKEN_HELP, Settings, SettingsError, load_settings, setup_logging
 
 log = logging.getLogger("magbot")
 
 EXIT_CONFIG = 2
+SANDBOX_HINT = "To try the bot without a Discord account, run `magbot sandbox`."
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,7 +33,23 @@ def build_parser() -> argparse.ArgumentParser:
         prog="magbot", description="Discord bot for a multistakeholder advisory group."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.add_parser("run", help="connect to Discord and serve commands (the default)")
+    sub.add_parser(
+        "run",
+        help="connect to Discord and serve commands (the default); without a token, "
+        "in a terminal, start the sandbox",
+    )
+    sandbox = sub.add_parser(
+        "sandbox", help="try the bot in this terminal against a local Discord (no account needed)"
+    )
+    sandbox.add_argument(
+        "--reset", action="store_true", help="delete the sandbox's database and start over"
+    )
+    sandbox.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("data/sandbox"),
+        help="where the sandbox keeps its database, files and log (default: data/sandbox)",
+    )
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="only this server (instant); default: global")
     db = sub.add_parser("db", help="database schema")
@@ -99,14 +124,27 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def _sandbox(settings: Settings, data_dir: Path | None, *, reset: bool, no_token: bool) -> int:
+    import bot.sandbox
+
+    folder = data_dir or bot.sandbox.DEFAULT_DATA_DIR
+    return bot.sandbox.main(settings, data_dir=folder, reset=reset, no_token=no_token)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``magbot``; returns the exit status."""
     args = build_parser().parse_args(argv)
     load_dotenv(".env")
     try:
         settings = load_settings()
-        setup_logging(settings.log_level)
         command = args.command or "run"
+        if command == "sandbox":
+            return _sandbox(settings, args.data_dir, reset=args.reset, no_token=False)
+        if command == "run" and settings.discord_token is None:
+            if not sys.stdin.isatty():
+                raise SettingsError(f"{TOKEN_HELP} {SANDBOX_HINT}")
+            return _sandbox(settings, None, reset=False, no_token=True)
+        setup_logging(settings.log_level)
         if command == "run":
             return asyncio.run(_run(settings))
         if command == "sync":

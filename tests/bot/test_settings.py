@@ -81,6 +81,7 @@ def _magbot(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str
         [sys.executable, "-m", "bot", *args],
         cwd=tmp_path,  # no .env there
         env={**clean, **env, "PYTHONPATH": os.getcwd()},
+        stdin=subprocess.DEVNULL,  # not a terminal: no sandbox instead of a token
         capture_output=True,
         text=True,
         timeout=60,
@@ -88,10 +89,13 @@ def _magbot(tmp_path, *args: str, **env: str) -> subprocess.CompletedProcess[str
     )
 
 
-def test_run_without_a_token_explains_and_exits_2(tmp_path) -> None:
-    result = _magbot(tmp_path, "run")
+@pytest.mark.parametrize("args", [("run",), ()])
+def test_run_without_a_token_nor_a_terminal_explains_and_exits_2(tmp_path, args) -> None:
+    # In a terminal it starts the sandbox instead (tests/sandbox/test_app.py).
+    result = _magbot(tmp_path, *args)
     assert result.returncode == 2
     assert "DISCORD_TOKEN is not set" in result.stderr
+    assert "magbot sandbox" in result.stderr
     assert "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
 

@@ -1,8 +1,9 @@
 """The end-to-end rig: a fake Discord and the real bot process, shared per module.
 
 Each test module gets one ``World``: a fake Discord with a demo server
-(channels, roles, an admin, a secretariat member, MAG members, an outsider)
-and one ``magbot run`` process connected to it, with its own SQLite file.
+(``bot.sandbox.world``, the sandbox's: channels, roles, an admin, a
+secretariat member, MAG members and others) and one ``magbot run`` process
+connected to it, with its own SQLite file.
 At the end of the module the bot is stopped with SIGTERM (it must exit 0),
 and the module fails if the bot used a route the fake does not know, broke
 Discord's protocol, or logged an error that no test provoked on purpose.
@@ -21,10 +22,12 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
+from bot.sandbox.fakediscord import FakeDiscord, FakeGuild, FakeInteraction, FakeMessage
+from bot.sandbox.world import GUILD_ID, build_demo_world
 from tests.e2e.harness import BotProcess
-from tests.fakediscord import MANAGE_GUILD, FakeDiscord, FakeGuild, FakeInteraction, FakeMessage
 
-GUILD_ID = 900000000000000001
+__all__ = ["GUILD_ID", "World", "build_guild", "snowflake"]
+
 _ids = itertools.count(910000000000000001)
 
 
@@ -75,29 +78,9 @@ class World:
 def build_guild(
     fake: FakeDiscord,
 ) -> tuple[FakeGuild, dict[str, int], dict[str, int], dict[str, int]]:
-    """Add the demo server: channels, the MAG and secretariat roles, and people."""
-    guild = fake.add_guild(GUILD_ID, "IGF MAG")
-    channels = {name: snowflake() for name in ("general", "reminders", "digest", "mag-log")}
-    for name, channel_id in channels.items():
-        guild.add_channel(channel_id, name)
-    roles = {"mag": snowflake(), "secretariat": snowflake(), "admins": snowflake()}
-    guild.add_role(roles["mag"], "MAG")
-    guild.add_role(roles["secretariat"], "Secretariat")
-    guild.add_role(roles["admins"], "Admins", permissions=MANAGE_GUILD)
-    users = {
-        "admin": snowflake(),
-        "secretariat": snowflake(),
-        "mag1": snowflake(),
-        "mag2": snowflake(),
-        "mag3": snowflake(),
-        "outsider": snowflake(),
-    }
-    guild.add_member(users["admin"], "Ada Admin", roles=[roles["admins"]])
-    guild.add_member(users["secretariat"], "Sam Secretariat", roles=[roles["secretariat"]])
-    for index, key in enumerate(("mag1", "mag2", "mag3"), start=1):
-        guild.add_member(users[key], f"MAG Member {index}", roles=[roles["mag"]])
-    guild.add_member(users["outsider"], "Olu Outsider")
-    return guild, channels, roles, users
+    """Add the demo server (the sandbox's): channels, the MAG and secretariat roles, people."""
+    demo = build_demo_world(fake)
+    return demo.guild, demo.channels, demo.roles, demo.users
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")

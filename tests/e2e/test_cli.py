@@ -8,8 +8,8 @@ import sys
 
 import pytest
 
+from bot.sandbox.fakediscord import FakeDiscord
 from tests.e2e.harness import ROOT, TOKEN
-from tests.fakediscord import FakeDiscord
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -1,27 +1,41 @@
-"""A local fake Discord (REST + gateway) for end-to-end tests of the real bot.
+"""The local fake Discord, now at ``bot.sandbox.fakediscord`` (the sandbox runs it too).
 
-Start one ``FakeDiscord`` per test module, build guilds on it, point the bot
-at ``fake.url`` (``DISCORD_API_URL``) and drive it with ``run_command``,
-``click``, ``submit_modal`` and ``autocomplete``; assert on what the bot
-answered (``FakeInteraction.wait_reply``) or posted (``channel_messages``).
-See ``server.py`` for the fake's scope.
+This package keeps every test's ``from tests.fakediscord import ...`` working:
+it re-exports the same public names, and ``tests.fakediscord.server`` (and
+``models``, ``interactions``, ``validation``) are the moved modules themselves.
+Its own test, ``test_fake.py``, stays here.
 """
 
-from .interactions import FakeInteraction, FakeResponse, ProtocolError
-from .models import (
+import sys
+
+from bot.sandbox.fakediscord import (
     ADMINISTRATOR,
     ALL_PERMISSIONS,
+    DEFAULT_APP_ID,
     DEFAULT_BOT_PERMISSIONS,
     DEFAULT_EVERYONE_PERMISSIONS,
+    DEFAULT_OWNER_ID,
+    DEFAULT_TOKEN,
     MANAGE_GUILD,
     FakeChannel,
+    FakeDiscord,
     FakeGuild,
+    FakeInteraction,
     FakeMember,
     FakeMessage,
+    FakeRequest,
+    FakeResponse,
     FakeRole,
     FakeUser,
+    ProtocolError,
+    interactions,
+    models,
+    server,
+    validation,
 )
-from .server import DEFAULT_APP_ID, DEFAULT_OWNER_ID, DEFAULT_TOKEN, FakeDiscord, FakeRequest
+
+for _module in (interactions, models, server, validation):
+    sys.modules[f"{__name__}.{_module.__name__.rsplit('.', 1)[1]}"] = _module
 
 __all__ = [
     "ADMINISTRATOR",

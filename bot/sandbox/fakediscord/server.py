@@ -1,4 +1,4 @@
-"""``FakeDiscord``: an in-process Discord (REST + gateway) for end-to-end tests.
+"""``FakeDiscord``: an in-process Discord (REST + gateway) for the sandbox and the tests.
 
 Scope: what a slash-command bot built on discord.py 2.7 touches. Login
 (``/users/@me``, ``/oauth2/applications/@me``), ``/gateway/bot``, the gateway
@@ -488,6 +488,30 @@ class FakeDiscord:
     def message(self, message_id: int) -> FakeMessage:
         """Any message the fake stored (deleted ones too), by id."""
         return self._messages[message_id]
+
+    def all_messages(self) -> list[FakeMessage]:
+        """Every message the fake stored, in every channel and DM, oldest first.
+
+        Ephemeral, deferred ("thinking…") and deleted ones included: a viewer
+        such as the sandbox's terminal decides what a user would see.
+        """
+        return list(self._messages.values())
+
+    def dm_recipient(self, channel_id: int) -> FakeUser | None:
+        """The user a DM channel belongs to, or None for a guild channel."""
+        channel = self._channels.get(channel_id)
+        if channel is None or channel.type != DM or not channel.recipients:
+            return None
+        return channel.recipients[0]
+
+    async def changed(self, timeout: float | None = None) -> bool:
+        """Wait until anything changes (a message, an answer, a connection); False on timeout."""
+        event = self._event
+        try:
+            await asyncio.wait_for(event.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
 
     async def wait_for_message(
         self,
@@ -1283,7 +1307,7 @@ class FakeDiscord:
                 "id": str(self.app_id),
                 "name": self.bot_user.username,
                 "icon": None,
-                "description": "A fake application served by tests.fakediscord",
+                "description": "A fake application served by bot.sandbox.fakediscord",
                 "summary": "",
                 "type": None,
                 "rpc_origins": [],

@@ -1,0 +1,54 @@
+"""The sandbox: the real bot, unchanged, against a local Discord, chatted with in a terminal.
+
+``magbot sandbox`` starts it; so does ``magbot run`` (and ``make run``) when no
+``DISCORD_TOKEN`` is configured and standard input is a terminal. Light on
+purpose: the command line imports this module to print the first lines at
+once, before the bot (and discord.py) are loaded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.settings import Settings
+
+DEFAULT_DATA_DIR = Path("data/sandbox")
+
+CONNECT_HINT = (
+    "To connect to the real Discord instead, put DISCORD_TOKEN=... in .env\n"
+    '(README.md, "Connecting to Discord") and run `make run` again.'
+)
+
+
+def banner(*, no_token: bool, data_dir: Path) -> str:
+    """Return the first lines: what this is, and how to reach the real Discord instead."""
+    if no_token:
+        what = (
+            "No DISCORD_TOKEN is set, so this is the SANDBOX: the real bot, talking to a\n"
+            "local stand-in for Discord on this computer. Nothing reaches Discord, and no\n"
+            "Discord account is needed."
+        )
+    else:
+        what = (
+            "This is the SANDBOX: the real bot, talking to a local stand-in for Discord on\n"
+            "this computer. Nothing reaches Discord, and no Discord account is needed."
+        )
+    state = f"Starting... (its state is kept in {data_dir}/, its log in {data_dir}/bot.log)"
+    return f"{what}\n{CONNECT_HINT}\n{state}"
+
+
+def main(
+    settings: Settings,
+    *,
+    data_dir: Path = DEFAULT_DATA_DIR,
+    reset: bool = False,
+    no_token: bool = False,
+) -> int:
+    """Print the first lines, then run the sandbox; return the exit status."""
+    print(banner(no_token=no_token, data_dir=data_dir), flush=True)
+    from bot.sandbox.app import run_sandbox
+
+    return asyncio.run(run_sandbox(settings, data_dir=data_dir, reset=reset))

@@ -1,0 +1,48 @@
+"""A local fake Discord (REST + gateway): the sandbox's Discord, and the e2e tests'.
+
+It imports nothing from the bot (only discord.py, aiohttp and the standard
+library), so it stays a stand-in for Discord itself. Tests start one
+``FakeDiscord`` per module, build guilds on it, point the bot
+at ``fake.url`` (``DISCORD_API_URL``) and drive it with ``run_command``,
+``click``, ``submit_modal`` and ``autocomplete``; assert on what the bot
+answered (``FakeInteraction.wait_reply``) or posted (``channel_messages``).
+See ``server.py`` for the fake's scope.
+"""
+
+from .interactions import FakeInteraction, FakeResponse, ProtocolError
+from .models import (
+    ADMINISTRATOR,
+    ALL_PERMISSIONS,
+    DEFAULT_BOT_PERMISSIONS,
+    DEFAULT_EVERYONE_PERMISSIONS,
+    MANAGE_GUILD,
+    FakeChannel,
+    FakeGuild,
+    FakeMember,
+    FakeMessage,
+    FakeRole,
+    FakeUser,
+)
+from .server import DEFAULT_APP_ID, DEFAULT_OWNER_ID, DEFAULT_TOKEN, FakeDiscord, FakeRequest
+
+__all__ = [
+    "ADMINISTRATOR",
+    "ALL_PERMISSIONS",
+    "DEFAULT_APP_ID",
+    "DEFAULT_BOT_PERMISSIONS",
+    "DEFAULT_EVERYONE_PERMISSIONS",
+    "DEFAULT_OWNER_ID",
+    "DEFAULT_TOKEN",
+    "MANAGE_GUILD",
+    "FakeChannel",
+    "FakeDiscord",
+    "FakeGuild",
+    "FakeInteraction",
+    "FakeMember",
+    "FakeMessage",
+    "FakeRequest",
+    "FakeResponse",
+    "FakeRole",
+    "FakeUser",
+    "ProtocolError",
+]
