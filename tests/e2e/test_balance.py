@@ -13,8 +13,8 @@ import io
 import pytest
 from PIL import Image
 
+from bot.sandbox.fakediscord import FakeMessage
 from tests.e2e.conftest import World
-from tests.fakediscord import FakeMessage
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 

@@ -26,7 +26,7 @@ import pytest_asyncio
 from discord import app_commands
 from discord.ext import commands
 
-from . import (
+from bot.sandbox.fakediscord import (
     ADMINISTRATOR,
     DEFAULT_BOT_PERMISSIONS,
     MANAGE_GUILD,
