@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
+from bot.services.config import DEFAULTS
 from bot.services.taxonomy import (
     FORMATS,
     GENDERS,
@@ -33,16 +34,7 @@ from storage.reviews import ConflictDeclaration, Review, ReviewAssignment, Revie
 GUILD = 1_200_000_000_000_000_001
 SECRETARIAT_ID = 1_200_000_000_000_000_002
 START = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
-SUBTHEMES = (
-    "AI & Emerging Technologies",
-    "Avoiding Internet Fragmentation",
-    "Cybersecurity, Cybercrime & Online Safety",
-    "Data Governance & Trust",
-    "Digital Divides & Inclusion",
-    "Global Digital Governance & Cooperation",
-    "Human Rights & Freedoms",
-    "Sustainability & Environment",
-)
+SUBTHEMES = DEFAULTS.subthemes
 SEATS = (
     ("organizer", "onsite"),
     ("speaker", "onsite"),

@@ -13,6 +13,7 @@ from bot.render.config import config_embed, rule_line
 from bot.render.embeds import clip
 from bot.services.config import suggest_rules, suggest_timezones
 from cogs._common import actor_of, bot_of, defer, send
+from cogs._programme import subtheme_choices
 
 ADMIN_HINT = discord.Permissions(manage_guild=True)
 
@@ -140,26 +141,13 @@ class ConfigCog(commands.Cog):
 
     @subthemes.command(name="remove", description="Remove a subtheme")
     @app_commands.describe(name="The subtheme to remove")
+    @app_commands.autocomplete(name=subtheme_choices)
     async def subthemes_remove(self, interaction: discord.Interaction, name: str) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.remove_subtheme(actor, name)
         text = f"Subtheme removed: {clip(name, 100)}. {len(settings.subthemes)} remain."
         await confirm(interaction, text)
-
-    @subthemes_remove.autocomplete("name")
-    async def subtheme_names(
-        self, interaction: discord.Interaction, current: str
-    ) -> list[app_commands.Choice[str]]:
-        if interaction.guild_id is None:
-            return []
-        settings = await bot_of(interaction).services.config.get(interaction.guild_id)
-        needle = current.casefold()
-        return [
-            app_commands.Choice(name=clip(name, 100), value=name[:100])
-            for name in settings.subthemes
-            if needle in name.casefold()
-        ][:25]
 
     @config.command(name="rule", description="Show or change a rule (screening, limits, targets)")
     @app_commands.describe(
