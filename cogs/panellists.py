@@ -137,6 +137,9 @@ class PanellistsCog(commands.Cog):
         member="Their Discord account here: they get a DM to confirm",
         rationale="Why them",
         contact="Email or other contact (only the secretariat sees it)",
+        developing_country="From a developing or least-developed country",
+        first_time="Speaking at the IGF for the first time",
+        youth="A young person (as the IGF's youth track counts them)",
     )
     @app_commands.choices(
         region=REGION_CHOICES,
@@ -161,6 +164,9 @@ class PanellistsCog(commands.Cog):
         member: discord.Member | None = None,
         rationale: app_commands.Range[str, 1, 1000] | None = None,
         contact: app_commands.Range[str, 1, 200] | None = None,
+        developing_country: bool | None = None,
+        first_time: bool | None = None,
+        youth: bool | None = None,
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
@@ -178,6 +184,9 @@ class PanellistsCog(commands.Cog):
             member_id=member.id if member else None,
             rationale=rationale,
             contact=contact,
+            developing_country=developing_country,
+            first_time=first_time,
+            youth=youth,
         )
         note = None
         if nomination.ask_user_id is not None:

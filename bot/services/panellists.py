@@ -227,8 +227,15 @@ class PanellistService:
         member_id: int | None = None,
         rationale: str | None = None,
         contact: str | None = None,
+        developing_country: bool | None = None,
+        first_time: bool | None = None,
+        youth: bool | None = None,
     ) -> Nomination:
-        """Put a person (new or known) on a proposal with status nominated."""
+        """Put a person (new or known) on a proposal with status nominated.
+
+        The three flags the IGF gives preference to are stored when given and
+        left unknown otherwise: balance counts them as "not stated", never guessed.
+        """
         settings = await self._config.get(actor.guild_id)
         clean_name = _text(name, MAX_NAME, "name")
         if clean_name is None:
@@ -244,6 +251,9 @@ class PanellistService:
             "country": _text(country, MAX_COUNTRY, "country"),
             "user_id": member_id,
             "contact": _text(contact, MAX_CONTACT, "contact"),
+            "developing_country": developing_country,
+            "first_time": first_time,
+            "youth": youth,
         }
         values["affiliation_key"] = affiliation_key(values["affiliation"])
         role = match_key(role, ROLES, "role")
@@ -275,7 +285,14 @@ class PanellistService:
             )
             if not created:
                 # A known person keeps their stored details; only gaps are filled.
-                for name_ in ("country", "contact", "user_id"):
+                for name_ in (
+                    "country",
+                    "contact",
+                    "user_id",
+                    "developing_country",
+                    "first_time",
+                    "youth",
+                ):
                     if getattr(person, name_) is None and values[name_] is not None:
                         setattr(person, name_, values[name_])
                         person.updated_at = now

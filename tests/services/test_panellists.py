@@ -87,6 +87,26 @@ async def test_the_same_person_is_recognised_ignoring_case_and_accents(services:
     assert not other.reused and other.entry.person.id != person.id
 
 
+async def test_preference_flags_are_stored_and_never_guessed(services: Services) -> None:
+    await submit(services)
+    await submit(services, SECOND_PROPOSER)
+    unknown = await nominate(services, 1, "Ama Owusu", affiliation="Ghana IGF")
+    person = unknown.entry.person
+    assert (person.developing_country, person.first_time, person.youth) == (None, None, None)
+    known = await nominate(
+        services,
+        2,
+        "ama owusu",
+        affiliation="Ghana IGF",
+        developing_country=True,
+        first_time=False,
+        youth=True,
+    )
+    person = known.entry.person
+    assert known.reused
+    assert (person.developing_country, person.first_time, person.youth) == (True, False, True)
+
+
 async def test_a_person_holds_each_role_once_per_proposal(services: Services) -> None:
     await submit(services)
     await nominate(services, 1, "Amina")
