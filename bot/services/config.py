@@ -329,12 +329,21 @@ class ConfigService:
             display_name=display_name,
         )
 
-    async def _change(self, actor: Actor, changes: Mapping[str, Any]) -> GuildSettings:
-        """Apply column changes in one transaction and audit each one."""
+    async def _change(
+        self, actor: Actor, changes: Mapping[str, Any] | Callable[[GuildConfig], Mapping[str, Any]]
+    ) -> GuildSettings:
+        """Apply column changes in one transaction and audit each one.
+
+        A change that depends on the current value (add to a list, one rule of
+        many) passes a function of the row: it runs on the row as locked by
+        this transaction, so two admins acting at once don't undo each other.
+        """
         require_admin(actor)
         now = self._clock()
         async with self._db.write() as session:
             row = await get_or_create_guild_config(session, actor.guild_id)
+            if callable(changes):
+                changes = changes(row)
             changed: set[str] = set()
             for column, value in changes.items():
                 before = getattr(row, column)
@@ -415,20 +424,29 @@ class ConfigService:
     async def add_subtheme(self, actor: Actor, name: str) -> GuildSettings:
         """Add one subtheme at the end of the list."""
         name = _check_subtheme(name)
-        current = list((await self.get(actor.guild_id)).subthemes)
-        if name.casefold() in {s.casefold() for s in current}:
-            raise InvalidInput(f"`{name}` is already a subtheme.")
-        if len(current) >= MAX_SUBTHEMES:
-            raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
-        return await self._change(actor, {"subthemes": [*current, name]})
+
+        def added(row: GuildConfig) -> Mapping[str, Any]:
+            current = _subthemes_of(row)
+            if name.casefold() in {s.casefold() for s in current}:
+                raise InvalidInput(f"`{name}` is already a subtheme.")
+            if len(current) >= MAX_SUBTHEMES:
+                raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
+            return {"subthemes": [*current, name]}
+
+        return await self._change(actor, added)
 
     async def remove_subtheme(self, actor: Actor, name: str) -> GuildSettings:
         """Remove one subtheme (matched ignoring case)."""
-        current = list((await self.get(actor.guild_id)).subthemes)
-        kept = [s for s in current if s.casefold() != " ".join(name.split()).casefold()]
-        if len(kept) == len(current):
-            raise NotFound(f"`{name[:100]}` is not a subtheme. `/config show` lists them.")
-        return await self._change(actor, {"subthemes": kept})
+        wanted = " ".join(name.split()).casefold()
+
+        def removed(row: GuildConfig) -> Mapping[str, Any]:
+            current = _subthemes_of(row)
+            kept = [s for s in current if s.casefold() != wanted]
+            if len(kept) == len(current):
+                raise NotFound(f"`{name[:100]}` is not a subtheme. `/config show` lists them.")
+            return {"subthemes": kept}
+
+        return await self._change(actor, removed)
 
     async def set_cycle(self, actor: Actor, name: str) -> GuildSettings:
         """Name the annual cycle, for example ``IGF 2027``."""
@@ -443,23 +461,23 @@ class ConfigService:
         if name not in DEFAULTS.rules:
             raise NotFound(f"`{name[:40]}` is not a rule. `/config rule` suggests the names.")
         if text.strip().lower() == "default":
-            rules = dict(await self._current_rules(actor.guild_id))
-            rules.pop(name, None)
-            return await self._change(actor, {"rules": rules})
+
+            def reset(row: GuildConfig) -> Mapping[str, Any]:
+                return {"rules": {k: v for k, v in (row.rules or {}).items() if k != name}}
+
+            return await self._change(actor, reset)
         return await self.set_rule(actor, name, parse_rule_value(name, text))
 
     async def set_rule(self, actor: Actor, name: str, value: Any) -> GuildSettings:
         """Override one named rule; its default must exist in ``DEFAULTS.rules``."""
         if name not in DEFAULTS.rules:
             raise InvalidInput(f"`{name[:40]}` is not a rule this bot knows.")
-        rules = dict(await self._current_rules(actor.guild_id))
-        rules[name] = value
-        return await self._change(actor, {"rules": rules})
+        return await self._change(actor, lambda row: {"rules": {**(row.rules or {}), name: value}})
 
-    async def _current_rules(self, guild_id: int) -> Mapping[str, Any]:
-        async with self._db.read() as session:
-            row = await get_guild_config(session, guild_id)
-            return dict(row.rules) if row is not None and row.rules else {}
+
+def _subthemes_of(row: GuildConfig) -> list[str]:
+    """Return the row's subthemes, the default list when it never set any."""
+    return list(row.subthemes if row.subthemes is not None else DEFAULTS.subthemes)
 
 
 MAX_RULE_NUMBER: Final = 100_000

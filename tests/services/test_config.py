@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -234,3 +236,19 @@ async def test_bad_rule_values_are_refused(
 async def test_only_admins_change_rules(service: ConfigService) -> None:
     with pytest.raises(PermissionDenied):
         await service.set_rule_text(MEMBER, "screening.min_speakers_agreed", "2")
+
+
+async def test_concurrent_changes_to_one_list_or_the_rules_both_land(
+    service: ConfigService, db: Database, clock
+) -> None:
+    await service.set_subthemes(ADMIN, "A; B")
+    other = ConfigService(db, clock)  # a second process, with its own cache
+    await asyncio.gather(service.add_subtheme(ADMIN, "X"), other.add_subtheme(ADMIN, "Y"))
+    await asyncio.gather(
+        service.set_rule_text(ADMIN, "screening.min_speakers_agreed", "4"),
+        other.set_rule_text(ADMIN, "proposals.max_per_proposer", "2"),
+    )
+    fresh = await ConfigService(db, clock).get(GUILD)
+    assert sorted(fresh.subthemes) == ["A", "B", "X", "Y"]
+    assert fresh.rule("screening.min_speakers_agreed") == 4
+    assert fresh.rule("proposals.max_per_proposer") == 2
