@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 import discord
+from discord import app_commands
 
 from bot.errors import UserError
 from bot.render.embeds import fit_embed
@@ -12,6 +13,11 @@ from bot.services.auth import Actor
 
 if TYPE_CHECKING:
     from bot.client import MagBot
+
+# A number or id option that the database looks up. Such columns are 32-bit
+# INTEGER (PostgreSQL refuses a larger value with an error, not "no match"), so
+# Discord itself is told to refuse anything out of range before we see it.
+Number = app_commands.Range[int, 1, 2**31 - 1]
 
 
 def bot_of(interaction: discord.Interaction) -> MagBot:

@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render.reviews import audit_embed
-from cogs._common import actor_of, bot_of, defer, send
+from cogs._common import Number, actor_of, bot_of, defer, send
 from cogs._programme import proposal_choices
 
 
@@ -22,7 +22,7 @@ class AuditCog(commands.Cog):
     @app_commands.describe(proposal="Only this proposal's events")
     @app_commands.autocomplete(proposal=proposal_choices)
     @app_commands.guild_only()
-    async def audit(self, interaction: discord.Interaction, proposal: int | None = None) -> None:
+    async def audit(self, interaction: discord.Interaction, proposal: Number | None = None) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         events = await bot_of(interaction).services.audit.recent(actor, proposal_number=proposal)

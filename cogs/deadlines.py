@@ -12,7 +12,7 @@ from discord.ext import commands
 from bot.render.deadlines import calendar_ics, deadline_embed, deadlines_embed
 from bot.render.embeds import clip
 from bot.services.config import suggest_timezones
-from cogs._common import actor_of, bot_of, defer, send
+from cogs._common import Number, actor_of, bot_of, defer, send
 
 Kind = Literal["proposals", "reviews", "consultation", "meeting", "other"]
 REPEATS = [
@@ -85,7 +85,7 @@ class DeadlinesCog(commands.Cog):
 
     @deadline.command(name="view", description="Show one deadline and its reminders")
     @app_commands.describe(number="The deadline's number (see /deadline list)")
-    async def view(self, interaction: discord.Interaction, number: int) -> None:
+    async def view(self, interaction: discord.Interaction, number: Number) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         view = await bot_of(interaction).services.deadlines.get(actor, number)
@@ -109,7 +109,7 @@ class DeadlinesCog(commands.Cog):
     async def edit(
         self,
         interaction: discord.Interaction,
-        number: int,
+        number: Number,
         title: app_commands.Range[str, 1, 200] | None = None,
         due: app_commands.Range[str, 1, 40] | None = None,
         timezone: app_commands.Range[str, 1, 64] | None = None,
@@ -140,7 +140,7 @@ class DeadlinesCog(commands.Cog):
         name="remove", description="Remove a deadline and cancel its reminders", extras=SECRETARIAT
     )
     @app_commands.describe(number="The deadline's number (see /deadline list)")
-    async def remove(self, interaction: discord.Interaction, number: int) -> None:
+    async def remove(self, interaction: discord.Interaction, number: Number) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         view = await bot_of(interaction).services.deadlines.remove(actor, number)

@@ -28,7 +28,7 @@ from bot.render.panellists import (
 from bot.services.panellists import PanellistEntry, ParticipationChange
 from bot.services.taxonomy import ATTENDANCE, ROLES
 from bot.tree import report_error
-from cogs._common import actor_of, bot_of, defer, send
+from cogs._common import Number, actor_of, bot_of, defer, send
 from cogs._programme import (
     GENDER_CHOICES,
     REGION_CHOICES,
@@ -152,7 +152,7 @@ class PanellistsCog(commands.Cog):
     async def nominate(
         self,
         interaction: discord.Interaction,
-        proposal: int,
+        proposal: Number,
         name: app_commands.Range[str, 1, 100],
         stakeholder: str,
         region: str,
@@ -205,7 +205,7 @@ class PanellistsCog(commands.Cog):
     async def list_(
         self,
         interaction: discord.Interaction,
-        proposal: int | None = None,
+        proposal: Number | None = None,
         status: Literal["nominated", "invited", "confirmed", "declined", "withdrawn"] | None = None,
     ) -> None:
         await defer(interaction)
@@ -217,7 +217,7 @@ class PanellistsCog(commands.Cog):
 
     @panellist.command(name="view", description="Show one nomination")
     @app_commands.describe(id="The nomination's number (shown as #id)")
-    async def view(self, interaction: discord.Interaction, id: int) -> None:
+    async def view(self, interaction: discord.Interaction, id: Number) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         entry = await bot_of(interaction).services.panellists.view(actor, id)
@@ -230,7 +230,7 @@ class PanellistsCog(commands.Cog):
     async def status(
         self,
         interaction: discord.Interaction,
-        id: int,
+        id: Number,
         status: Literal["invited", "confirmed", "declined", "withdrawn"],
     ) -> None:
         await defer(interaction)
@@ -252,7 +252,7 @@ class PanellistsCog(commands.Cog):
         extras={"audience": "secretariat"},
     )
     @app_commands.describe(person="The person (type a name to search)")
-    async def forget(self, interaction: discord.Interaction, person: int) -> None:
+    async def forget(self, interaction: discord.Interaction, person: Number) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         forgotten = await bot_of(interaction).services.panellists.forget(actor, person)

@@ -24,7 +24,7 @@ from bot.render.proposals import (
 from bot.services.proposals import FormLimits, ProposalForm, StatusChange
 from bot.services.taxonomy import FORMATS, KINDS
 from bot.ui import Modal
-from cogs._common import actor_of, bot_of, defer, send
+from cogs._common import Number, actor_of, bot_of, defer, send
 from cogs._programme import Pager, direct_message, proposal_choices, subtheme_choices
 
 # Discord's own ceiling for a text input.
@@ -59,13 +59,17 @@ class ProposalModal(Modal):
         def field(
             name: str, label: str, style: discord.TextStyle, placeholder: str
         ) -> discord.ui.TextInput[ProposalModal]:
+            default: str | None = getattr(current, name) if current else None
             text_input: discord.ui.TextInput[ProposalModal] = discord.ui.TextInput(
                 label=label,
                 style=style,
                 custom_id=name,
                 placeholder=placeholder,
-                default=getattr(current, name) if current else None,
-                max_length=min(limits[name], TEXT_INPUT_MAX),
+                default=default,
+                # Never below the stored text (an admin may have lowered the limit
+                # since): Discord refuses a modal whose value is longer. The
+                # service still enforces the limit on submit.
+                max_length=min(max(limits[name], len(default or "")), TEXT_INPUT_MAX),
                 required=True,
             )
             self.add_item(text_input)
@@ -165,7 +169,7 @@ class ProposalsCog(commands.Cog):
     @proposal.command(name="view", description="Show a proposal with its people and reviews")
     @app_commands.describe(number="The proposal's number (WS #12: 12)")
     @app_commands.autocomplete(number=proposal_choices)
-    async def view(self, interaction: discord.Interaction, number: int) -> None:
+    async def view(self, interaction: discord.Interaction, number: Number) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         detail = await bot_of(interaction).services.proposals.view(actor, number)
@@ -213,7 +217,7 @@ class ProposalsCog(commands.Cog):
     async def edit(
         self,
         interaction: discord.Interaction,
-        number: int,
+        number: Number,
         format: str | None = None,
         duration: int | None = None,
         subtheme: str | None = None,
@@ -245,7 +249,7 @@ class ProposalsCog(commands.Cog):
     @app_commands.describe(number="The proposal's number", reason="Why (the proposer is told)")
     @app_commands.autocomplete(number=proposal_choices)
     async def withdraw(
-        self, interaction: discord.Interaction, number: int, reason: str | None = None
+        self, interaction: discord.Interaction, number: Number, reason: str | None = None
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
@@ -268,10 +272,10 @@ class ProposalsCog(commands.Cog):
     async def status(
         self,
         interaction: discord.Interaction,
-        number: int,
+        number: Number,
         status: Status,
         reason: str | None = None,
-        merged_into: int | None = None,
+        merged_into: Number | None = None,
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
@@ -297,7 +301,7 @@ class ProposalsCog(commands.Cog):
     )
     @app_commands.autocomplete(number=proposal_choices)
     async def screen(
-        self, interaction: discord.Interaction, number: int | None = None, apply: bool = False
+        self, interaction: discord.Interaction, number: Number | None = None, apply: bool = False
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)

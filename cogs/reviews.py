@@ -15,7 +15,7 @@ from bot.render.reviews import (
     results_embed,
     score_embed,
 )
-from cogs._common import actor_of, bot_of, defer, send
+from cogs._common import Number, actor_of, bot_of, defer, send
 from cogs._programme import Pager, proposal_choices, subtheme_choices
 
 SCORE_CHOICES = [
@@ -51,7 +51,7 @@ class ReviewsCog(commands.Cog):
     async def score(
         self,
         interaction: discord.Interaction,
-        proposal: int,
+        proposal: Number,
         score: int,
         comment: app_commands.Range[str, 1, 2000] | None = None,
         merge: bool = False,
@@ -69,7 +69,7 @@ class ReviewsCog(commands.Cog):
     async def conflict(
         self,
         interaction: discord.Interaction,
-        proposal: int,
+        proposal: Number,
         reason: app_commands.Range[str, 1, 500] | None = None,
     ) -> None:
         await defer(interaction)

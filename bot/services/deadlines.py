@@ -18,7 +18,7 @@ import logging
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
@@ -52,6 +52,9 @@ KIND_LABELS: Final = {
 }
 MAX_TITLE: Final = 200
 MAX_LINK: Final = 500
+# How far ahead a due time may be (further is a typo, and near year 9999 the
+# date arithmetic overflows).
+MAX_YEARS_AHEAD: Final = 10
 LIST_LIMIT: Final = 50
 _REPEAT_WORDS: Final = {
     "none": "none",
@@ -482,7 +485,17 @@ class DeadlineService:
 
     @staticmethod
     def _check_ahead(wall: datetime, zone: ZoneInfo, zone_name: str, now: datetime) -> None:
-        if to_utc(wall, zone) <= now:
+        # Bound the wall time first: near year 1 or 9999 converting it to UTC
+        # (or stepping a repeat past it) overflows datetime. A day's slack
+        # covers every zone's offset, so the exact past check below still rules.
+        naive_now = now.astimezone(UTC).replace(tzinfo=None)
+        latest = naive_now + timedelta(days=365 * MAX_YEARS_AHEAD)
+        if wall > latest:
+            raise InvalidInput(
+                f"{format_wall_seconds(wall)} is too far ahead: give a date and time "
+                f"between now and the end of {latest.year - 1}."
+            )
+        if wall < naive_now - timedelta(days=2) or to_utc(wall, zone) <= now:
             raise InvalidInput(
                 f"{format_wall(wall)} {zone_name} is in the past. Give a date and time ahead."
             )

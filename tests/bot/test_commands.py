@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from discord import app_commands
+from discord import AppCommandOptionType, app_commands
 
 from bot.client import MagBot, cog_modules
 from bot.settings import load_settings
@@ -67,3 +67,20 @@ async def test_every_top_level_command_names_its_audience(bot: MagBot) -> None:
     for command in bot.tree.get_commands():
         audience = command.extras.get("audience", "everyone")
         assert audience in AUDIENCES, command.name
+
+
+async def test_every_integer_option_fits_a_database_integer(bot: MagBot) -> None:
+    # Numbers and ids are looked up in 32-bit INTEGER columns; PostgreSQL fails
+    # on a larger value, so Discord must refuse it first (see cogs._common.Number).
+    checked = 0
+    for item in _walk(bot.tree.get_commands()):
+        if not isinstance(item, app_commands.Command):
+            continue
+        for parameter in item.parameters:
+            if parameter.type is not AppCommandOptionType.integer or parameter.choices:
+                continue
+            where = (item.qualified_name, parameter.name)
+            assert parameter.max_value is not None and parameter.max_value <= 2**31 - 1, where
+            assert parameter.min_value is not None and parameter.min_value >= -(2**31), where
+            checked += 1
+    assert checked >= 17

@@ -101,6 +101,11 @@ async def test_the_due_time_is_read_in_the_given_zone(deadlines: DeadlineService
         ({"link": "javascript:alert(1)"}, "https://"),
         ({"title": "   "}, "title"),
         ({"title": "x" * 201}, "at most 200"),
+        # Near datetime's limits: converting to UTC or repeating would overflow.
+        ({"due": "9999-12-31 23:59", "timezone": "America/Los_Angeles"}, "between now and"),
+        ({"due": "9999-12-01 10:00", "repeat": "monthly"}, "between now and the end of 2036"),
+        ({"due": "0001-01-01 00:30", "timezone": "Asia/Tokyo"}, "in the past"),
+        ({"due": "2037-03-10 23:59"}, "too far ahead"),
     ],
 )
 async def test_bad_input_is_explained_and_nothing_is_stored(
@@ -185,6 +190,8 @@ async def test_edit_title_only_leaves_the_reminders_alone(deadlines: DeadlineSer
         await deadlines.edit(ADMIN, 1)
     with pytest.raises(InvalidInput, match="in the past"):
         await deadlines.edit(ADMIN, 1, due="2027-02-01 10:00")
+    with pytest.raises(InvalidInput, match="too far ahead"):
+        await deadlines.edit(ADMIN, 1, due="9999-12-31 23:59", timezone="America/Los_Angeles")
 
 
 async def test_remove_cancels_pending_reminders(

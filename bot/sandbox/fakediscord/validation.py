@@ -130,6 +130,11 @@ def modal_problems(data: dict[str, Any]) -> list[tuple[str, str]]:
                 problems.append(("data.components", "Text input style must be 1 or 2."))
             if len(c.get("value") or "") > 4000 or (c.get("max_length") or 0) > 4000:
                 problems.append(("data.components", "Text inputs hold 4000 characters at most."))
+            max_length = c.get("max_length")
+            if max_length is not None and len(c.get("value") or "") > max_length:
+                problems.append(
+                    ("data.components", "Text input value is longer than its max_length.")
+                )
         if c.get("type") == 18 and len(c.get("label") or "") > 45:
             problems.append(("data.components", "Label exceeds 45 characters."))
     return problems
