@@ -285,14 +285,12 @@ class PanellistService:
             )
             if not created:
                 # A known person keeps their stored details; only gaps are filled.
-                for name_ in (
-                    "country",
-                    "contact",
-                    "user_id",
-                    "developing_country",
-                    "first_time",
-                    "youth",
-                ):
+                # Only the secretariat may tie a known person to an account or a
+                # contact: anyone else could take over that person's identity.
+                gaps = ["country", "developing_country", "first_time", "youth"]
+                if actor.can_act_as_secretariat:
+                    gaps += ["contact", "user_id"]
+                for name_ in gaps:
                     if getattr(person, name_) is None and values[name_] is not None:
                         setattr(person, name_, values[name_])
                         person.updated_at = now
@@ -376,6 +374,8 @@ class PanellistService:
                 at=now,
             )
             effect = await self._decided(session, pa, pr, before, actor.user_id, now)
+        if not (actor.is_mag or actor.can_act_as_secretariat):
+            effect = None  # the balance effect can tell a nominee's gender
         entry = PanellistEntry(pa, pe, pr, actor.can_act_as_secretariat)
         ask = pe.user_id if status == "invited" and pe.user_id != actor.user_id else None
         notify = None if pr.proposer_id == actor.user_id else pr.proposer_id
@@ -414,9 +414,11 @@ class PanellistService:
                 after={**_event(pa, pe), "consent": pa.consent},
                 at=now,
             )
-            effect = await self._decided(session, pa, pr, before, user_id, now)
+            # The guardrail still runs and audits; the nominee is not shown the
+            # programme's balance (it would reveal others' gender and groups).
+            await self._decided(session, pa, pr, before, user_id, now)
         notify = None if pr.proposer_id == user_id else pr.proposer_id
-        return ParticipationChange(PanellistEntry(pa, pe, pr), before, status, None, notify, effect)
+        return ParticipationChange(PanellistEntry(pa, pe, pr), before, status, None, notify, None)
 
     async def list_entries(
         self, actor: Actor, *, proposal_number: int | None = None, status: str | None = None

@@ -142,6 +142,20 @@ PROPOSAL_DECISIONS: Final = frozenset({"accepted", "rejected"})
 PARTICIPATION_DECISIONS: Final = frozenset({"confirmed", "declined"})
 
 
+def _check_duration(duration: int) -> int:
+    if duration not in DURATIONS:
+        raise InvalidInput(
+            f"A session lasts {', '.join(str(d) for d in DURATIONS)} minutes, not {duration}."
+        )
+    return duration
+
+
+def _check_subtheme(settings: GuildSettings, subtheme: str) -> str:
+    if not settings.subthemes:
+        raise InvalidInput("This server has no subthemes yet. Ask an admin to add some.")
+    return match(subtheme, settings.subthemes, "subtheme of this server")
+
+
 @dataclass(frozen=True)
 class ProposalForm:
     """The free-text fields of a proposal, as typed in the modal."""
@@ -305,14 +319,8 @@ class ProposalService:
     ) -> tuple[str, str, int, str]:
         kind_key = match_key(kind, KINDS, "session kind")
         fmt = match(fmt, FORMATS, "format")
-        if duration not in DURATIONS:
-            raise InvalidInput(
-                f"A session lasts {', '.join(str(d) for d in DURATIONS)} minutes, not {duration}."
-            )
-        if not settings.subthemes:
-            raise InvalidInput("This server has no subthemes yet. Ask an admin to add some.")
-        subtheme = match(subtheme, settings.subthemes, "subtheme of this server")
-        return kind_key, fmt, duration, subtheme
+        _check_duration(duration)
+        return kind_key, fmt, duration, _check_subtheme(settings, subtheme)
 
     def _check_form(self, settings: GuildSettings, form: ProposalForm) -> ProposalForm:
         form = form.cleaned()
@@ -518,19 +526,15 @@ class ProposalService:
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, number, for_update=True)
             self._check_editor(actor, proposal)
-            _, fmt, duration, subtheme = self._check_choices(
-                settings,
-                proposal.kind,
-                fmt or proposal.format,
-                duration or proposal.duration,
-                subtheme or proposal.subtheme,
-            )
-            changes: dict[str, Any] = {
-                **vars(form),
-                "format": fmt,
-                "duration": duration,
-                "subtheme": subtheme,
-            }
+            # Only new choices are checked: a stored subtheme an admin has since
+            # removed must not block editing the text.
+            changes: dict[str, Any] = vars(form).copy()
+            if fmt:
+                changes["format"] = match(fmt, FORMATS, "format")
+            if duration:
+                changes["duration"] = _check_duration(duration)
+            if subtheme:
+                changes["subtheme"] = _check_subtheme(settings, subtheme)
             before = {
                 k: getattr(proposal, k) for k, v in changes.items() if getattr(proposal, k) != v
             }

@@ -109,12 +109,13 @@ def evaluate(
         stated = {pe.gender for _, pe in speakers if pe.gender != PREFER_NOT_TO_SAY}
         if len(stated) < 2:
             unstated = sum(1 for _, pe in speakers if pe.gender == PREFER_NOT_TO_SAY)
+            # The reason is shown to everyone and kept: it names no gender.
             if not speakers:
                 reason = "No speakers yet, so no gender diversity."
             elif not stated:
                 reason = "No speaker stated a gender, so diversity cannot be shown."
             else:
-                reason = f"Every speaker who stated a gender is {next(iter(stated)).lower()}."
+                reason = "Fewer than 2 genders among the speakers who stated one."
             if unstated and speakers:
                 reason += f" ({_plural(unstated, 'speaker')} preferred not to say.)"
             fail("screening.gender_diversity", reason)
@@ -151,9 +152,10 @@ def evaluate(
 
     limit = int(rules.get("screening.max_sessions_per_speaker") or 0)
     if limit:
-        busy = sorted(
+        # A count, not names: the reason is shown to everyone and outlives ``forget``.
+        busy = len(
             {
-                pe.name
+                pe.id
                 for _, pe in speakers
                 if pe.id is not None and facts.sessions.get(pe.id, 0) > limit
             }
@@ -161,7 +163,8 @@ def evaluate(
         if busy:
             fail(
                 "screening.max_sessions_per_speaker",
-                f"Speaking in more than {limit} sessions: {', '.join(busy)}.",
+                f"{_plural(busy, 'speaker')} {'is' if busy == 1 else 'are'} "
+                f"in more than {_plural(limit, 'session')}.",
             )
 
     needed = int(rules.get("screening.min_stakeholder_groups") or 0)

@@ -87,6 +87,45 @@ async def test_the_same_person_is_recognised_ignoring_case_and_accents(services:
     assert not other.reused and other.entry.person.id != person.id
 
 
+async def test_only_the_secretariat_ties_a_known_person_to_an_account(services: Services) -> None:
+    await submit(services)
+    await submit(services, SECOND_PROPOSER)
+    first = await nominate(services, 1, "Ana Lima", affiliation="NIC.br")
+    # A proposer nominating the same person cannot take over their identity.
+    taken = await nominate(
+        services,
+        2,
+        "ana lima",
+        affiliation="NIC.br",
+        actor=SECOND_PROPOSER,
+        member_id=SECOND_PROPOSER.user_id,
+        contact="impostor@example.org",
+        country="Brazil",
+    )
+    person = taken.entry.person
+    assert taken.reused and (person.user_id, person.contact) == (None, None)
+    assert person.country == "Brazil"  # harmless gaps are still filled
+    assert taken.ask_user_id is None
+    # ...so they cannot answer for her elsewhere.
+    with pytest.raises(PermissionDenied):
+        await services.panellists.set_status(
+            SECOND_PROPOSER, first.entry.participation.id, "declined"
+        )
+    # The secretariat may fill them in.
+    known = await nominate(
+        services,
+        2,
+        "Ana Lima",
+        affiliation="NIC.br",
+        role="onsite moderator",
+        member_id=NOMINEE.user_id,
+        contact="ana@example.org",
+    )
+    person = known.entry.person
+    assert (person.user_id, person.contact) == (NOMINEE.user_id, "ana@example.org")
+    assert known.ask_user_id == NOMINEE.user_id
+
+
 async def test_preference_flags_are_stored_and_never_guessed(services: Services) -> None:
     await submit(services)
     await submit(services, SECOND_PROPOSER)
@@ -349,7 +388,7 @@ async def test_decisions_reach_the_guardrail_hook(services: Services) -> None:
     answered = await services.panellists.respond(
         guild_id=GUILD, user_id=NOMINEE.user_id, participation_id=pid, accept=True
     )
-    assert answered.effect == "effect of participation confirmed"
+    assert answered.effect is None  # the hook ran (below); the nominee is not shown it
     await services.proposals.set_status(SECRETARIAT, 1, "under_review")
     accepted = await services.proposals.set_status(SECRETARIAT, 1, "accepted")
     assert accepted.effect == "effect of proposal accepted"
@@ -357,3 +396,22 @@ async def test_decisions_reach_the_guardrail_hook(services: Services) -> None:
         ("participation", "invited", "confirmed", "proposal:1"),
         ("proposal", "under_review", "accepted", "proposal:1"),
     ]
+
+
+async def test_the_balance_effect_is_shown_only_to_mag_and_secretariat(
+    services: Services,
+) -> None:
+    # The effect can tell a nominee's gender: a proposer does not see it.
+    seen: list[str] = []
+
+    async def hook(session, decision) -> str:
+        seen.append(decision.after)
+        return "Gender: Non-binary 0% → 100%"
+
+    services.panellists.on_decision = hook
+    await submit(services)
+    ids = [(await nominate(services, 1, n)).entry.participation.id for n in ("A", "B")]
+    by_proposer = await services.panellists.set_status(PROPOSER, ids[0], "confirmed")
+    assert by_proposer.effect is None and seen == ["confirmed"]  # the hook still ran
+    by_secretariat = await services.panellists.set_status(SECRETARIAT, ids[1], "declined")
+    assert by_secretariat.effect == "Gender: Non-binary 0% → 100%"

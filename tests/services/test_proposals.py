@@ -258,6 +258,26 @@ async def test_edit_by_the_proposer_while_submitted(services: Services, db) -> N
         assert len(await recent_events(session, guild_id=GUILD, target="proposal:1")) == 2
 
 
+async def test_edit_keeps_a_removed_subtheme_unless_a_new_one_is_given(
+    services: Services,
+) -> None:
+    await submit(services)
+    await services.config.remove_subtheme(ADMIN, "Data Governance & Trust")
+    # Editing only the text checks no stored choice: the removed subtheme stays.
+    edited = await services.proposals.edit(PROPOSER, 1, form(title="Only the text"))
+    assert (edited.title, edited.subtheme) == ("Only the text", "Data Governance & Trust")
+    # A new format or duration does not re-check the stored subtheme either.
+    edited = await services.proposals.edit(PROPOSER, 1, form(title="Only the text"), duration=90)
+    assert (edited.duration, edited.subtheme) == (90, "Data Governance & Trust")
+    # A new subtheme is checked against the current list.
+    with pytest.raises(InvalidInput, match="not a subtheme"):
+        await services.proposals.edit(
+            PROPOSER, 1, form(title="Only the text"), subtheme="Data Governance & Trust"
+        )
+    edited = await services.proposals.edit(PROPOSER, 1, form(title="Only the text"), subtheme="AI")
+    assert edited.subtheme == "AI & Emerging Technologies"
+
+
 async def test_edit_permissions(services: Services) -> None:
     await submit(services)
     with pytest.raises(PermissionDenied, match="Only the proposer"):
