@@ -24,7 +24,9 @@ from bot.settings import TOKEN_HELP, Settings, SettingsError, load_settings, set
 log = logging.getLogger("magbot")
 
 EXIT_CONFIG = 2
-SANDBOX_HINT = "To try the bot without a Discord account, run `magbot sandbox`."
+SANDBOX_HINT = (
+    "To try the bot without a Discord account, run `magbot sandbox` (`make sandbox` in a checkout)."
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
