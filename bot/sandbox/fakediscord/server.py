@@ -520,15 +520,12 @@ class FakeDiscord:
         timeout: float | None = None,
     ) -> FakeMessage:
         """Wait for a (non-ephemeral) message in a channel matching ``predicate``."""
-
-        def find() -> FakeMessage | None:
-            for m in self.channel_messages(channel_id):
-                if predicate is None or predicate(m):
-                    return m
-            return None
-
-        message: FakeMessage = await self._wait_until(find, timeout, f"a message in {channel_id}")
-        return message
+        return await self._wait_for_first(
+            lambda: self.channel_messages(channel_id),
+            predicate,
+            timeout,
+            f"a message in {channel_id}",
+        )
 
     async def wait_for_dm(
         self,
@@ -537,14 +534,23 @@ class FakeDiscord:
         timeout: float | None = None,
     ) -> FakeMessage:
         """Wait for a DM to ``user_id`` matching ``predicate``."""
+        return await self._wait_for_first(
+            lambda: self.dm_messages(user_id), predicate, timeout, f"a DM to {user_id}"
+        )
+
+    async def _wait_for_first(
+        self,
+        messages: Callable[[], list[FakeMessage]],
+        predicate: Callable[[FakeMessage], bool] | None,
+        timeout: float | None,
+        what: str,
+    ) -> FakeMessage:
+        """Wait until ``messages()`` holds one matching ``predicate``; return the first."""
 
         def find() -> FakeMessage | None:
-            for m in self.dm_messages(user_id):
-                if predicate is None or predicate(m):
-                    return m
-            return None
+            return next((m for m in messages() if predicate is None or predicate(m)), None)
 
-        message: FakeMessage = await self._wait_until(find, timeout, f"a DM to {user_id}")
+        message: FakeMessage = await self._wait_until(find, timeout, what)
         return message
 
     def assert_clean(self) -> None:
