@@ -34,12 +34,11 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.delivery import Shards, owned
+from storage.delivery import SENDING, Shards, claim_rows, owned
 from storage.types import DiscordId, NullableJSON, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
 PENDING: Final = "pending"
-SENDING: Final = "sending"
 RETRY: Final = "retry"
 SENT: Final = "sent"
 FAILED: Final = "failed"
@@ -402,25 +401,15 @@ async def claim_due_reminders(
     """
     lease_over = and_(col(Reminder.status).in_((SENDING, RETRY)), col(Reminder.lease_until) < now)
     due = or_(and_(col(Reminder.status) == PENDING, col(Reminder.due_at) <= now), lease_over)
-    candidates = (
-        select(Reminder.id)
-        .where(due, col(Reminder.deadline_at) > now, *_shard_filter(shards))
-        .order_by(col(Reminder.due_at), col(Reminder.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    ids = await claim_rows(
+        session,
+        Reminder,
+        where=[due, col(Reminder.deadline_at) > now, *_shard_filter(shards)],
+        order_by=[col(Reminder.due_at), col(Reminder.id)],
+        limit=limit,
+        claimer=claimer,
+        lease_until=lease_until,
     )
-    claim = (
-        update(Reminder)
-        .where(col(Reminder.id).in_(candidates.scalar_subquery()))
-        .values(
-            status=SENDING,
-            claimed_by=claimer,
-            lease_until=lease_until,
-            attempts=col(Reminder.attempts) + 1,
-        )
-        .returning(col(Reminder.id))
-    )
-    ids = list((await session.exec(claim)).scalars().all())
     if not ids:
         return []
     query = (

@@ -22,11 +22,10 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.audit import AuditEvent
 from storage.config import GuildConfig
-from storage.delivery import Shards, owned
+from storage.delivery import SENDING, Shards, claim_rows, owned
 from storage.types import DiscordId, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
-SENDING: Final = "sending"
 RETRY: Final = "retry"
 SENT: Final = "sent"
 EMPTY: Final = "empty"
@@ -166,25 +165,15 @@ async def claim_stale_runs(
     condition = owned(DigestRun.guild_id, shards)
     if condition is not None:
         conditions.append(condition)
-    candidates = (
-        select(DigestRun.id)
-        .where(and_(*conditions))
-        .order_by(col(DigestRun.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
+    ids = await claim_rows(
+        session,
+        DigestRun,
+        where=[and_(*conditions)],
+        order_by=[col(DigestRun.id)],
+        limit=limit,
+        claimer=claimer,
+        lease_until=lease_until,
     )
-    claim = (
-        update(DigestRun)
-        .where(col(DigestRun.id).in_(candidates.scalar_subquery()))
-        .values(
-            status=SENDING,
-            claimed_by=claimer,
-            lease_until=lease_until,
-            attempts=col(DigestRun.attempts) + 1,
-        )
-        .returning(col(DigestRun.id))
-    )
-    ids = list((await session.exec(claim)).scalars().all())
     if not ids:
         return []
     query = (
