@@ -1563,34 +1563,50 @@ class FakeDiscord:
             msg = next((m for m in candidates if m.id == int(ref)), None)
         return None if msg is None or msg.deleted else msg
 
-    async def _webhook_get(
-        self, request: web.Request, app_id: str, token: str, ref: str
-    ) -> web.Response:
+    def _webhook_target(
+        self,
+        request: web.Request,
+        app_id: str,
+        token: str,
+        ref: str,
+        on_missing: Callable[[FakeInteraction], None] | None = None,
+    ) -> tuple[FakeInteraction, FakeMessage] | web.Response:
+        """Return the interaction and message a webhook URL names, or the error Discord sends."""
         ix, error = self._webhook_interaction(request, app_id, token)
         if ix is None:
             assert error is not None
             return error
         msg = self._webhook_message(ix, ref)
         if msg is None:
+            if on_missing is not None:
+                on_missing(ix)
             return self._error(
                 request, 404, 10008, "Unknown Message", kind="unknown_message", ix=ix
             )
-        return _json(msg.payload())
+        return ix, msg
+
+    async def _webhook_get(
+        self, request: web.Request, app_id: str, token: str, ref: str
+    ) -> web.Response:
+        found = self._webhook_target(request, app_id, token, ref)
+        if isinstance(found, web.Response):
+            return found
+        return _json(found[1].payload())
 
     async def _webhook_edit(
         self, request: web.Request, app_id: str, token: str, ref: str
     ) -> web.Response:
         payload, files = await self._read_payload(request)
-        ix, error = self._webhook_interaction(request, app_id, token)
-        if ix is None:
-            assert error is not None
-            return error
-        msg = self._webhook_message(ix, ref)
-        if msg is None:
-            self._record(ix, FakeResponse("edit", None, payload, 404), files)
-            return self._error(
-                request, 404, 10008, "Unknown Message", kind="unknown_message", ix=ix
-            )
+        found = self._webhook_target(
+            request,
+            app_id,
+            token,
+            ref,
+            on_missing=lambda ix: self._record(ix, FakeResponse("edit", None, payload, 404), files),
+        )
+        if isinstance(found, web.Response):
+            return found
+        ix, msg = found
         problem = message_errors(payload, files, creating=False)
         if problem is not None:
             code, message, errors = problem
@@ -1608,15 +1624,10 @@ class FakeDiscord:
     async def _webhook_delete(
         self, request: web.Request, app_id: str, token: str, ref: str
     ) -> web.Response:
-        ix, error = self._webhook_interaction(request, app_id, token)
-        if ix is None:
-            assert error is not None
-            return error
-        msg = self._webhook_message(ix, ref)
-        if msg is None:
-            return self._error(
-                request, 404, 10008, "Unknown Message", kind="unknown_message", ix=ix
-            )
+        found = self._webhook_target(request, app_id, token, ref)
+        if isinstance(found, web.Response):
+            return found
+        ix, msg = found
         self._delete_message(msg)
         self._record(ix, FakeResponse("delete", None, {}, 204, msg), {})
         return _no_content()
