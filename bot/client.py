@@ -7,7 +7,7 @@ import importlib.util
 import logging
 import pkgutil
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.clock import Clock
 from bot.delivery import start_deliveries
+from bot.roster import refresh_roster
 from bot.services.registry import Services
 from bot.settings import Settings
 from bot.tree import MagTree
@@ -24,6 +25,8 @@ from storage.database import Database
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
+
+ROSTER_SECONDS = 3600.0
 
 
 def intents() -> discord.Intents:
@@ -122,6 +125,7 @@ class MagBot(commands.AutoShardedBot):
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions))
         self.clock.start()
+        self.clock.every(ROSTER_SECONDS, self._refresh_rosters, name="roster")
         # Reminders and digests (issue 4): a ticker on the clock, posting through Discord.
         self.deliveries = start_deliveries(self)
         guild_id = self.settings.dev_guild_id
@@ -130,6 +134,14 @@ class MagBot(commands.AutoShardedBot):
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development guild %s", len(synced), guild_id)
+
+    async def _refresh_rosters(self) -> None:
+        """Check who still holds the MAG role in every guild (for the chasing reminders)."""
+        for guild in list(self.guilds):
+            try:
+                await refresh_roster(self, guild.id, fresh=timedelta(seconds=ROSTER_SECONDS))
+            except Exception:
+                log.exception("could not check the MAG roster of guild %s", guild.id)
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))

@@ -26,3 +26,16 @@ class PermissionDenied(UserError):
 
 class Conflict(UserError):
     """The request clashes with the current state (wrong status, duplicate...)."""
+
+
+class ConfirmationNeeded(UserError):
+    """The change is heavy or looks premature: say what will happen and ask for a Confirm.
+
+    Not a refusal: the command answers with ``str(self)``, the ``warnings``
+    and Confirm / Cancel buttons; Confirm runs the same request again with
+    ``confirmed=True``.
+    """
+
+    def __init__(self, text: str, warnings: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(text)
+        self.warnings = tuple(warnings)

@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
+from storage.database import committed, track_commits
 
 log = logging.getLogger(__name__)
 
@@ -23,6 +24,15 @@ GENERIC = (
     "Sorry, something went wrong on our side and nothing was changed. "
     "If it happens again, tell an admin the error id `{error_id}`."
 )
+# When the failure came after a change was committed: never claim nothing changed.
+GENERIC_SAVED = (
+    "Your change was saved, but something went wrong on our side while answering. "
+    "Check the result before trying again. If it happens again, tell an admin the error "
+    "id `{error_id}`."
+)
+
+
+MESSAGE_MAX = 2000
 
 
 def new_error_id() -> str:
@@ -70,6 +80,8 @@ def describe(interaction: discord.Interaction) -> str:
 
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Answer with an ephemeral message, however far the interaction has got."""
+    if len(text) > MESSAGE_MAX:  # Discord refuses longer content, and the answer with it
+        text = text[: MESSAGE_MAX - 1] + "…"
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)
@@ -97,7 +109,7 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
             describe(interaction),
             exc_info=(type(original), original, original.__traceback__),
         )
-        text = GENERIC.format(error_id=error_id)
+        text = (GENERIC_SAVED if committed() else GENERIC).format(error_id=error_id)
     if interaction.type is discord.InteractionType.autocomplete:
         # Suggestions can't carry a message; Discord shows "loading options failed".
         return
@@ -106,6 +118,11 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 
 class MagTree(app_commands.CommandTree):
     """The command tree whose single ``on_error`` answers every failed command."""
+
+    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
+        # Runs in the command's own task, before it: count its commits from here.
+        track_commits()
+        return True
 
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError

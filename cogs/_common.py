@@ -1,4 +1,4 @@
-"""Helpers every cog uses: who is asking, deferring, answering."""
+"""Helpers every cog uses: who is asking, deferring, answering (or updating the message)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
-from bot.render.embeds import fit_embed
+from bot.render.embeds import clip, fit_embed
 from bot.services.auth import Actor
 
 if TYPE_CHECKING:
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # INTEGER (PostgreSQL refuses a larger value with an error, not "no match"), so
 # Discord itself is told to refuse anything out of range before we see it.
 Number = app_commands.Range[int, 1, 2**31 - 1]
+CONTENT_MAX = 2000
 
 
 def bot_of(interaction: discord.Interaction) -> MagBot:
@@ -31,13 +32,17 @@ async def actor_of(interaction: discord.Interaction) -> Actor:
     if interaction.guild_id is None or not isinstance(member, discord.Member):
         raise UserError("This command works only inside a server.")
     permissions = interaction.permissions
-    return await bot_of(interaction).services.config.actor(
+    services = bot_of(interaction).services
+    actor = await services.config.actor(
         guild_id=interaction.guild_id,
         user_id=member.id,
         role_ids=[role.id for role in member.roles],
         manage_guild=permissions.administrator or permissions.manage_guild,
         display_name=member.display_name,
     )
+    # Whether they still hold the MAG role, seen here as it is (cached; rarely a write).
+    await services.profiles.observe(actor)
+    return actor
 
 
 async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
@@ -59,7 +64,11 @@ async def send(
 ) -> None:
     """Answer ``interaction``: the first response, or a followup after ``defer``."""
     all_embeds = [fit_embed(e) for e in ([embed] if embed else []) + (embeds or [])]
-    kwargs: dict[str, Any] = {"content": content, "embeds": all_embeds}
+    # Discord refuses content over 2,000 characters (and the whole answer with it).
+    kwargs: dict[str, Any] = {
+        "content": None if content is None else clip(content, CONTENT_MAX),
+        "embeds": all_embeds,
+    }
     if files:
         kwargs["files"] = files
     if view is not None:
@@ -69,3 +78,32 @@ async def send(
         await interaction.followup.send(ephemeral=ephemeral, **kwargs)
     else:
         await interaction.response.send_message(ephemeral=ephemeral, **kwargs)
+
+
+async def respond(
+    interaction: discord.Interaction,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    files: list[discord.File] | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Answer a command (``send``) or, for a button, replace the message it is on.
+
+    Buttons (a confirmation's Confirm, a pager's Next) show their result in
+    place of the message they were on; commands answer privately as usual.
+    """
+    if interaction.type is not discord.InteractionType.component:
+        await send(interaction, content, embed=embed, files=files, view=view)
+        return
+    kwargs: dict[str, Any] = {
+        "content": None if content is None else clip(content, CONTENT_MAX),
+        "embeds": [fit_embed(embed)] if embed else [],
+        "view": view,
+    }
+    if files:
+        kwargs["attachments"] = files
+    if interaction.response.is_done():
+        await interaction.edit_original_response(**kwargs)
+    else:
+        await interaction.response.edit_message(**kwargs)

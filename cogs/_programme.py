@@ -1,26 +1,28 @@
-"""What the proposal, panellist and review cogs share: autocomplete, DMs, a pager."""
+"""What the proposal, panellist and review cogs share: autocomplete, DMs, a persistent pager."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.render.embeds import clip, fit_embed
-from bot.render.proposals import heading
-from bot.services.taxonomy import GENDERS, REGIONS, stakeholder_groups
-from bot.ui import View
-from cogs._common import bot_of
+from bot.errors import PermissionDenied
+from bot.render.embeds import fit_embed
+from bot.render.text import plain
+from bot.services.auth import Actor
+from bot.services.taxonomy import GENDERS, REGIONS, fold, stakeholder_groups
+from bot.ui import Answering, view_of
+from cogs._common import actor_of, bot_of
 
 log = logging.getLogger(__name__)
 
 REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in REGIONS]
 GENDER_CHOICES = [app_commands.Choice(name=g, value=g) for g in GENDERS]
-
-PageFetcher = Callable[[int], Awaitable[tuple[discord.Embed, int]]]
 
 
 async def proposal_choices(
@@ -30,7 +32,10 @@ async def proposal_choices(
     if interaction.guild_id is None:
         return []
     found = await bot_of(interaction).services.proposals.suggest(interaction.guild_id, current)
-    return [app_commands.Choice(name=clip(heading(p, 100), 100), value=p.number) for p in found]
+    return [
+        app_commands.Choice(name=plain(f"{p.label} · {p.title}", 100), value=p.number)
+        for p in found
+    ]
 
 
 async def subtheme_choices(
@@ -42,7 +47,7 @@ async def subtheme_choices(
     settings = await bot_of(interaction).services.config.get(interaction.guild_id)
     needle = current.casefold()
     return [
-        app_commands.Choice(name=clip(name, 100), value=name[:100])
+        app_commands.Choice(name=plain(name, 100), value=name[:100])
         for name in settings.subthemes
         if needle in name.casefold()
     ][:25]
@@ -57,7 +62,7 @@ async def stakeholder_choices(
     settings = await bot_of(interaction).services.config.get(interaction.guild_id)
     needle = current.casefold()
     return [
-        app_commands.Choice(name=group[:100], value=group[:100])
+        app_commands.Choice(name=plain(group, 100), value=group[:100])
         for group in stakeholder_groups(settings.rules)
         if needle in group.casefold()
     ][:25]
@@ -83,34 +88,81 @@ async def direct_message(
     return True
 
 
-class Pager(View):
-    """Previous and Next buttons over pages that ``fetch`` renders on demand."""
+def short_hash(text: str) -> str:
+    """Return 8 hex characters naming ``text`` (a subtheme) in a custom_id."""
+    return hashlib.sha256(fold(text).encode()).hexdigest()[:8]
 
-    def __init__(self, owner_id: int, fetch: PageFetcher, page: int, pages: int) -> None:
-        super().__init__(timeout=900)
-        self.owner_id = owner_id
-        self.fetch = fetch
-        self.page = page
-        self.pages = pages
-        self._sync()
 
-    def _sync(self) -> None:
-        self.previous.disabled = self.page <= 0
-        self.next.disabled = self.page >= self.pages - 1
+def find_by_hash(names: Sequence[str], code: str) -> str | None:
+    """Return the name whose ``short_hash`` is ``code`` (None: no longer there)."""
+    return next((name for name in names if short_hash(name) == code), None)
 
-    async def interaction_check(self, interaction: discord.Interaction) -> bool:
-        return interaction.user.id == self.owner_id
 
-    async def _show(self, interaction: discord.Interaction, page: int) -> None:
-        embed, self.pages = await self.fetch(page)
-        self.page = min(max(0, page), self.pages - 1)
-        self._sync()
-        await interaction.response.edit_message(embed=fit_embed(embed), view=self)
+# A list's pages: (interaction, actor, page, args) -> (embed, pages). Each list
+# registers under a short name; the page buttons carry the name and the args.
+PageFetcher = Callable[[discord.Interaction, Actor, int, str], Awaitable[tuple[discord.Embed, int]]]
+PAGERS: dict[str, PageFetcher] = {}
+EMOJI = {"Previous": "◀️", "Next": "▶️"}
+PAGE = r"mag:page:(?P<what>[a-z]+):(?P<owner>[0-9]+):(?P<page>[0-9]+):(?P<args>[A-Za-z0-9._-]*)"
 
-    @discord.ui.button(label="Previous", emoji="◀️", style=discord.ButtonStyle.secondary)
-    async def previous(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.page - 1)
 
-    @discord.ui.button(label="Next", emoji="▶️", style=discord.ButtonStyle.secondary)
-    async def next(self, interaction: discord.Interaction, _: discord.ui.Button[Any]) -> None:
-        await self._show(interaction, self.page + 1)
+def pager(what: str) -> Callable[[PageFetcher], PageFetcher]:
+    """Register the function that renders the pages of list ``what``."""
+
+    def register(fetch: PageFetcher) -> PageFetcher:
+        PAGERS[what] = fetch
+        return fetch
+
+    return register
+
+
+class PageButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], template=PAGE):
+    """Previous or Next under a list: it carries the list, its filters and the page it opens."""
+
+    def __init__(
+        self, what: str, owner: int, page: int, args: str, *, label: str, disabled: bool = False
+    ) -> None:
+        self.what, self.owner, self.page, self.args = what, owner, page, args
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=EMOJI.get(label),
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"mag:page:{what}:{owner}:{page}:{args}",
+                disabled=disabled,
+            )
+        )
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> PageButton:
+        label = getattr(item, "label", None) or "Page"
+        return cls(
+            match["what"], int(match["owner"]), int(match["page"]), match["args"], label=label
+        )
+
+    async def run(self, interaction: discord.Interaction) -> None:
+        if interaction.user.id != self.owner:
+            raise PermissionDenied("These buttons page through someone else's list.")
+        fetch = PAGERS.get(self.what)
+        if fetch is None:
+            raise PermissionDenied("This list can no longer be paged. Run the command again.")
+        actor = await actor_of(interaction)  # permissions as they are now
+        embed, pages = await fetch(interaction, actor, self.page, self.args)
+        page = min(self.page, max(0, pages - 1))
+        await interaction.response.edit_message(
+            embed=fit_embed(embed), view=page_view(self.what, self.owner, page, pages, self.args)
+        )
+
+
+def page_view(what: str, owner: int, page: int, pages: int, args: str) -> discord.ui.View | None:
+    """Return Previous and Next for page ``page`` of ``pages`` (None: one page only)."""
+    if pages <= 1:
+        return None
+    return view_of(
+        PageButton(what, owner, max(0, page - 1), args, label="Previous", disabled=page <= 0),
+        PageButton(
+            what, owner, min(pages - 1, page + 1), args, label="Next", disabled=page >= pages - 1
+        ),
+    )

@@ -10,6 +10,7 @@ from discord.ext import commands
 
 from bot.render.balance import CHART_FILE, balance_embed, funnel_embed
 from bot.render.charts import render_chart
+from bot.roster import refresh_roster
 from bot.services.balance import BalanceReport, FunnelReport
 from bot.services.taxonomy import KINDS, PARTICIPATION_STATUSES, PROPOSAL_STATUSES
 from cogs._common import actor_of, bot_of, defer, send
@@ -85,6 +86,7 @@ class BalanceCog(commands.Cog):
     async def mag(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
+        await refresh_roster(bot_of(interaction), actor.guild_id)  # who still holds the role
         await answer(interaction, await bot_of(interaction).services.balance.mag(actor))
 
     @balance.command(

@@ -74,7 +74,11 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         await bot_of(interaction).services.config.set_role(
-            actor, purpose, role.id if role else None
+            actor,
+            purpose,
+            role.id if role else None,
+            everyone=role is not None and role.is_default(),
+            managed=role is not None and role.managed,
         )
         who = "MAG" if purpose == "mag" else "secretariat"
         await confirm(interaction, f"The {who} role is now {role.mention if role else 'not set'}.")

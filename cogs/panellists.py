@@ -1,12 +1,15 @@
-"""`/panellist`: nominate people for proposals, follow their answers, forget them on request.
+"""`/panellist`: nominate people for proposals, follow their own answers, forget them on request.
 
-The nominee's Confirm and Decline buttons are ``DynamicItem``s: their custom id
-carries the guild and the nomination, so they keep working after a restart.
+The nominee's buttons (Confirm, Decline, Details are wrong, Stop invitations)
+are ``DynamicItem``s: their custom id carries the guild and the nomination,
+so they keep working after a restart, and the service checks that the one
+clicking is the account the invitation went to.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import discord
@@ -15,7 +18,6 @@ from discord.ext import commands
 
 from bot.errors import UserError
 from bot.render.balance import effect_embed_of
-from bot.render.embeds import clip, fit_embed
 from bot.render.panellists import (
     answered_embed,
     change_text,
@@ -23,12 +25,16 @@ from bot.render.panellists import (
     entry_embed,
     forgotten_text,
     invitation_embed,
+    invitation_note,
     nomination_embed,
 )
+from bot.render.text import plain
+from bot.services.auth import Actor
 from bot.services.panellists import PanellistEntry, ParticipationChange
 from bot.services.taxonomy import ATTENDANCE, ROLES
-from bot.tree import report_error
-from cogs._common import Number, actor_of, bot_of, defer, send
+from bot.ui import Answering, register, view_of
+from cogs._actions import action, perform
+from cogs._common import Number, actor_of, bot_of, defer, respond, send
 from cogs._programme import (
     GENDER_CHOICES,
     REGION_CHOICES,
@@ -41,21 +47,28 @@ ROLE_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in ROL
 ATTENDANCE_CHOICES = [
     app_commands.Choice(name=label, value=key) for key, label in ATTENDANCE.items()
 ]
-ANSWER = "mag:nominee:(?P<guild>[0-9]+):(?P<nomination>[0-9]+):(?P<answer>yes|no)"
+ANSWER = "mag:nominee:(?P<guild>[0-9]+):(?P<nomination>[0-9]+):(?P<answer>yes|no|wrong|stop)"
+BUTTONS = {
+    "yes": ("Confirm", discord.ButtonStyle.success),
+    "no": ("Decline", discord.ButtonStyle.danger),
+    "wrong": ("Details are wrong", discord.ButtonStyle.secondary),
+    "stop": ("Stop invitations", discord.ButtonStyle.secondary),
+}
 
 
-class NomineeAnswer(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER):
-    """The Confirm or Decline button in a nominee's direct message."""
+class NomineeAnswer(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER):
+    """One of the buttons in a nominee's invitation."""
 
-    def __init__(self, guild_id: int, participation_id: int, accept: bool) -> None:
+    def __init__(self, guild_id: int, participation_id: int, answer: str) -> None:
         self.guild_id = guild_id
         self.participation_id = participation_id
-        self.accept = accept
+        self.answer = answer
+        label, style = BUTTONS[answer]
         super().__init__(
             discord.ui.Button(
-                label="Confirm" if accept else "Decline",
-                style=discord.ButtonStyle.success if accept else discord.ButtonStyle.danger,
-                custom_id=f"mag:nominee:{guild_id}:{participation_id}:{'yes' if accept else 'no'}",
+                label=label,
+                style=style,
+                custom_id=f"mag:nominee:{guild_id}:{participation_id}:{answer}",
             )
         )
 
@@ -67,50 +80,77 @@ class NomineeAnswer(discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANS
         match: re.Match[str],
         /,
     ) -> NomineeAnswer:
-        return cls(int(match["guild"]), int(match["nomination"]), match["answer"] == "yes")
+        return cls(int(match["guild"]), int(match["nomination"]), match["answer"])
 
-    async def callback(self, interaction: discord.Interaction) -> None:
-        # Dynamic items are not in one of our views: errors are answered here.
-        try:
-            change = await bot_of(interaction).services.panellists.respond(
+    async def run(self, interaction: discord.Interaction) -> None:
+        service = bot_of(interaction).services.panellists
+        if self.answer == "wrong":
+            await service.dispute(
                 guild_id=self.guild_id,
                 user_id=interaction.user.id,
                 participation_id=self.participation_id,
-                accept=self.accept,
             )
-            await interaction.response.edit_message(
-                embed=fit_embed(answered_embed(change)), view=None
+            await send(
+                interaction,
+                "Thank you: the secretariat was asked to check the details about you. "
+                "You can still confirm or decline.",
             )
-            if change.notify_user_id is not None:
-                await tell(interaction.client, change.notify_user_id, change)
-        except Exception as error:
-            await report_error(interaction, error)
+            return
+        if self.answer == "stop":
+            await service.set_invitations(
+                guild_id=self.guild_id, user_id=interaction.user.id, allowed=False
+            )
+            await send(
+                interaction,
+                "You will get no more invitations from this server. To allow them again, "
+                "run `/panellist invitations allow:True` there.",
+            )
+            return
+        change = await service.respond(
+            guild_id=self.guild_id,
+            user_id=interaction.user.id,
+            participation_id=self.participation_id,
+            accept=self.answer == "yes",
+        )
+        await interaction.response.edit_message(embed=answered_embed(change), view=None)
+        if change.notify_user_id is not None:
+            await tell(interaction.client, change.notify_user_id, change)
 
 
 def invitation_view(entry: PanellistEntry) -> discord.ui.View:
-    """Return the Confirm and Decline buttons for one nomination."""
-    view = discord.ui.View(timeout=None)
-    pid = entry.participation.id or 0
-    view.add_item(NomineeAnswer(entry.proposal.guild_id, pid, True))
-    view.add_item(NomineeAnswer(entry.proposal.guild_id, pid, False))
-    return view
+    """Return the nominee's four buttons for one nomination."""
+    pid = entry.nominee.participation_id
+    guild = entry.proposal.guild_id
+    return view_of(*(NomineeAnswer(guild, pid, answer) for answer in BUTTONS))
 
 
-async def invite(interaction: discord.Interaction, entry: PanellistEntry, user_id: int) -> bool:
+async def invite(
+    client: discord.Client, guild: discord.Guild | None, entry: PanellistEntry, user_id: int
+) -> bool:
     """DM the nominee the invitation with its buttons; return whether it went out."""
-    guild_name = interaction.guild.name if interaction.guild else "the server"
     return await direct_message(
-        interaction.client,
+        client,
         user_id,
-        embed=invitation_embed(entry, guild_name),
+        embed=invitation_embed(entry, guild.name if guild else "the server"),
         view=invitation_view(entry),
     )
 
 
 async def tell(client: discord.Client, user_id: int, change: ParticipationChange) -> bool:
-    """DM the proposer one line about a nomination's new status."""
-    embed = discord.Embed(description=change_text(change))
-    return await direct_message(client, user_id, embed=embed)
+    """DM the proposer one line about a nomination's new status (naming nobody)."""
+    return await direct_message(
+        client, user_id, embed=discord.Embed(description=change_text(change))
+    )
+
+
+@action("person.forget")
+async def do_forget(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    forgotten = await bot_of(interaction).services.panellists.forget(
+        actor, int(payload["person"]), confirmed=confirmed
+    )
+    await respond(interaction, forgotten_text(forgotten))
 
 
 class PanellistsCog(commands.Cog):
@@ -123,7 +163,7 @@ class PanellistsCog(commands.Cog):
         extras={"audience": "everyone"},
     )
 
-    @panellist.command(name="nominate", description="Put a person on a proposal (nominated)")
+    @panellist.command(name="nominate", description="Put a person on a proposal and invite them")
     @app_commands.describe(
         proposal="The proposal's number",
         name="Full name",
@@ -131,10 +171,10 @@ class PanellistsCog(commands.Cog):
         region="Regional group",
         gender="As the person states it (never guess)",
         role="Role on the session (default: speaker)",
-        attendance="Onsite or online (default: onsite)",
+        attendance="Onsite or online (leave out if not known yet)",
         affiliation="Organisation (same name + affiliation = same person)",
         country="Country",
-        member="Their Discord account here: they get a DM to confirm",
+        member="Their Discord account here: they get a DM to confirm (they confirm it is them)",
         rationale="Why them",
         contact="Email or other contact (only the secretariat sees it)",
         developing_country="From a developing or least-developed country",
@@ -158,7 +198,7 @@ class PanellistsCog(commands.Cog):
         region: str,
         gender: str,
         role: str = "speaker",
-        attendance: str = "onsite",
+        attendance: str | None = None,
         affiliation: app_commands.Range[str, 1, 150] | None = None,
         country: app_commands.Range[str, 1, 60] | None = None,
         member: discord.Member | None = None,
@@ -188,15 +228,13 @@ class PanellistsCog(commands.Cog):
             first_time=first_time,
             youth=youth,
         )
-        note = None
-        if nomination.ask_user_id is not None:
-            sent = await invite(interaction, nomination.entry, nomination.ask_user_id)
-            note = (
-                "They got a direct message to confirm or decline."
-                if sent
-                else "Their direct messages are closed: ask them to answer with "
-                f"`/panellist status id:{nomination.entry.participation.id}`."
+        invitation = nomination.invitation
+        sent = None
+        if invitation.user_id is not None:
+            sent = await invite(
+                interaction.client, interaction.guild, nomination.entry, invitation.user_id
             )
+        note = invitation_note(invitation, sent, nomination.entry.nominee.participation_id)
         await send(interaction, note, embed=nomination_embed(nomination))
 
     @panellist.command(name="list", description="List nominations, newest first")
@@ -224,9 +262,13 @@ class PanellistsCog(commands.Cog):
         await send(interaction, embed=entry_embed(entry))
 
     @panellist.command(
-        name="status", description="Change a nomination's status (proposer or secretariat)"
+        name="status",
+        description="Invite again or withdraw (organisers); confirm or decline (the nominee)",
     )
-    @app_commands.describe(id="The nomination's number (shown as #id)", status="The new status")
+    @app_commands.describe(
+        id="The nomination's number (shown as #id)",
+        status="invited/withdrawn: organisers; confirmed/declined: the nominee's own answer",
+    )
     async def status(
         self,
         interaction: discord.Interaction,
@@ -237,14 +279,61 @@ class PanellistsCog(commands.Cog):
         actor = await actor_of(interaction)
         change = await bot_of(interaction).services.panellists.set_status(actor, id, status)
         notes = [change_text(change)]
-        if change.ask_user_id is not None:
-            sent = await invite(interaction, change.entry, change.ask_user_id)
-            notes.append(
-                "They got a direct message to confirm." if sent else "Their DMs are closed."
-            )
+        if change.invitation is not None:
+            sent = None
+            if change.invitation.user_id is not None:
+                sent = await invite(
+                    interaction.client, interaction.guild, change.entry, change.invitation.user_id
+                )
+            notes.append(invitation_note(change.invitation, sent, id))
         if change.notify_user_id is not None:
             await tell(interaction.client, change.notify_user_id, change)
         await send(interaction, " ".join(notes), embed=effect_embed_of(change.effect))
+
+    @panellist.command(
+        name="answer",
+        description="Record a nominee's answer given outside Discord (secretariat)",
+        extras={"audience": "secretariat"},
+    )
+    @app_commands.describe(
+        id="The nomination's number (shown as #id)",
+        answer="What they answered",
+        note="How and when (for example: by email, 3 May)",
+    )
+    async def answer(
+        self,
+        interaction: discord.Interaction,
+        id: Number,
+        answer: Literal["confirmed", "declined"],
+        note: app_commands.Range[str, 1, 300],
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        change = await bot_of(interaction).services.panellists.record_answer(
+            actor, id, accept=answer == "confirmed", note=note
+        )
+        if change.notify_user_id is not None:
+            await tell(interaction.client, change.notify_user_id, change)
+        await send(
+            interaction,
+            f"{change_text(change)} Recorded as an answer given outside Discord.",
+            embed=effect_embed_of(change.effect),
+        )
+
+    @panellist.command(
+        name="invitations", description="Stop or allow invitations to you from this server"
+    )
+    @app_commands.describe(allow="True: invitations may come again; False: no more invitations")
+    async def invitations(self, interaction: discord.Interaction, allow: bool) -> None:
+        await defer(interaction)
+        if interaction.guild_id is None:
+            raise UserError("This command works only inside a server.")
+        changed = await bot_of(interaction).services.panellists.set_invitations(
+            guild_id=interaction.guild_id, user_id=interaction.user.id, allowed=allow
+        )
+        state = "may send you invitations" if allow else "will send you no more invitations"
+        already = "" if changed else " (it already was so)"
+        await send(interaction, f"This server {state}{already}.")
 
     @panellist.command(
         name="forget",
@@ -255,29 +344,33 @@ class PanellistsCog(commands.Cog):
     async def forget(self, interaction: discord.Interaction, person: Number) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        forgotten = await bot_of(interaction).services.panellists.forget(actor, person)
-        await send(interaction, forgotten_text(forgotten))
+        await perform(interaction, actor, "person.forget", {"person": person})
 
     @forget.autocomplete("person")
     async def people(
         self, interaction: discord.Interaction, current: str
     ) -> list[app_commands.Choice[int]]:
-        try:
-            actor = await actor_of(interaction)
-        except UserError:
-            return []
-        found = await bot_of(interaction).services.panellists.search_people(actor, current)
-        return [
-            app_commands.Choice(
-                name=clip(
-                    f"#{p.id} {p.name}" + (f" ({p.affiliation})" if p.affiliation else ""), 100
-                ),
-                value=p.id or 0,
-            )
-            for p in found
-        ]
+        return await person_choices(interaction, current)
+
+
+async def person_choices(
+    interaction: discord.Interaction, current: str
+) -> list[app_commands.Choice[int]]:
+    """Suggest people by name (secretariat only: for anyone else, nothing)."""
+    try:
+        actor = await actor_of(interaction)
+    except UserError:
+        return []
+    found = await bot_of(interaction).services.panellists.search_people(actor, current)
+    return [
+        app_commands.Choice(
+            name=plain(f"#{p.id} {p.name}" + (f" ({p.affiliation})" if p.affiliation else ""), 100),
+            value=p.id or 0,
+        )
+        for p in found
+    ]
 
 
 async def setup(bot: commands.Bot) -> None:
-    bot.add_dynamic_items(NomineeAnswer)
+    register(bot, NomineeAnswer)
     await bot.add_cog(PanellistsCog())

@@ -1,17 +1,25 @@
-"""`/proposal`: submit, view, list, edit, withdraw; status, screening, export (secretariat)."""
+"""`/proposal`: submit, view, list, edit, withdraw; status, screening, export (secretariat).
+
+The submission and edit forms are answered by the form router (``cogs/forms.py``)
+from what they carry, so a form left open for an hour, or across a restart,
+is still taken; the rules and the submitter's roles are checked again when it
+is sent. Withdrawing an accepted proposal, rejecting, and applying screening
+ask for confirmation first (``cogs/_actions.py``).
+"""
 
 from __future__ import annotations
 
 import io
-from collections.abc import Awaitable, Callable
-from typing import Literal
+import secrets
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.errors import InvalidInput
 from bot.render.balance import effect_embed_of
-from bot.render.embeds import clip
 from bot.render.proposals import (
     proposal_embed,
     proposal_list_embed,
@@ -21,14 +29,23 @@ from bot.render.proposals import (
     status_change_embed,
     submitted_embed,
 )
-from bot.services.proposals import FormLimits, ProposalForm, StatusChange
-from bot.services.taxonomy import FORMATS, KINDS
-from bot.ui import Modal
-from cogs._common import Number, actor_of, bot_of, defer, send
-from cogs._programme import Pager, direct_message, proposal_choices, subtheme_choices
+from bot.services.auth import Actor
+from bot.services.proposals import FORM_FIELDS, FormLimits, ProposalForm, StatusChange
+from bot.services.taxonomy import FORMATS, KINDS, PROPOSAL_STATUSES
+from bot.ui import Form
+from cogs._actions import action, perform
+from cogs._common import Number, actor_of, bot_of, defer, respond, send
+from cogs._programme import (
+    direct_message,
+    find_by_hash,
+    page_view,
+    pager,
+    proposal_choices,
+    short_hash,
+    subtheme_choices,
+)
+from cogs.forms import FormHandler, form
 
-# Discord's own ceiling for a text input.
-TEXT_INPUT_MAX = 4000
 # discord.py's attachment limit when the guild is unknown (Discord's default).
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024
 
@@ -38,85 +55,213 @@ DURATION_CHOICES = [app_commands.Choice(name=f"{d} minutes", value=d) for d in (
 Status = Literal[
     "submitted", "screened_out", "under_review", "accepted", "rejected", "merged", "withdrawn"
 ]
+PLACEHOLDERS = {
+    "title": "A short, specific title",
+    "description": "What the session is about and why now",
+    "policy_questions": "The questions it will address",
+    "expected_outcomes": "What participants gain",
+    "hybrid_plan": "How onsite and online people take part",
+}
+FIELD_LABELS = {name: label for name, label, _ in FORM_FIELDS}
+KIND_KEYS = list(KINDS)
+NONE = "-"
 
-SubmitHandler = Callable[[discord.Interaction, ProposalForm], Awaitable[None]]
 
-
-class ProposalModal(Modal):
-    """The proposal form: five text fields, limited to the guild's lengths as you type."""
-
-    def __init__(
-        self,
-        *,
-        title: str,
-        limits: FormLimits,
-        on_done: SubmitHandler,
-        current: ProposalForm | None = None,
-    ) -> None:
-        super().__init__(title=clip(title, 45), timeout=3600)
-        self.on_done = on_done
-
-        def field(
-            name: str, label: str, style: discord.TextStyle, placeholder: str
-        ) -> discord.ui.TextInput[ProposalModal]:
-            default: str | None = getattr(current, name) if current else None
-            text_input: discord.ui.TextInput[ProposalModal] = discord.ui.TextInput(
-                label=label,
-                style=style,
-                custom_id=name,
-                placeholder=placeholder,
-                default=default,
-                # Never below the stored text (an admin may have lowered the limit
-                # since): Discord refuses a modal whose value is longer. The
-                # service still enforces the limit on submit.
-                max_length=min(max(limits[name], len(default or "")), TEXT_INPUT_MAX),
-                required=True,
-            )
-            self.add_item(text_input)
-            return text_input
-
-        paragraph = discord.TextStyle.paragraph
-        self.title_input = field(
-            "title", "Title", discord.TextStyle.short, "A short, specific title"
+def proposal_form(
+    custom_id: str, title: str, limits: FormLimits, current: ProposalForm | None = None
+) -> Form:
+    """Return the proposal form: five text fields, limited to the guild's lengths as you type."""
+    modal = Form(title=title, custom_id=custom_id)
+    for name, label, _ in FORM_FIELDS:
+        modal.text(
+            name,
+            label,
+            long=name != "title",
+            placeholder=PLACEHOLDERS[name],
+            default=getattr(current, name) if current else None,
+            max_length=limits[name],
         )
-        self.description = field(
-            "description", "Description", paragraph, "What the session is about and why now"
-        )
-        self.policy_questions = field(
-            "policy_questions", "Policy questions", paragraph, "The questions it will address"
-        )
-        self.expected_outcomes = field(
-            "expected_outcomes", "Expected outcomes", paragraph, "What participants gain"
-        )
-        self.hybrid_plan = field(
-            "hybrid_plan", "Hybrid plan", paragraph, "How onsite and online people take part"
-        )
-
-    def form(self) -> ProposalForm:
-        """Return what was typed."""
-        return ProposalForm(
-            title=self.title_input.value,
-            description=self.description.value,
-            policy_questions=self.policy_questions.value,
-            expected_outcomes=self.expected_outcomes.value,
-            hybrid_plan=self.hybrid_plan.value,
-        )
-
-    async def on_submit(self, interaction: discord.Interaction) -> None:
-        await self.on_done(interaction, self.form())
+    return modal
 
 
-async def tell_proposer(interaction: discord.Interaction, change: StatusChange) -> str:
+def typed_form(values: Mapping[str, str]) -> ProposalForm:
+    """Return the proposal form from a submit's values (missing fields: empty)."""
+    return ProposalForm(**{name: values.get(name, "") for name, _, _ in FORM_FIELDS})
+
+
+async def tell_proposer(
+    client: discord.Client, guild: discord.Guild | None, change: StatusChange
+) -> str:
     """DM the proposer about a status change; return a note for the person who made it."""
     if change.notify_user_id is None:
         return ""
-    guild_name = interaction.guild.name if interaction.guild else "the server"
     sent = await direct_message(
-        interaction.client,
+        client,
         change.notify_user_id,
-        embed=status_change_embed(change, guild_name),
+        embed=status_change_embed(change, guild.name if guild else "the server"),
     )
     return " The proposer was told." if sent else " The proposer could not be told (DMs closed)."
+
+
+# -- forms ---------------------------------------------------------------------------
+
+
+@form("submit", labels=FIELD_LABELS)
+async def submit_form(
+    interaction: discord.Interaction, args: list[str], values: Mapping[str, str]
+) -> None:
+    """A submission form: ``<kind>:<format>:<duration>:<subtheme hash>:<key>``."""
+    kind_index, fmt_index, duration, subtheme_code, key = args
+    services = bot_of(interaction).services
+    actor = await actor_of(interaction)  # roles as they are now, not when the form opened
+    settings = await services.config.get(actor.guild_id)
+    subtheme = find_by_hash(settings.subthemes, subtheme_code)
+    if subtheme is None:
+        raise InvalidInput(
+            "The subtheme you chose was removed from this server while the form was open. "
+            "Run `/proposal submit` again with another one."
+        )
+    await defer(interaction)
+    submitted = await services.proposals.submit(
+        actor,
+        kind=KIND_KEYS[int(kind_index)],
+        fmt=FORMATS[int(fmt_index)],
+        duration=int(duration),
+        subtheme=subtheme,
+        form=typed_form(values),
+        submission_key=key,
+    )
+    await send(interaction, embed=submitted_embed(submitted))
+
+
+@form("edit", labels=FIELD_LABELS)
+async def edit_form(
+    interaction: discord.Interaction, args: list[str], values: Mapping[str, str]
+) -> None:
+    """An edit form: ``<number>:<format|->:<duration|->:<subtheme hash|->``."""
+    number, fmt_index, duration, subtheme_code = args
+    services = bot_of(interaction).services
+    actor = await actor_of(interaction)
+    subtheme = None
+    if subtheme_code != NONE:
+        settings = await services.config.get(actor.guild_id)
+        subtheme = find_by_hash(settings.subthemes, subtheme_code)
+        if subtheme is None:
+            raise InvalidInput("The subtheme you chose was removed while the form was open.")
+    await defer(interaction)
+    edited = await services.proposals.edit(
+        actor,
+        int(number),
+        typed_form(values),
+        fmt=None if fmt_index == NONE else FORMATS[int(fmt_index)],
+        duration=None if duration == NONE else int(duration),
+        subtheme=subtheme,
+    )
+    detail = await services.proposals.view(actor, edited.ref.number)
+    await send(interaction, "Saved.", embed=proposal_embed(detail))
+
+
+async def reopen(
+    interaction: discord.Interaction, kind: str, args: list[str], values: Mapping[str, str]
+) -> Form:
+    """Return the form of ``kind`` again, filled in with what was typed (a saved draft)."""
+    limits = await bot_of(interaction).services.proposals.form_limits(interaction.guild_id or 0)
+    if kind == "submit":
+        args = [*args[:4], secrets.token_urlsafe(9)]  # a new form: a new key
+        return proposal_form(
+            f"mag:form:submit:{':'.join(args)}", "Propose a session", limits, typed_form(values)
+        )
+    return proposal_form(
+        f"mag:form:edit:{':'.join(args)}", f"Edit #{args[0]}", limits, typed_form(values)
+    )
+
+
+FormHandler.reopeners["submit"] = reopen
+FormHandler.reopeners["edit"] = reopen
+
+
+# -- lists -------------------------------------------------------------------------
+
+
+def list_args(status: str | None, subtheme: str | None, mine: bool) -> str:
+    """Return a list's filters in a custom_id: ``<status>.<subtheme hash>.<mine>``."""
+    s = str(PROPOSAL_STATUSES.index(status)) if status else NONE
+    return f"{s}.{short_hash(subtheme) if subtheme else NONE}.{int(mine)}"
+
+
+@pager("proposals")
+async def proposals_page(
+    interaction: discord.Interaction, actor: Actor, page: int, args: str
+) -> tuple[discord.Embed, int]:
+    status_code, subtheme_code, mine = args.split(".")
+    services = bot_of(interaction).services
+    subtheme = None
+    if subtheme_code != NONE:
+        settings = await services.config.get(actor.guild_id)
+        subtheme = find_by_hash(settings.subthemes, subtheme_code)
+    found = await services.proposals.list_page(
+        actor,
+        status=None if status_code == NONE else PROPOSAL_STATUSES[int(status_code)],
+        subtheme=subtheme,
+        mine=mine == "1",
+        page=page,
+    )
+    return proposal_list_embed(found), found.pages
+
+
+# -- heavy changes: they may ask for confirmation ---------------------------------------
+
+
+@action("proposal.withdraw")
+async def do_withdraw(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    change = await bot_of(interaction).services.proposals.withdraw(
+        actor, payload["number"], payload.get("reason"), confirmed=confirmed
+    )
+    note = await tell_proposer(interaction.client, interaction.guild, change)
+    await respond(interaction, f"{change.label} is withdrawn.{note}")
+
+
+@action("proposal.status")
+async def do_status(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    change = await bot_of(interaction).services.proposals.set_status(
+        actor,
+        payload["number"],
+        payload["status"],
+        payload.get("reason"),
+        merged_into=payload.get("merged_into"),
+        confirmed=confirmed,
+    )
+    note = await tell_proposer(interaction.client, interaction.guild, change)
+    after = change.after.replace("_", " ")
+    await respond(
+        interaction, f"{change.label} is now {after}.{note}", embed=effect_embed_of(change.effect)
+    )
+
+
+@action("proposal.screen")
+async def do_screen(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    report = await bot_of(interaction).services.screening.screen(
+        actor, payload.get("number"), apply=bool(payload.get("apply")), confirmed=confirmed
+    )
+    files = None
+    if len(report.results) > 20:
+        data = screening_text(report).encode()
+        files = [discord.File(io.BytesIO(data), filename="screening.txt")]
+    await respond(interaction, embed=screening_embed(report), files=files)
+    if report.applied:
+        # After the answer: each proposer whose proposal moved hears of it.
+        guild_name = interaction.guild.name if interaction.guild else "the server"
+        for result in report.results:
+            if result.moved_to is not None and result.proposer_id is not None:
+                await direct_message(
+                    interaction.client, result.proposer_id, embed=screened_embed(result, guild_name)
+                )
 
 
 class ProposalsCog(commands.Cog):
@@ -150,21 +295,19 @@ class ProposalsCog(commands.Cog):
         services = bot_of(interaction).services
         actor = await actor_of(interaction)
         # Refuse before the form, so that nobody types a proposal for nothing.
-        await services.proposals.check_can_submit(
+        kind, format, duration, subtheme = await services.proposals.check_can_submit(
             actor, kind=kind, fmt=format, duration=duration, subtheme=subtheme
         )
         limits = await services.proposals.form_limits(actor.guild_id)
-
-        async def done(modal_interaction: discord.Interaction, form: ProposalForm) -> None:
-            await defer(modal_interaction)
-            proposal = await services.proposals.submit(
-                actor, kind=kind, fmt=format, duration=duration, subtheme=subtheme, form=form
-            )
-            await send(modal_interaction, embed=submitted_embed(proposal))
-
+        key = secrets.token_urlsafe(9)  # one form, one proposal, however often it is sent
+        custom_id = (
+            f"mag:form:submit:{KIND_KEYS.index(kind)}:{FORMATS.index(format)}:{duration}:"
+            f"{short_hash(subtheme)}:{key}"
+        )
         label = KINDS.get(kind, "session").lower()
-        modal = ProposalModal(title=f"Propose a {label}", limits=limits, on_done=done)
-        await interaction.response.send_modal(modal)
+        await interaction.response.send_modal(
+            proposal_form(custom_id, f"Propose a {label}", limits)
+        )
 
     @proposal.command(name="view", description="Show a proposal with its people and reviews")
     @app_commands.describe(number="The proposal's number (WS #12: 12)")
@@ -191,17 +334,12 @@ class ProposalsCog(commands.Cog):
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        service = bot_of(interaction).services.proposals
-
-        async def fetch(page: int) -> tuple[discord.Embed, int]:
-            found = await service.list_page(
-                actor, status=status, subtheme=subtheme, mine=mine, page=page
-            )
-            return proposal_list_embed(found), found.pages
-
-        embed, pages = await fetch(0)
-        view = Pager(actor.user_id, fetch, 0, pages) if pages > 1 else None
-        await send(interaction, embed=embed, view=view)
+        found = await bot_of(interaction).services.proposals.list_page(
+            actor, status=status, subtheme=subtheme, mine=mine
+        )
+        args = list_args(found.filters.get("status"), found.filters.get("subtheme"), mine)
+        view = page_view("proposals", actor.user_id, found.page, found.pages, args)
+        await send(interaction, embed=proposal_list_embed(found), view=view)
 
     @proposal.command(name="edit", description="Edit a proposal's text (opens the form, filled in)")
     @app_commands.describe(
@@ -224,38 +362,31 @@ class ProposalsCog(commands.Cog):
     ) -> None:
         services = bot_of(interaction).services
         actor = await actor_of(interaction)
-        proposal = await services.proposals.editable(actor, number)
+        _, current = await services.proposals.editable(actor, number)
         limits = await services.proposals.form_limits(actor.guild_id)
-        current = ProposalForm(
-            title=proposal.title,
-            description=proposal.description,
-            policy_questions=proposal.policy_questions,
-            expected_outcomes=proposal.expected_outcomes,
-            hybrid_plan=proposal.hybrid_plan,
+        format, duration, subtheme = await services.proposals.edit_choices(
+            actor.guild_id, fmt=format, duration=duration, subtheme=subtheme
         )
-
-        async def done(modal_interaction: discord.Interaction, form: ProposalForm) -> None:
-            await defer(modal_interaction)
-            edited = await services.proposals.edit(
-                actor, number, form, fmt=format, duration=duration, subtheme=subtheme
-            )
-            detail = await services.proposals.view(actor, edited.number)
-            await send(modal_interaction, "Saved.", embed=proposal_embed(detail))
-
-        modal = ProposalModal(title=f"Edit #{number}", limits=limits, on_done=done, current=current)
-        await interaction.response.send_modal(modal)
+        custom_id = (
+            f"mag:form:edit:{number}:{FORMATS.index(format) if format else NONE}:"
+            f"{duration or NONE}:{short_hash(subtheme) if subtheme else NONE}"
+        )
+        await interaction.response.send_modal(
+            proposal_form(custom_id, f"Edit #{number}", limits, current)
+        )
 
     @proposal.command(name="withdraw", description="Withdraw a proposal (proposer or secretariat)")
     @app_commands.describe(number="The proposal's number", reason="Why (the proposer is told)")
     @app_commands.autocomplete(number=proposal_choices)
     async def withdraw(
-        self, interaction: discord.Interaction, number: Number, reason: str | None = None
+        self,
+        interaction: discord.Interaction,
+        number: Number,
+        reason: app_commands.Range[str, 1, 1000] | None = None,
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        change = await bot_of(interaction).services.proposals.withdraw(actor, number, reason)
-        note = await tell_proposer(interaction, change)
-        await send(interaction, f"{change.label} is withdrawn.{note}")
+        await perform(interaction, actor, "proposal.withdraw", {"number": number, "reason": reason})
 
     @proposal.command(
         name="status",
@@ -274,21 +405,13 @@ class ProposalsCog(commands.Cog):
         interaction: discord.Interaction,
         number: Number,
         status: Status,
-        reason: str | None = None,
+        reason: app_commands.Range[str, 1, 1000] | None = None,
         merged_into: Number | None = None,
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        change = await bot_of(interaction).services.proposals.set_status(
-            actor, number, status, reason, merged_into=merged_into
-        )
-        note = await tell_proposer(interaction, change)
-        after = change.after.replace("_", " ")
-        await send(
-            interaction,
-            f"{change.label} is now {after}.{note}",
-            embed=effect_embed_of(change.effect),
-        )
+        payload = {"number": number, "status": status, "reason": reason, "merged_into": merged_into}
+        await perform(interaction, actor, "proposal.status", payload)
 
     @proposal.command(
         name="screen",
@@ -305,24 +428,7 @@ class ProposalsCog(commands.Cog):
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        services = bot_of(interaction).services
-        report = await services.screening.screen(actor, number, apply=apply)
-        embed = screening_embed(report)
-        files = None
-        if len(report.results) > 20:
-            data = screening_text(report).encode()
-            files = [discord.File(io.BytesIO(data), filename="screening.txt")]
-        await send(interaction, embed=embed, files=files)
-        if apply:
-            # After the answer: each proposer whose proposal moved hears of it.
-            guild_name = interaction.guild.name if interaction.guild else "the server"
-            for result in report.results:
-                if result.moved_to is not None and result.proposer_id is not None:
-                    await direct_message(
-                        interaction.client,
-                        result.proposer_id,
-                        embed=screened_embed(result, guild_name),
-                    )
+        await perform(interaction, actor, "proposal.screen", {"number": number, "apply": apply})
 
     @proposal.command(
         name="export",

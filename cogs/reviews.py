@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import discord
 from discord import app_commands
@@ -11,12 +12,56 @@ from discord.ext import commands
 from bot.render.reviews import (
     assign_embed,
     conflict_text,
+    decision_text,
     queue_embed,
     results_embed,
     score_embed,
+    suspected_embed,
 )
-from cogs._common import Number, actor_of, bot_of, defer, send
-from cogs._programme import Pager, proposal_choices, subtheme_choices
+from bot.roster import refresh_roster
+from bot.services.auth import Actor
+from cogs._actions import action, perform
+from cogs._common import Number, actor_of, bot_of, defer, respond, send
+from cogs._programme import (
+    find_by_hash,
+    page_view,
+    pager,
+    proposal_choices,
+    short_hash,
+    subtheme_choices,
+)
+
+RESULT_STATUSES = ("submitted", "under_review", "accepted", "rejected", "merged")
+NONE = "-"
+
+
+@pager("results")
+async def results_page(
+    interaction: discord.Interaction, actor: Actor, page: int, args: str
+) -> tuple[discord.Embed, int]:
+    subtheme_code, status_code = args.split(".")
+    services = bot_of(interaction).services
+    subtheme = None
+    if subtheme_code != NONE:
+        settings = await services.config.get(actor.guild_id)
+        subtheme = find_by_hash(settings.subthemes, subtheme_code)
+    status = None if status_code == NONE else RESULT_STATUSES[int(status_code)]
+    found = await services.reviews.results(actor, subtheme=subtheme, status=status, page=page)
+    return results_embed(found), found.pages
+
+
+@action("review.assign")
+async def do_assign(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    bot = bot_of(interaction)
+    # Members who lost the MAG role (or left) are not given proposals.
+    await refresh_roster(bot, actor.guild_id)
+    result = await bot.services.reviews.assign(
+        actor, int(payload["per_proposal"]), confirmed=confirmed
+    )
+    await respond(interaction, embed=assign_embed(result))
+
 
 SCORE_CHOICES = [
     app_commands.Choice(name="5 — must be accepted", value=5),
@@ -83,8 +128,8 @@ class ReviewsCog(commands.Cog):
     async def queue(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        proposals = await bot_of(interaction).services.reviews.queue(actor)
-        await send(interaction, embed=queue_embed(proposals))
+        items = await bot_of(interaction).services.reviews.queue(actor)
+        await send(interaction, embed=queue_embed(items))
 
     @review.command(
         name="assign",
@@ -97,8 +142,7 @@ class ReviewsCog(commands.Cog):
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        result = await bot_of(interaction).services.reviews.assign(actor, per_proposal)
-        await send(interaction, embed=assign_embed(result))
+        await perform(interaction, actor, "review.assign", {"per_proposal": per_proposal})
 
     @review.command(
         name="results",
@@ -116,15 +160,53 @@ class ReviewsCog(commands.Cog):
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        service = bot_of(interaction).services.reviews
+        found = await bot_of(interaction).services.reviews.results(
+            actor, subtheme=subtheme, status=status
+        )
+        args = (
+            f"{short_hash(found.subtheme) if found.subtheme else NONE}."
+            f"{RESULT_STATUSES.index(status) if status else NONE}"
+        )
+        view = page_view("results", actor.user_id, found.page, found.pages, args)
+        await send(interaction, embed=results_embed(found), view=view)
 
-        async def fetch(page: int) -> tuple[discord.Embed, int]:
-            found = await service.results(actor, subtheme=subtheme, status=status, page=page)
-            return results_embed(found), found.pages
+    @review.command(
+        name="conflicts",
+        description="Possible conflicts of interest to decide (secretariat)",
+        extras={"audience": "secretariat"},
+    )
+    async def conflicts(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        found = await bot_of(interaction).services.reviews.suspected(actor)
+        await send(interaction, embed=suspected_embed(found))
 
-        embed, pages = await fetch(0)
-        view = Pager(actor.user_id, fetch, 0, pages) if pages > 1 else None
-        await send(interaction, embed=embed, view=view)
+    @review.command(
+        name="decide",
+        description="Decide a possible conflict of interest (secretariat, audited)",
+        extras={"audience": "secretariat"},
+    )
+    @app_commands.describe(
+        proposal="The proposal's number",
+        member="The MAG member",
+        conflict="True: a conflict (their score stops counting); False: none",
+        reason="Why (kept in the audit)",
+    )
+    @app_commands.autocomplete(proposal=proposal_choices)
+    async def decide(
+        self,
+        interaction: discord.Interaction,
+        proposal: Number,
+        member: discord.Member,
+        conflict: bool,
+        reason: app_commands.Range[str, 1, 500],
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        result = await bot_of(interaction).services.reviews.decide_conflict(
+            actor, proposal, member.id, conflict=conflict, reason=reason
+        )
+        await send(interaction, decision_text(result))
 
 
 async def setup(bot: commands.Bot) -> None:

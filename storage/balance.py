@@ -255,7 +255,8 @@ def member_counts_query(guild_id: int) -> CompoundSelect[Any]:
             MAG_MEMBER.c.region.label("region"),
             MAG_MEMBER.c.gender.label("gender"),
         )
-        .where(MAG_MEMBER.c.guild_id == guild_id)
+        # A member whose MAG role was taken away keeps the profile, not the seat.
+        .where(MAG_MEMBER.c.guild_id == guild_id, MAG_MEMBER.c.has_role.is_(True))
         .cte("member")
     )
     return union_all(*_branches(member, MEMBER_DIMENSIONS, [func.count()]))

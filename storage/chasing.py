@@ -14,6 +14,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.panellists import Participation
+from storage.profiles import MagMember
 from storage.proposals import Proposal
 from storage.reviews import ConflictDeclaration, Review, ReviewAssignment
 
@@ -23,8 +24,9 @@ async def unfinished_reviews(
 ) -> list[tuple[int, int]]:
     """Return (member id, assigned proposals not yet scored), most behind first.
 
-    Only proposals in ``statuses`` count, and never one the member declared a
-    conflict on (it left their queue).
+    Only proposals in ``statuses`` count, never one the member declared a
+    conflict on (it left their queue), and only members who still hold the
+    MAG role.
     """
     scored = exists().where(
         col(Review.guild_id) == guild_id,
@@ -36,6 +38,12 @@ async def unfinished_reviews(
         col(ConflictDeclaration.proposal_id) == col(ReviewAssignment.proposal_id),
         col(ConflictDeclaration.member_id) == col(ReviewAssignment.member_id),
     )
+    # A member whose MAG role was taken away is not chased (their profile stays).
+    left = exists().where(
+        col(MagMember.guild_id) == guild_id,
+        col(MagMember.user_id) == col(ReviewAssignment.member_id),
+        col(MagMember.has_role).is_(False),
+    )
     open_count = func.count().label("open")
     query = (
         select(ReviewAssignment.member_id, open_count)
@@ -46,6 +54,7 @@ async def unfinished_reviews(
             col(Proposal.status).in_(sorted(statuses)),
             ~scored,
             ~conflicted,
+            ~left,
         )
         .group_by(col(ReviewAssignment.member_id))
         .order_by(open_count.desc(), col(ReviewAssignment.member_id))

@@ -10,9 +10,11 @@ and waits (``busy_timeout``) instead.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +26,21 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 log = logging.getLogger(__name__)
 
 _IMMEDIATE = "magbot_immediate"
+
+# Write transactions committed by the current task since ``track_commits``:
+# the error path tells a user whose change was saved that it was.
+_commits: ContextVar[list[int] | None] = ContextVar("magbot_commits", default=None)
+
+
+def track_commits() -> None:
+    """Start counting the write transactions this task (an interaction's handler) commits."""
+    _commits.set([0])
+
+
+def committed() -> bool:
+    """Return whether the current task committed a write since ``track_commits``."""
+    box = _commits.get()
+    return bool(box and box[0])
 
 
 def normalise_url(url: str) -> str:
@@ -51,6 +68,9 @@ def _install_sqlite_behaviour(engine: AsyncEngine) -> None:
             "PRAGMA busy_timeout=5000",
             "PRAGMA foreign_keys=ON",
             "PRAGMA synchronous=NORMAL",
+            # Deleted rows are overwritten with zeros, not left in free pages:
+            # erased personal data must not stay readable in the file.
+            "PRAGMA secure_delete=ON",
         ):
             cursor.execute(pragma)
         cursor.close()
@@ -98,8 +118,44 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
         """Yield a session in one transaction: committed on success, else rolled back."""
-        async with self._write_sessions() as session, session.begin():
-            yield session
+        async with self._write_sessions() as session:
+            async with session.begin():
+                yield session
+            box = _commits.get()
+            if box is not None:
+                box[0] += 1
+
+    async def scrub(self, *, tables: Sequence[str] = ()) -> None:
+        """Make erased rows unreadable on disk, as far as the database allows.
+
+        SQLite (with ``secure_delete``, set on every connection) has already
+        zeroed the freed space in the pages it wrote; a truncating checkpoint
+        then moves those pages into the main file and empties the write-ahead
+        log, which still held the pages from before the delete. PostgreSQL
+        keeps deleted row versions until VACUUM marks their space reusable;
+        ``VACUUM`` on ``tables`` does that now (the bytes stay in the files
+        until the space is reused, and in WAL archives and backups until they
+        expire: docs/operations.md says what stays).
+        """
+        try:
+            if self.is_sqlite:
+                for _ in range(5):
+                    async with self.engine.connect() as conn:
+                        row = (
+                            await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+                        ).first()
+                    if row is None or not row[0]:  # busy = 0: done
+                        return
+                    await asyncio.sleep(0.05)
+                log.warning("the write-ahead log could not be emptied now (readers were busy)")
+            elif tables:
+                async with self.engine.connect() as conn:
+                    autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                    names = ", ".join(f'"{name}"' for name in tables)
+                    await autocommit.exec_driver_sql(f"VACUUM {names}")
+        except Exception:
+            # The erasure itself is committed; only its clean-up failed.
+            log.exception("could not scrub the database after erasing data")
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

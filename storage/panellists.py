@@ -2,11 +2,18 @@
 
 A guild knows each person once: the same name and affiliation, ignoring case
 and accents, is the same person (``Person.key``, computed by the services and
-unique per guild). A ``Participation`` puts a person on a proposal in one
-role; a nomination is a participation created by a nominator.
+unique per guild; a record the secretariat split off gets a key of its own).
+A ``Participation`` puts a person on a proposal in one role; a nomination is
+a participation created by a nominator.
+
+What a nominator types about someone else is a *claim*, kept on the
+participation (``invitee_id``, ``contact``); the person record holds only
+what the person or the secretariat confirmed (``user_id``, ``contact``) and
+the details as first stated, with where they came from (``details_source``).
+Differing claims become ``IdentityFlag`` rows for the secretariat.
 
 Contact and gender are personal data: only the secretariat sees them, and
-``delete_person`` erases the person with every participation.
+``delete_person`` erases the person with every participation and flag.
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Index, Text, UniqueConstraint, delete, func
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, func, update
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -47,8 +54,15 @@ class Person(SQLModel, table=True):
     developing_country: bool | None = Field(default=None)
     first_time: bool | None = Field(default=None)
     youth: bool | None = Field(default=None)
+    # The Discord account confirmed as this person: by the account holder's own
+    # Confirm (link_source "invitation", or "own" when they had nominated
+    # themselves) or by the secretariat ("secretariat"). Never what someone typed.
     user_id: int | None = Field(default=None, sa_type=DiscordId)
+    link_source: str | None = Field(default=None, max_length=12)
+    # A contact confirmed by the person or the secretariat (claims stay on participations).
     contact: str | None = Field(default=None, sa_type=Text)
+    # Who the details (group, region, gender...) come from: nominator, person, secretariat.
+    details_source: str = Field(default="nominator", max_length=12)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -62,6 +76,8 @@ class Participation(SQLModel, table=True):
         Index("ix_participation_guild_proposal", "guild_id", "proposal_id"),
         Index("ix_participation_guild_person", "guild_id", "person_id"),
         Index("ix_participation_guild_status", "guild_id", "status"),
+        Index("ix_participation_guild_invitee", "guild_id", "invitee_id"),
+        Index("ix_participation_guild_answered", "guild_id", "answered_by"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -69,16 +85,71 @@ class Participation(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
     person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
     role: str = Field(max_length=32)
-    attendance: str = Field(max_length=10)
+    # onsite or online; None: not stated.
+    attendance: str | None = Field(default=None, max_length=10)
+    # Derived from the fields below (see ``bot.services.panellists.status_of``) and
+    # stored so that counts and filters read one column.
     status: str = Field(default="nominated", max_length=12)
     nominated_by: int | None = Field(default=None, sa_type=DiscordId)
     rationale: str | None = Field(default=None, sa_type=Text)
     agreed_in_principle: bool = Field(default=False)
-    # The person's own answer (the DM buttons): "given" or "refused", and when.
+    # The nominator's claims about this person: the account to invite, a contact.
+    invitee_id: int | None = Field(default=None, sa_type=DiscordId)
+    contact: str | None = Field(default=None, sa_type=Text)
+    invited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    invitations: int = Field(default=0)
+    # The person's own answer: "given" or "refused", who gave it and how
+    # ("discord": the invitee's own buttons or command; "secretariat": an answer
+    # given outside Discord, recorded by the secretariat with a note).
     consent: str | None = Field(default=None, max_length=10)
+    answered_by: int | None = Field(default=None, sa_type=DiscordId)
+    answer_source: str | None = Field(default=None, max_length=12)
+    answer_note: str | None = Field(default=None, sa_type=Text)
     responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Taken off the session by its organisers (proposer or secretariat).
+    removed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    removed_by: int | None = Field(default=None, sa_type=DiscordId)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class IdentityFlag(SQLModel, table=True):
+    """A claim about a person that disagrees with their record, for the secretariat to settle.
+
+    ``kind`` is ``account`` (another Discord account named or confirmed),
+    ``details`` (other stakeholder group, region, gender or country stated),
+    or ``disputed`` (the person said the details about them are wrong).
+    ``claimed`` holds what was claimed; it is personal data, erased with the person.
+    """
+
+    __tablename__ = "identity_flag"
+    __table_args__ = (Index("ix_identity_flag_guild_open", "guild_id", "resolved_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId)
+    person_id: int = Field(foreign_key="person.id", ondelete="CASCADE")
+    participation_id: int | None = Field(
+        default=None, foreign_key="participation.id", ondelete="CASCADE"
+    )
+    kind: str = Field(max_length=12)
+    claimed: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    raised_by: int | None = Field(default=None, sa_type=DiscordId)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    resolved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolved_by: int | None = Field(default=None, sa_type=DiscordId)
+    resolution: str | None = Field(default=None, max_length=200)
+
+
+class InviteBlock(SQLModel, table=True):
+    """A Discord account that asked this server not to send it invitations any more."""
+
+    __tablename__ = "invite_block"
+    __table_args__ = (UniqueConstraint("guild_id", "user_id", name="uq_invite_block"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId)
+    user_id: int = Field(sa_type=DiscordId)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 async def get_or_create_person(
@@ -187,8 +258,8 @@ async def list_participations(
 ) -> list[tuple[Participation, Person, Proposal]]:
     """Return participations with person and proposal, newest first.
 
-    ``visible_to`` (a user id) keeps only those on that user's proposals or
-    about that user themselves.
+    ``visible_to`` (a user id) keeps only those on that user's proposals, those
+    whose invitation went to them, and those of the person they are.
     """
     query = (
         select(Participation, Person, Proposal)
@@ -201,7 +272,12 @@ async def list_participations(
     if status is not None:
         query = query.where(Participation.status == status)
     if visible_to is not None:
-        query = query.where((Proposal.proposer_id == visible_to) | (Person.user_id == visible_to))
+        query = query.where(
+            (Proposal.proposer_id == visible_to)
+            | (Participation.invitee_id == visible_to)
+            | (Participation.answered_by == visible_to)
+            | (Person.user_id == visible_to)
+        )
     query = query.order_by(col(Participation.id).desc()).limit(limit)
     return [(pa, pe, pr) for pa, pe, pr in (await session.exec(query)).all()]
 
@@ -237,7 +313,7 @@ async def sessions_per_person(
 
 
 async def delete_person(session: AsyncSession, *, guild_id: int, person_id: int) -> list[int]:
-    """Erase a person and their participations; return each participation's proposal id."""
+    """Erase a person, their participations and flags; return each participation's proposal id."""
     proposals = (
         await session.exec(
             select(Participation.proposal_id).where(
@@ -245,6 +321,11 @@ async def delete_person(session: AsyncSession, *, guild_id: int, person_id: int)
             )
         )
     ).all()
+    await session.exec(
+        delete(IdentityFlag).where(
+            col(IdentityFlag.guild_id) == guild_id, col(IdentityFlag.person_id) == person_id
+        )
+    )
     await session.exec(
         delete(Participation).where(
             col(Participation.guild_id) == guild_id, col(Participation.person_id) == person_id
@@ -254,3 +335,182 @@ async def delete_person(session: AsyncSession, *, guild_id: int, person_id: int)
         delete(Person).where(col(Person.guild_id) == guild_id, col(Person.id) == person_id)
     )
     return sorted(proposals)
+
+
+async def person_key_free(session: AsyncSession, *, guild_id: int, key: str) -> bool:
+    """Return whether no person of the guild has this key."""
+    query = (
+        select(func.count())
+        .select_from(Person)
+        .where(Person.guild_id == guild_id, Person.key == key)
+    )
+    return int((await session.exec(query)).one()) == 0
+
+
+async def add_person(session: AsyncSession, *, person: Person) -> Person:
+    """Add ``person`` to the caller's transaction and give it its id."""
+    session.add(person)
+    await session.flush()
+    return person
+
+
+async def get_person_for_update(
+    session: AsyncSession, *, guild_id: int, person_id: int
+) -> Person | None:
+    """Return the guild's person with this id, locked for this transaction."""
+    query = (
+        select(Person)
+        .where(Person.guild_id == guild_id, Person.id == person_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    return (await session.exec(query)).first()
+
+
+async def participations_of(
+    session: AsyncSession, *, guild_id: int, person_id: int
+) -> list[Participation]:
+    """Return every participation of one person, oldest first."""
+    query = (
+        select(Participation)
+        .where(Participation.guild_id == guild_id, Participation.person_id == person_id)
+        .order_by(col(Participation.id))
+    )
+    return list((await session.exec(query)).all())
+
+
+async def invitations_since(
+    session: AsyncSession, *, guild_id: int, user_id: int, since: datetime
+) -> int:
+    """Return how many nominations sent an invitation to this account since ``since``."""
+    query = (
+        select(func.count())
+        .select_from(Participation)
+        .where(
+            Participation.guild_id == guild_id,
+            Participation.invitee_id == user_id,
+            col(Participation.invited_at) >= since,
+        )
+    )
+    return int((await session.exec(query)).one())
+
+
+async def is_blocked(session: AsyncSession, *, guild_id: int, user_id: int) -> bool:
+    """Return whether this account asked not to be sent invitations here."""
+    query = (
+        select(func.count())
+        .select_from(InviteBlock)
+        .where(InviteBlock.guild_id == guild_id, InviteBlock.user_id == user_id)
+    )
+    return int((await session.exec(query)).one()) > 0
+
+
+async def set_blocked(
+    session: AsyncSession, *, guild_id: int, user_id: int, blocked: bool, at: datetime
+) -> bool:
+    """Block or allow invitations to an account; return whether anything changed."""
+    if blocked:
+        new_id = (
+            await session.exec(
+                insert_for(session, InviteBlock)
+                .values(guild_id=guild_id, user_id=user_id, created_at=at)
+                .on_conflict_do_nothing(index_elements=["guild_id", "user_id"])
+                .returning(col(InviteBlock.id))
+            )
+        ).scalar_one_or_none()
+        return new_id is not None
+    result = await session.exec(
+        delete(InviteBlock).where(
+            col(InviteBlock.guild_id) == guild_id, col(InviteBlock.user_id) == user_id
+        )
+    )
+    return bool(result.rowcount)
+
+
+async def add_flag(session: AsyncSession, *, flag: IdentityFlag) -> IdentityFlag:
+    """Add an identity flag to the caller's transaction and give it its id."""
+    session.add(flag)
+    await session.flush()
+    return flag
+
+
+async def open_flags(
+    session: AsyncSession, *, guild_id: int, person_id: int | None = None, limit: int = 50
+) -> list[tuple[IdentityFlag, Person]]:
+    """Return unresolved flags with their person, oldest first."""
+    query = (
+        select(IdentityFlag, Person)
+        .join(Person, col(Person.id) == IdentityFlag.person_id)
+        .where(IdentityFlag.guild_id == guild_id, col(IdentityFlag.resolved_at).is_(None))
+    )
+    if person_id is not None:
+        query = query.where(IdentityFlag.person_id == person_id)
+    query = query.order_by(col(IdentityFlag.id)).limit(limit)
+    return [(f, p) for f, p in (await session.exec(query)).all()]
+
+
+async def count_open_flags(session: AsyncSession, *, guild_id: int) -> int:
+    """Return how many identity flags wait for the secretariat."""
+    query = (
+        select(func.count())
+        .select_from(IdentityFlag)
+        .where(IdentityFlag.guild_id == guild_id, col(IdentityFlag.resolved_at).is_(None))
+    )
+    return int((await session.exec(query)).one())
+
+
+async def resolve_flags(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    person_id: int,
+    by: int,
+    at: datetime,
+    resolution: str,
+    kinds: Collection[str] | None = None,
+    flag_id: int | None = None,
+) -> int:
+    """Mark a person's open flags (of ``kinds``, or one flag) resolved; return how many."""
+    statement = update(IdentityFlag).where(
+        col(IdentityFlag.guild_id) == guild_id,
+        col(IdentityFlag.person_id) == person_id,
+        col(IdentityFlag.resolved_at).is_(None),
+    )
+    if kinds is not None:
+        statement = statement.where(col(IdentityFlag.kind).in_(sorted(kinds)))
+    if flag_id is not None:
+        statement = statement.where(col(IdentityFlag.id) == flag_id)
+    result = await session.exec(
+        statement.values(resolved_at=at, resolved_by=by, resolution=resolution[:200])
+    )
+    return int(result.rowcount or 0)
+
+
+async def move_participations(
+    session: AsyncSession, *, guild_id: int, source_id: int, target_id: int
+) -> tuple[int, int]:
+    """Move every participation of person ``source_id`` to ``target_id``.
+
+    A participation the target already has (same proposal and role) is not
+    moved but deleted: the merged person holds that seat once. Returns
+    (moved, dropped). Flags follow the participations.
+    """
+    target_roles = {
+        (pa.proposal_id, pa.role)
+        for pa in await participations_of(session, guild_id=guild_id, person_id=target_id)
+    }
+    moved = dropped = 0
+    for pa in await participations_of(session, guild_id=guild_id, person_id=source_id):
+        if (pa.proposal_id, pa.role) in target_roles:
+            await session.delete(pa)
+            dropped += 1
+        else:
+            pa.person_id = target_id
+            moved += 1
+    await session.flush()
+    await session.exec(
+        update(IdentityFlag)
+        .where(col(IdentityFlag.guild_id) == guild_id, col(IdentityFlag.person_id) == source_id)
+        .values(person_id=target_id)
+    )
+    return moved, dropped

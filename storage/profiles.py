@@ -6,10 +6,11 @@ affiliation matches a proposal's proposer or organizers is conflicted on it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 
 from sqlalchemy import Index, UniqueConstraint
-from sqlmodel import Field, SQLModel, col, select
+from sqlmodel import Field, SQLModel, col, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import DiscordId, UTCDateTime, utcnow
@@ -34,6 +35,10 @@ class MagMember(SQLModel, table=True):
     gender: str = Field(max_length=32)
     affiliation: str | None = Field(default=None, max_length=300)
     affiliation_key: str | None = Field(default=None, max_length=64)
+    # Whether they still hold the MAG role, as last seen (an interaction, or a
+    # check of the server's member list); the profile stays when it goes.
+    has_role: bool = Field(default=True)
+    role_checked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -65,7 +70,38 @@ async def get_member(session: AsyncSession, *, guild_id: int, user_id: int) -> M
     return (await session.exec(query)).first()
 
 
-async def list_members(session: AsyncSession, *, guild_id: int) -> list[MagMember]:
-    """Return every profile in the guild, by user id."""
-    query = select(MagMember).where(MagMember.guild_id == guild_id).order_by(col(MagMember.user_id))
-    return list((await session.exec(query)).all())
+async def list_members(
+    session: AsyncSession, *, guild_id: int, current_only: bool = False
+) -> list[MagMember]:
+    """Return the guild's profiles by user id (``current_only``: those still holding the role)."""
+    query = select(MagMember).where(MagMember.guild_id == guild_id)
+    if current_only:
+        query = query.where(col(MagMember.has_role).is_(True))
+    return list((await session.exec(query.order_by(col(MagMember.user_id)))).all())
+
+
+async def set_role_holders(
+    session: AsyncSession, *, guild_id: int, holders: Mapping[int, bool], at: datetime
+) -> int:
+    """Record who among the profiles holds the MAG role; return how many changed."""
+    changed = 0
+    for value in (True, False):
+        ids = sorted(uid for uid, has in holders.items() if has is value)
+        if not ids:
+            continue
+        result = await session.exec(
+            update(MagMember)
+            .where(
+                col(MagMember.guild_id) == guild_id,
+                col(MagMember.user_id).in_(ids),
+                col(MagMember.has_role).is_not(value),
+            )
+            .values(has_role=value, role_checked_at=at)
+        )
+        changed += int(result.rowcount or 0)
+        await session.exec(
+            update(MagMember)
+            .where(col(MagMember.guild_id) == guild_id, col(MagMember.user_id).in_(ids))
+            .values(role_checked_at=at)
+        )
+    return changed

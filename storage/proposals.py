@@ -37,6 +37,8 @@ class Proposal(SQLModel, table=True):
     __tablename__ = "proposal"
     __table_args__ = (
         UniqueConstraint("guild_id", "number", name="uq_proposal_guild_number"),
+        # One form, one proposal: a form submitted twice carries the same key.
+        UniqueConstraint("guild_id", "submission_key", name="uq_proposal_submission_key"),
         Index("ix_proposal_guild_status_number", "guild_id", "status", "number"),
         Index("ix_proposal_guild_proposer", "guild_id", "proposer_id"),
         # Covers rankings and long lists: they never read the long texts.
@@ -67,6 +69,8 @@ class Proposal(SQLModel, table=True):
     # {"passed": bool, "failures": [{"rule": str, "reason": str}]}; None: never screened.
     screening: dict[str, Any] | None = Field(default=None, sa_column=Column(NullableJSON))
     screened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # The key of the form that submitted it (None: not from a form).
+    submission_key: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -222,3 +226,11 @@ async def search_proposals(
         query = query.where(func.lower(Proposal.title).contains(needle.lower()))
     query = query.order_by(col(Proposal.number).desc()).limit(limit)
     return list((await session.exec(query)).all())
+
+
+async def get_by_submission_key(
+    session: AsyncSession, *, guild_id: int, key: str
+) -> Proposal | None:
+    """Return the proposal a form with this key already submitted, if any."""
+    query = select(Proposal).where(Proposal.guild_id == guild_id, Proposal.submission_key == key)
+    return (await session.exec(query)).first()

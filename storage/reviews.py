@@ -111,6 +111,28 @@ class ConflictDeclaration(SQLModel, table=True):
     proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
     member_id: int = Field(sa_type=DiscordId)
     reason: str | None = Field(default=None, sa_type=Text)
+    # "member": declared by the member; "secretariat": a suspected conflict the
+    # secretariat confirmed (decided_by says who).
+    source: str = Field(default="member", max_length=12)
+    decided_by: int | None = Field(default=None, sa_type=DiscordId)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ConflictDismissal(SQLModel, table=True):
+    """A suspected conflict the secretariat judged not to be one: it is no longer suspected."""
+
+    __tablename__ = "conflict_dismissal"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "member_id", name="uq_conflict_dismissal_pair"),
+        Index("ix_conflict_dismissal_guild", "guild_id", "member_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId)
+    proposal_id: int = Field(foreign_key="proposal.id", ondelete="CASCADE")
+    member_id: int = Field(sa_type=DiscordId)
+    reason: str | None = Field(default=None, sa_type=Text)
+    decided_by: int = Field(sa_type=DiscordId)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
@@ -340,8 +362,10 @@ async def add_conflict(
     member_id: int,
     reason: str | None,
     at: datetime,
+    source: str = "member",
+    decided_by: int | None = None,
 ) -> bool:
-    """Record a declared conflict; return False when it was already declared."""
+    """Record a conflict (declared, or confirmed by the secretariat); False if it existed."""
     new_id = (
         await session.exec(
             insert_for(session, ConflictDeclaration)
@@ -350,6 +374,8 @@ async def add_conflict(
                 proposal_id=proposal_id,
                 member_id=member_id,
                 reason=reason,
+                source=source,
+                decided_by=decided_by,
                 created_at=at,
             )
             .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
@@ -357,6 +383,51 @@ async def add_conflict(
         )
     ).scalar_one_or_none()
     return new_id is not None
+
+
+async def dismiss_conflict(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    proposal_id: int,
+    member_id: int,
+    reason: str | None,
+    decided_by: int,
+    at: datetime,
+) -> bool:
+    """Record that a suspected conflict is not one; return False when it was already dismissed."""
+    new_id = (
+        await session.exec(
+            insert_for(session, ConflictDismissal)
+            .values(
+                guild_id=guild_id,
+                proposal_id=proposal_id,
+                member_id=member_id,
+                reason=reason,
+                decided_by=decided_by,
+                created_at=at,
+            )
+            .on_conflict_do_nothing(index_elements=["proposal_id", "member_id"])
+            .returning(col(ConflictDismissal.id))
+        )
+    ).scalar_one_or_none()
+    return new_id is not None
+
+
+async def withdraw_conflict(
+    session: AsyncSession, *, guild_id: int, proposal_id: int, member_id: int
+) -> ConflictDeclaration | None:
+    """Remove a recorded conflict and return it (None: there was none)."""
+    query = select(ConflictDeclaration).where(
+        ConflictDeclaration.guild_id == guild_id,
+        ConflictDeclaration.proposal_id == proposal_id,
+        ConflictDeclaration.member_id == member_id,
+    )
+    found = (await session.exec(query)).first()
+    if found is not None:
+        await session.delete(found)
+        await session.flush()
+    return found
 
 
 # The big conflict and ranking statements are built once per shape and reused
@@ -376,6 +447,16 @@ def _limit(query: Any, proposal_col: Any, member_col: Any, proposals: bool, memb
     return query
 
 
+# Reasons of the conflicts that follow from the data.
+SUBMITTED_IT = "submitted it"
+ON_IT = "is on it"
+NOMINATED = "was nominated to it"
+LINKED_ON_IT = "is linked to a person on it"
+SAME_AS_ORGANIZER = "shares an affiliation with its organizers"
+SAME_AS_PROPOSER = "shares an affiliation with its proposer"
+GIVEN = "given"  # Participation.consent of an agreement
+
+
 @lru_cache(maxsize=32)
 def conflicts_query(
     *,
@@ -384,19 +465,17 @@ def conflicts_query(
     by_proposal: bool = False,
     by_member: bool = False,
 ) -> Any:
-    """Return the query of conflicted pairs: columns proposal_id, member_id, reason.
+    """Return the query of conflicted pairs (a conflict counts): proposal_id, member_id, reason.
 
     Parameters: ``guild_id``, and ``proposal_ids`` / ``member_ids`` when
     ``by_proposal`` / ``by_member`` restrict it.
 
-    Declared conflicts, and those that follow from the data: the member
-    submitted the proposal (left out with ``include_own=False``), is on it (an
-    active participation of a person linked to their Discord account), or
-    shares the affiliation of their profile with its proposer (a person or a
-    profile linked to the proposer's account) or one of its organizers. Each
-    part starts from the few rows that can match (people linked to accounts,
-    profiles), so the guild's size hardly matters. A pair may come more than
-    once, with different reasons.
+    Only what the member (or the secretariat) did makes a conflict count: a
+    conflict recorded in ``ConflictDeclaration`` (declared by the member, or a
+    suspected one the secretariat confirmed), the member submitted the proposal
+    (left out with ``include_own=False``), or the member's own account agreed
+    to an active participation on it. What others typed never does: see
+    ``suspected_query``. A pair may come more than once, with different reasons.
     """
     active_list = list(active)
     parts: list[Any] = []
@@ -417,17 +496,65 @@ def conflicts_query(
     )
     if include_own:
         add(
-            select(col(Proposal.id), col(Proposal.proposer_id), literal("submitted it")).where(
+            select(col(Proposal.id), col(Proposal.proposer_id), literal(SUBMITTED_IT)).where(
                 col(Proposal.guild_id) == guild_id
             ),
             col(Proposal.id),
             col(Proposal.proposer_id),
         )
     add(
-        select(col(Participation.proposal_id), col(Person.user_id), literal("is on it"))
+        select(
+            col(Participation.proposal_id), col(Participation.answered_by), literal(ON_IT)
+        ).where(
+            # Few participations are answered (ix_participation_guild_answered).
+            col(Participation.guild_id) == guild_id,
+            col(Participation.answered_by).is_not(None),
+            col(Participation.consent) == GIVEN,
+            col(Participation.status).in_(active_list),
+        ),
+        col(Participation.proposal_id),
+        col(Participation.answered_by),
+    )
+    return union_all(*parts)
+
+
+@lru_cache(maxsize=32)
+def suspected_query(*, active: tuple[str, ...], by_member: bool = False) -> Any:
+    """Return the query of suspected conflicts: proposal_id, member_id, reason.
+
+    Parameters: ``guild_id`` and, with ``by_member``, ``member_ids``.
+
+    What the data suggests but nobody confirmed: someone named the member's
+    account for a participation on it, a person confirmed as the member is on
+    it, or the member's profile shares an affiliation with its organizers or
+    its proposer. Each part starts from the few rows that can match (named
+    accounts, linked people, profiles), so the guild's size hardly matters.
+    The member or the secretariat settles each; until then scores count.
+    """
+    active_list = list(active)
+    parts: list[Any] = []
+    guild_id = GUILD
+
+    def add(query: Any, proposal_col: Any, member_col: Any) -> None:
+        parts.append(_limit(query, proposal_col, member_col, False, by_member))
+
+    add(
+        select(
+            col(Participation.proposal_id).label("proposal_id"),
+            col(Participation.invitee_id).label("member_id"),
+            literal(NOMINATED).label("reason"),
+        ).where(
+            col(Participation.guild_id) == guild_id,
+            col(Participation.invitee_id).is_not(None),
+            col(Participation.status).in_(active_list),
+        ),
+        col(Participation.proposal_id),
+        col(Participation.invitee_id),
+    )
+    add(
+        select(col(Participation.proposal_id), col(Person.user_id), literal(LINKED_ON_IT))
         .join(Person, col(Person.id) == Participation.person_id)
         .where(
-            # Start from the few people linked to an account (ix_person_guild_user).
             col(Person.guild_id) == guild_id,
             col(Person.user_id).is_not(None),
             col(Participation.guild_id) == guild_id,
@@ -437,11 +564,7 @@ def conflicts_query(
         col(Person.user_id),
     )
     add(
-        select(
-            col(Participation.proposal_id),
-            col(MagMember.user_id),
-            literal("shares an affiliation with its organizers"),
-        )
+        select(col(Participation.proposal_id), col(MagMember.user_id), literal(SAME_AS_ORGANIZER))
         .join(Person, col(Person.id) == Participation.person_id)
         .join(
             MagMember,
@@ -463,11 +586,7 @@ def conflicts_query(
     )
     for linked in (aliased(Person), aliased(MagMember)):
         add(
-            select(
-                col(Proposal.id),
-                col(MagMember.user_id),
-                literal("shares an affiliation with its proposer"),
-            )
+            select(col(Proposal.id), col(MagMember.user_id), literal(SAME_AS_PROPOSER))
             .join(
                 linked,
                 and_(
@@ -493,6 +612,17 @@ def conflicts_query(
     return union_all(*parts)
 
 
+def _params(
+    guild_id: int, proposal_ids: Collection[int] | None, member_ids: Collection[int] | None
+) -> dict[str, Any]:
+    params: dict[str, Any] = {"guild_id": guild_id}
+    if proposal_ids is not None:
+        params["proposal_ids"] = list(proposal_ids)
+    if member_ids is not None:
+        params["member_ids"] = list(member_ids)
+    return params
+
+
 async def find_conflict_pairs(
     session: AsyncSession,
     *,
@@ -502,26 +632,93 @@ async def find_conflict_pairs(
     member_ids: Collection[int] | None = None,
     include_own: bool = True,
 ) -> dict[Pair, str]:
-    """Return every conflicted (proposal, member) pair with its reason, in one query."""
+    """Return every pair whose conflict counts, with its reason, in one query."""
     query = conflicts_query(
         active=tuple(active),
         include_own=include_own,
         by_proposal=proposal_ids is not None,
         by_member=member_ids is not None,
     )
-    params: dict[str, Any] = {"guild_id": guild_id}
-    if proposal_ids is not None:
-        params["proposal_ids"] = list(proposal_ids)
-    if member_ids is not None:
-        params["member_ids"] = list(member_ids)
     found: dict[Pair, str] = {}
-    rows = (await session.exec(query, params=params)).all()
+    rows = (await session.exec(query, params=_params(guild_id, proposal_ids, member_ids))).all()
     for p, m, reason in rows:
         pair = (int(p), int(m))
         # A declared conflict names itself; otherwise the first reason found.
         if reason == DECLARED or pair not in found:
             found[pair] = str(reason)
     return found
+
+
+async def find_suspected_pairs(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    active: Collection[str],
+    member_ids: Collection[int] | None = None,
+    proposal_ids: Collection[int] | None = None,
+) -> dict[Pair, tuple[str, ...]]:
+    """Return the suspected conflicts still to settle, with their reasons.
+
+    Pairs whose conflict already counts and pairs the secretariat dismissed
+    are left out. Asked about given ``member_ids``, those members are taken
+    as MAG members; asked about everyone, only those with a profile or a score.
+    """
+    query = suspected_query(active=tuple(active), by_member=member_ids is not None)
+    rows = (await session.exec(query, params=_params(guild_id, None, member_ids))).all()
+    wanted = set(proposal_ids) if proposal_ids is not None else None
+    reasons: dict[Pair, list[str]] = {}
+    for p, m, reason in rows:
+        pair = (int(p), int(m))
+        if wanted is not None and pair[0] not in wanted:
+            continue
+        found = reasons.setdefault(pair, [])
+        if reason not in found:
+            found.append(str(reason))
+    if not reasons:
+        return {}
+    members = {m for _, m in reasons}
+    profiled = (
+        set(member_ids)
+        if member_ids is not None
+        else set(
+            (
+                await session.exec(
+                    select(MagMember.user_id).where(
+                        MagMember.guild_id == guild_id, col(MagMember.user_id).in_(sorted(members))
+                    )
+                )
+            ).all()
+        )
+        | set(
+            (
+                await session.exec(
+                    select(Review.member_id)
+                    .where(Review.guild_id == guild_id, col(Review.member_id).in_(sorted(members)))
+                    .distinct()
+                )
+            ).all()
+        )
+    )
+    proposals = sorted({p for p, _ in reasons})
+    counted = await find_conflict_pairs(
+        session, guild_id=guild_id, active=active, proposal_ids=proposals, member_ids=members
+    )
+    dismissed = {
+        (int(p), int(m))
+        for p, m in (
+            await session.exec(
+                select(ConflictDismissal.proposal_id, ConflictDismissal.member_id).where(
+                    ConflictDismissal.guild_id == guild_id,
+                    col(ConflictDismissal.member_id).in_(sorted(members)),
+                )
+            )
+        ).all()
+    }
+    return {
+        pair: tuple(found)
+        for pair, found in sorted(reasons.items())
+        if pair[1] in profiled and pair not in counted and pair not in dismissed
+    }
 
 
 # --- the ranking -----------------------------------------------------------
@@ -725,6 +922,30 @@ async def remove_assignments(session: AsyncSession, *, guild_id: int, pairs: Ite
         )
         removed += result.rowcount
     return removed
+
+
+async def open_assignments(session: AsyncSession, *, guild_id: int, proposal_id: int) -> int:
+    """Return how many of the proposal's assigned reviewers have not scored it.
+
+    Reviewers whose conflict on it counts are not waited for.
+    """
+    scored = exists().where(
+        col(Review.guild_id) == guild_id,
+        col(Review.proposal_id) == ReviewAssignment.proposal_id,
+        col(Review.member_id) == ReviewAssignment.member_id,
+    )
+    conflicted = exists().where(
+        col(ConflictDeclaration.guild_id) == guild_id,
+        col(ConflictDeclaration.proposal_id) == ReviewAssignment.proposal_id,
+        col(ConflictDeclaration.member_id) == ReviewAssignment.member_id,
+    )
+    query = select(func.count()).where(
+        ReviewAssignment.guild_id == guild_id,
+        ReviewAssignment.proposal_id == proposal_id,
+        ~scored,
+        ~conflicted,
+    )
+    return int((await session.exec(query)).one())
 
 
 async def assigned_unreviewed(

@@ -6,6 +6,7 @@ import storage.deadlines as _deadlines  # noqa: F401  (issue 4: deadlines, remin
 import storage.delivery as _delivery  # noqa: F401  (issue 4: channel blocks)
 import storage.digests as _digests  # noqa: F401  (issue 4: digest runs)
 import storage.panellists as _panellists  # noqa: F401  (issue 3: people, participations)
+import storage.pending as _pending  # noqa: F401  (issue 9: confirmations, drafts)
 import storage.profiles as _profiles  # noqa: F401  (issue 3: MAG profiles)
 import storage.proposals as _proposals  # noqa: F401  (issue 3: proposals)
 import storage.reviews as _reviews  # noqa: F401  (issue 3: reviews, conflicts)

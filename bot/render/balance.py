@@ -12,6 +12,7 @@ from typing import Final
 import discord
 
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip
+from bot.render.text import one_line
 from bot.services.balance import (
     LABELS,
     BalanceEffect,
@@ -40,8 +41,21 @@ def _warning_lines(warnings: Sequence[BalanceWarning], mark: str = "⚠️") -> 
     return lines
 
 
-def category_line(name: str, seats: int, people: int | None, share: float) -> str:
+def category_line(
+    name: str,
+    seats: int,
+    people: int | None,
+    share: float,
+    *,
+    suppressed: bool = False,
+    approximate: bool = False,
+) -> str:
     """Return one category as a line: ``Civil Society: 12 seats, 10 people (30%)``."""
+    name = one_line(name, 100)
+    if suppressed:
+        return f"{name}: a few (shown to the secretariat)"
+    if approximate:
+        return f"{name}: about {pct(share)}"
     if seats == 0:
         return f"{name}: nobody"
     differ = people is not None and people != seats
@@ -54,13 +68,22 @@ def dimension_field(dimension: Dimension) -> tuple[str, str]:
     evenness = dimension.evenness
     name = f"{dimension.label} · evenness {'–' if evenness is None else f'{evenness:.2f}'}"
     lines = [
-        category_line(c.name, c.seats, c.people, c.share) for c in dimension.categories if c.seats
+        category_line(
+            c.name,
+            c.seats,
+            c.people,
+            c.share,
+            suppressed=c.suppressed,
+            approximate=c.approximate,
+        )
+        for c in dimension.categories
+        if c.seats or c.suppressed or c.approximate
     ]
     if dimension.empty:
-        lines.append(f"Nobody: {', '.join(dimension.empty)}")
+        lines.append(f"Nobody: {', '.join(one_line(n, 100) for n in dimension.empty)}")
     largest = dimension.largest
     if largest is not None and dimension.seats:
-        lines.append(f"Largest share: {largest.name} ({pct(largest.share)})")
+        lines.append(f"Largest share: {one_line(largest.name, 100)} ({pct(largest.share)})")
     return name, clip("\n".join(lines) or "nobody", FIELD_VALUE)
 
 
@@ -110,7 +133,7 @@ def balance_embed(report: BalanceReport, *, chart: str | None = CHART_FILE) -> d
     lines = [people]
     if report.warnings:
         lines += ["", "**Warnings**", *_warning_lines(report.warnings)]
-    elif report.seats:
+    elif report.judged:
         lines += ["", "Every balance target is met."]
     lines += [f"*{note}*" for note in report.notes]
     embed = discord.Embed(title=report.scope.title, description="\n".join(lines), colour=colour)
@@ -119,7 +142,8 @@ def balance_embed(report: BalanceReport, *, chart: str | None = CHART_FILE) -> d
         embed.add_field(name=name, value=value, inline=True)
     if report.names is not None:
         people_lines = [
-            f"{n.name} — {n.role} ({n.status}) · {n.stakeholder_group} · {n.region} · {n.gender}"
+            f"{one_line(n.name, 80)} — {n.role} ({n.status}) · {one_line(n.stakeholder_group, 60)}"
+            f" · {one_line(n.region, 60)} · {n.gender}"
             for n in report.names
         ]
         embed.add_field(
@@ -135,8 +159,13 @@ def balance_embed(report: BalanceReport, *, chart: str | None = CHART_FILE) -> d
 
 
 def _stage_line(name: str, key: str, stages: Sequence[FunnelStage]) -> str:
-    shares = " → ".join(pct(s.report.dimension(key).share_of(name)) for s in stages)
-    return f"{name}: {shares}"
+    def one(stage: FunnelStage) -> str:
+        category = stage.report.dimension(key).get(name)
+        if category is not None and category.suppressed:
+            return "a few"
+        return pct(stage.report.dimension(key).share_of(name))
+
+    return f"{one_line(name, 100)}: {' → '.join(one(s) for s in stages)}"
 
 
 def funnel_embed(funnel: FunnelReport, *, chart: str | None = CHART_FILE) -> discord.Embed:
@@ -164,12 +193,13 @@ def funnel_embed(funnel: FunnelReport, *, chart: str | None = CHART_FILE) -> dis
         ("Nominated → Invited → Confirmed", funnel.nominations),
         ("Submitted → Accepted", funnel.selection),
     ):
-        for key in FUNNEL_DIMENSIONS:
+        present = {d.key for d in stages[0].report.dimensions}
+        for key in (k for k in FUNNEL_DIMENSIONS if k in present):
             first = stages[0].report.dimension(key)
             value = "\n".join(
                 _stage_line(c.name, key, stages)
                 for c in first.categories
-                if any(s.report.dimension(key).share_of(c.name) for s in stages)
+                if any(s.report.dimension(key).share_of(c.name) or c.suppressed for s in stages)
             )
             embed.add_field(
                 name=f"{LABELS[key]}: {title}", value=clip(value or "nobody", FIELD_VALUE)

@@ -20,12 +20,14 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
+import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from bot.render.text import plain
 from bot.services.balance import (
     BalanceReport,
     Dimension,
@@ -75,6 +77,10 @@ SHORT_NAMES: Final = {
 MAX_LABEL: Final = 24
 DPI: Final = 100
 
+# Category names come from people (a server's own stakeholder groups, subthemes):
+# "$...$" in them is text, never matplotlib's math notation (which could fail to parse).
+matplotlib.rcParams["text.parse_math"] = False
+
 _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="magbot-charts")
 
 
@@ -88,8 +94,7 @@ async def render_chart(report: BalanceReport | FunnelReport) -> bytes:
 
 def short(name: str) -> str:
     """Return a category's name as the chart prints it."""
-    name = SHORT_NAMES.get(name, name)
-    return name if len(name) <= MAX_LABEL else name[: MAX_LABEL - 1] + "…"
+    return plain(SHORT_NAMES.get(name, name), MAX_LABEL)
 
 
 def _png(figure: Figure) -> bytes:
@@ -167,8 +172,20 @@ def _breaches(dimension: Dimension, lines: Sequence[TargetLine]) -> set[str]:
     return over
 
 
-def bar_label(seats: int, people: int | None, share: float) -> str:
+def bar_label(
+    seats: int,
+    people: int | None,
+    share: float,
+    *,
+    suppressed: bool = False,
+    approximate: bool = False,
+    hidden_below: int = 0,
+) -> str:
     """Return the text beside a bar: share, seats, and people where they differ."""
+    if suppressed:
+        return f"fewer than {hidden_below}" if hidden_below else "not shown"
+    if approximate:
+        return f"about {pct(share)}"
     if seats == 0:
         return "nobody"
     if people is not None and people != seats:
@@ -189,7 +206,10 @@ def _bars(axes: Axes, dimension: Dimension, colour: str, lines: Sequence[TargetL
         linewidth=0.6,
         height=0.7,
     )
-    labels = [bar_label(c.seats, c.people, c.share) for c in categories]
+    labels = [
+        bar_label(c.seats, c.people, c.share, suppressed=c.suppressed, approximate=c.approximate)
+        for c in categories
+    ]
     for bar, category, label in zip(bars, categories, labels, strict=True):
         if not category.stated:
             bar.set_hatch("//")
@@ -313,15 +333,17 @@ def draw_funnel(funnel: FunnelReport) -> bytes:
         {(flag.dimension, flag.category) for flag in flags}
         for flags in (funnel.nomination_flags, funnel.selection_flags)
     ]
+    present = {d.key for d in funnel.nominations[0].report.dimensions}
+    keys = [key for key in FUNNEL_DIMENSIONS if key in present]
     tallest = max(
         len(stage.report.dimension(key).categories)
         for stage in (*funnel.nominations, *funnel.selection)
-        for key in FUNNEL_DIMENSIONS
+        for key in keys
     )
-    figure, axes = _new_figure(len(FUNNEL_DIMENSIONS), [tallest + 2, tallest + 1])
+    figure, axes = _new_figure(len(keys), [tallest + 2, tallest + 1])
     for row, stages in enumerate((funnel.nominations, funnel.selection)):
-        for column, key in enumerate(FUNNEL_DIMENSIONS):
-            _stages(axes[row * len(FUNNEL_DIMENSIONS) + column], key, stages, flagged[row])
+        for column, key in enumerate(keys):
+            _stages(axes[row * len(keys) + column], key, stages, flagged[row])
     _title(
         figure,
         f"{funnel.scope.title}\n▼ share falls more than {funnel.drop_points:g} points",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.render.embeds import INFO, clip
+from bot.render.text import one_line
 from bot.services.config import DEFAULTS, GuildSettings, format_rule_value
 
 
@@ -24,15 +25,15 @@ def rule_line(settings: GuildSettings, name: str) -> str:
     """Return ``name: value (default: x)`` for one rule."""
     value = format_rule_value(settings.rules[name])
     default = format_rule_value(DEFAULTS.rules[name])
-    note = "the default" if value == default else f"default: {default}"
-    return f"`{name}` is {value} ({note})"
+    note = "the default" if value == default else f"default: {one_line(default, 300)}"
+    return f"`{name}` is {one_line(value, 1500)} ({note})"
 
 
 def config_embed(settings: GuildSettings) -> discord.Embed:
     """Return the whole configuration of a guild in one embed."""
     cycle = settings.cycle_name or "not set"
     embed = discord.Embed(title="Server configuration", colour=INFO)
-    embed.description = f"Cycle: **{clip(cycle, 100)}**{_mark(settings, 'cycle_name')}"
+    embed.description = f"Cycle: **{one_line(cycle, 100)}**{_mark(settings, 'cycle_name')}"
     embed.add_field(
         name="Channels",
         value="\n".join(
@@ -64,7 +65,7 @@ def config_embed(settings: GuildSettings) -> discord.Embed:
         f"{_mark(settings, 'reminder_offsets')}",
         inline=True,
     )
-    subthemes = "\n".join(f"• {clip(name, 100)}" for name in settings.subthemes) or "none"
+    subthemes = "\n".join(f"• {one_line(name, 100)}" for name in settings.subthemes) or "none"
     embed.add_field(
         name=f"Subthemes ({len(settings.subthemes)}){_mark(settings, 'subthemes')}",
         value=subthemes,
@@ -74,9 +75,11 @@ def config_embed(settings: GuildSettings) -> discord.Embed:
     # outgrow the 1024 characters of one field.
     families: dict[str, list[str]] = {}
     for name, value in sorted(settings.rules.items()):
-        line = f"{name}: {format_rule_value(value)}{_mark(settings, 'rules.' + name)}"
+        line = (
+            f"{name}: {one_line(format_rule_value(value), 300)}{_mark(settings, 'rules.' + name)}"
+        )
         families.setdefault(name.split(".", 1)[0], []).append(line)
     for family, lines in families.items():
-        embed.add_field(name=f"Rules: {family}", value="\n".join(lines), inline=False)
+        embed.add_field(name=f"Rules: {family}", value=clip("\n".join(lines), 1024), inline=False)
     embed.set_footer(text="Change a setting with /config <setting>, a rule with /config rule.")
     return embed

@@ -9,8 +9,10 @@ import discord
 from icalendar import Alarm, Calendar, Event, vRecur
 
 from bot.render.embeds import INFO, OK, clip, fit_embed, timestamp, when
+from bot.render.text import link_text, one_line, plain
 from bot.services.deadlines import KIND_LABELS, DeadlineView, ReminderView
 from bot.services.durations import format_offset
+from bot.services.text import web_link
 
 STATUS_MARKS = {
     "pending": "•",
@@ -40,10 +42,10 @@ def _where(view: DeadlineView) -> str:
 def deadline_embed(view: DeadlineView, *, heading: str = "") -> discord.Embed:
     """Return one deadline with its schedule and planned reminders."""
     kind = KIND_LABELS.get(view.kind, "Deadline")
-    title = f"{kind} #{view.number}: {view.title}"
+    title = f"{kind} #{view.number}: {one_line(view.title, 200)}"
     embed = discord.Embed(
         title=clip(title, 256),
-        url=view.link or None,
+        url=web_link(view.link),
         colour=OK if heading else INFO,
     )
     lines = [heading] if heading else []
@@ -51,7 +53,7 @@ def deadline_embed(view: DeadlineView, *, heading: str = "") -> discord.Embed:
     if view.repeat != "none":
         lines.append(f"Repeats {view.repeat_label} (on the {view.timezone} wall clock).")
     if view.link:
-        lines.append(f"Link: {clip(view.link, 500)}")
+        lines.append(f"Link: {link_text(view.link)}")
     if view.removed:
         lines.append("Removed: its pending reminders are cancelled.")
     embed.description = "\n".join(lines)
@@ -82,9 +84,9 @@ def deadlines_embed(views: list[DeadlineView], *, include_past: bool) -> discord
             f"next reminder {timestamp(pending[0].due_at, 'R')}" if pending else "no reminder left"
         )
         repeat = f" · {view.repeat_label}" if view.repeat != "none" else ""
-        link = f"\n{clip(view.link, 300)}" if view.link else ""
+        link = f"\n{link_text(view.link)}" if view.link else ""
         embed.add_field(
-            name=clip(f"#{view.number} {view.title}", 256),
+            name=clip(f"#{view.number} {one_line(view.title, 200)}", 256),
             value=f"{timestamp(view.next_due_at, 'F')} ({timestamp(view.next_due_at, 'R')})"
             f"{repeat} · {nxt}{link}",
             inline=False,
@@ -115,14 +117,14 @@ def calendar_ics(
     calendar.add("prodid", "-//magbot//deadlines//EN")
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", clip(name, 100))
+    calendar.add("x-wr-calname", plain(name, 100))
     for view in views:
         zone = ZoneInfo(view.timezone)
         first = datetime.fromisoformat(view.first_local)
         event = Event()
         event.add("uid", f"deadline-{guild_id}-{view.number}@magbot")
         event.add("dtstamp", stamp)
-        event.add("summary", f"{KIND_LABELS.get(view.kind, 'Deadline')}: {view.title}")
+        event.add("summary", f"{KIND_LABELS.get(view.kind, 'Deadline')}: {plain(view.title, 200)}")
         if view.repeat == "none":
             event.add("dtstart", view.next_due_at.astimezone(zone))
         else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.render.embeds import FIELD_VALUE, INFO, clip, fit_embed, timestamp
+from bot.render.text import one_line, render_line
 from bot.services.outbox import Digest, DigestSection
 
 MAX_FIELDS_PER_SECTION = 4
@@ -15,8 +16,8 @@ def section_fields(section: DigestSection) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = []
     chunk: list[str] = []
     size = 0
-    for line in section.lines:
-        line = clip(line, FIELD_VALUE)
+    for raw in section.lines:
+        line = clip(render_line(raw), FIELD_VALUE)
         if chunk and size + len(line) + 1 > FIELD_VALUE:
             fields.append(("\u200b" if fields else section.title, "\n".join(chunk)))
             chunk, size = [], 0
@@ -35,7 +36,7 @@ def digest_embed(digest: Digest) -> discord.Embed:
     """Return the digest embed: what changed since ``since``, one field per section."""
     title = "Secretariat digest"
     if digest.cycle_name:
-        title = f"{title} · {digest.cycle_name}"
+        title = f"{title} · {one_line(digest.cycle_name, 100)}"
     embed = discord.Embed(title=clip(title, 256), colour=INFO)
     embed.description = (
         f"Since {timestamp(digest.since, 'f')} ({timestamp(digest.since, 'R')}). "

@@ -1,25 +1,29 @@
 """Embeds for proposals: one proposal, a page of them, screening results, the DM to a proposer.
 
-Everything a user typed goes through ``safe`` (markdown and mentions
-neutralised, cut to the room available); ``fit_embed`` then enforces
+Everything a user typed goes through ``bot.render.text`` (shown as typed,
+never as markup, cut to the room available); ``fit_embed`` then enforces
 Discord's limits on the whole embed.
 """
 
 from __future__ import annotations
 
-import re
+from typing import Protocol
 
 import discord
 
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip, timestamp
-from bot.services.proposals import STATUS_LABELS, ProposalDetail, ProposalPage, StatusChange
+from bot.render.text import one_line, plain, safe
+from bot.services.proposals import (
+    STATUS_LABELS,
+    ProposalDetail,
+    ProposalPage,
+    StatusChange,
+    Submitted,
+)
 from bot.services.scoring import ScoreSummary
 from bot.services.screening import ScreeningReport, ScreeningResult
 from bot.services.taxonomy import ATTENDANCE, ROLES, kind_label, proposal_label
-from storage.panellists import Participation, Person
-from storage.proposals import Proposal
-
-_LINE_START = re.compile(r"(?m)^(\s*)([#>]|-#)")
+from bot.services.visibility import Nominee
 
 STATUS_ICONS = {
     "submitted": "📝",
@@ -39,48 +43,72 @@ PARTICIPATION_ICONS = {
 }
 
 
-def safe(text: object, limit: int = FIELD_VALUE) -> str:
-    """Return user text that shows as typed: no markdown, no mentions, at most ``limit`` long."""
-    value = discord.utils.escape_mentions(discord.utils.escape_markdown(str(text)))
-    value = _LINE_START.sub(lambda m: f"{m.group(1)}\\{m.group(2)}", value)
-    return clip(value, limit)
-
-
-def one_line(text: object, limit: int = 100) -> str:
-    """Return user text on one line, safe and short (titles in lists)."""
-    return safe(" ".join(str(text).split()), limit)
-
-
 def status_text(status: str) -> str:
     """Return a proposal status with its icon: ``🔎 under review``."""
     return f"{STATUS_ICONS.get(status, '')} {STATUS_LABELS.get(status, status)}".strip()
 
 
-def heading(proposal: Proposal, limit: int = 256) -> str:
+class Named(Protocol):
+    """Anything with a proposal's kind, number and title (a reference, a brief, a result)."""
+
+    @property
+    def kind(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def title(self) -> str: ...
+
+
+def heading(proposal: Named, limit: int = 256) -> str:
     """Return ``WS #12 · Title`` for a proposal."""
     label = proposal_label(proposal.kind, proposal.number)
     return clip(f"{label} · {one_line(proposal.title, limit)}", limit)
 
 
-def person_line(participation: Participation, person: Person, *, private: bool) -> str:
-    """Return one person on a proposal, with personal data only when ``private``."""
-    name = f"**{one_line(person.name, 80)}**"
-    if person.affiliation:
-        name += f" ({one_line(person.affiliation, 80)})"
-    role = ROLES.get(participation.role, participation.role)
+def attendance_text(attendance: str | None) -> str:
+    """Return how someone attends, or that nobody said."""
+    if attendance is None:
+        return "attendance not stated"
+    return ATTENDANCE.get(attendance, attendance).lower()
+
+
+def answer_text(nominee: Nominee) -> str | None:
+    """Return who answered a nomination and how, or None when nobody did."""
+    answer = nominee.answer
+    if answer is None:
+        return None
+    said = "agreed" if answer.agreed else "refused"
+    if answer.source == "secretariat":
+        note = f": {one_line(answer.note, 120)}" if answer.note else ""
+        return f"{said}, recorded by the secretariat (outside Discord{note})"
+    if answer.by_user_id is not None:
+        return f"{said} by <@{answer.by_user_id}>"
+    return said
+
+
+def person_line(nominee: Nominee) -> str:
+    """Return one person on a proposal, with what this reader may see of them."""
+    name = f"**{one_line(nominee.name, 80)}**"
+    if nominee.affiliation:
+        name += f" ({one_line(nominee.affiliation, 80)})"
     bits = [
-        role,
-        ATTENDANCE.get(participation.attendance, participation.attendance).lower(),
-        f"{PARTICIPATION_ICONS.get(participation.status, '')} {participation.status}".strip(),
+        ROLES.get(nominee.role, nominee.role),
+        attendance_text(nominee.attendance),
+        f"{PARTICIPATION_ICONS.get(nominee.status, '')} {nominee.status}".strip(),
     ]
-    if participation.agreed_in_principle and participation.status != "confirmed":
-        bits.append("agreed in principle")
-    line = f"{name} — {', '.join(bits)} · {person.stakeholder_group}, {person.region}"
-    if private:
-        line += f" · {person.gender}"
-        if person.contact:
-            line += f" · {one_line(person.contact, 80)}"
-    return f"`#{participation.id}` {line}"
+    line = (
+        f"{name} — {', '.join(bits)} · {one_line(nominee.stakeholder_group, 60)}, "
+        f"{one_line(nominee.region, 60)}"
+    )
+    if nominee.gender is not None:
+        line += f" · {nominee.gender}"
+    if nominee.contact:
+        line += f" · {one_line(nominee.contact, 80)}"
+    elif nominee.contact_claim:
+        line += f" · {one_line(nominee.contact_claim, 80)} (given by the nominator)"
+    if nominee.open_flags:
+        line += f" · ⚠️ {nominee.open_flags} identity flag(s)"
+    return f"`#{nominee.participation_id}` {line}"
 
 
 def score_text(summary: ScoreSummary) -> str:
@@ -103,40 +131,45 @@ def score_text(summary: ScoreSummary) -> str:
 def proposal_embed(detail: ProposalDetail) -> discord.Embed:
     """Return everything about one proposal, as this reader may see it."""
     p = detail.proposal
-    embed = discord.Embed(title=heading(p), description=safe(p.description, 2000), colour=INFO)
-    status = status_text(p.status)
+    embed = discord.Embed(title=heading(p.ref), description=safe(p.description, 2000), colour=INFO)
+    status = status_text(p.ref.status)
     if p.status_reason:
         status += f"\n{safe(p.status_reason, 300)}"
     embed.add_field(name="Status", value=status, inline=True)
     embed.add_field(
         name="Session",
-        value=f"{kind_label(p.kind)} · {p.format} · {p.duration} min\n{safe(p.subtheme, 100)}",
+        value=f"{kind_label(p.ref.kind)} · {p.format} · {p.duration} min\n"
+        f"{safe(p.ref.subtheme, 100)}",
         inline=True,
     )
     embed.add_field(
         name="Proposer",
-        value=f"<@{p.proposer_id}>\nsubmitted {timestamp(p.created_at, 'D')}",
+        value=f"<@{p.ref.proposer_id}>\nsubmitted {timestamp(p.created_at, 'D')}",
         inline=True,
     )
     embed.add_field(name="Policy questions", value=safe(p.policy_questions, 1000), inline=False)
     embed.add_field(name="Expected outcomes", value=safe(p.expected_outcomes, 1000), inline=False)
     embed.add_field(name="Hybrid plan", value=safe(p.hybrid_plan, 1000), inline=False)
-    lines = [person_line(pa, pe, private=detail.private) for pa, pe in detail.people]
-    embed.add_field(
-        name=f"People ({len(lines)})",
-        value=clip("\n".join(lines), FIELD_VALUE)
-        if lines
-        else "Nobody yet: `/panellist nominate`.",
-        inline=False,
-    )
-    if p.screening is not None:
-        failures = p.screening.get("failures") or []
+    if detail.people is None:
         value = (
-            "✅ passed"
-            if not failures
-            else "\n".join(f"⛔ {safe(f.get('reason', ''), 200)}" for f in failures)
+            f"{detail.people_count} nominated. Names are shown to the proposer, MAG members "
+            "and the secretariat."
+            if detail.people_count
+            else "Nobody yet."
         )
-        embed.add_field(name="Screening", value=value, inline=False)
+    else:
+        lines = [person_line(n) for n in detail.people]
+        value = (
+            clip("\n".join(lines), FIELD_VALUE) if lines else "Nobody yet: `/panellist nominate`."
+        )
+    embed.add_field(name=f"People ({detail.people_count})", value=value, inline=False)
+    if detail.screening is not None:
+        value = (
+            "✅ passes now"
+            if not detail.screening
+            else "\n".join(f"⛔ {safe(reason, 200)}" for reason in detail.screening)
+        )
+        embed.add_field(name="Screening (as it stands now)", value=value, inline=False)
     reviews = f"{detail.review_count} review{'s' if detail.review_count != 1 else ''}"
     if detail.scores is not None:
         reviews += f"\n{score_text(detail.scores)}"
@@ -159,8 +192,8 @@ def proposal_list_embed(page: ProposalPage) -> discord.Embed:
         embed.description = "No proposal matches. Submit one with `/proposal submit`."
         return embed
     embed.description = "\n".join(
-        f"`{proposal_label(p.kind, p.number)}` {one_line(p.title, 80)} — "
-        f"{status_text(p.status)} · {one_line(p.subtheme, 40)}"
+        f"`{p.label}` {one_line(p.title, 80)} — {status_text(p.status)} · "
+        f"{one_line(p.subtheme, 40)}"
         for p in page.items
     )
     embed.set_footer(
@@ -170,21 +203,27 @@ def proposal_list_embed(page: ProposalPage) -> discord.Embed:
     return embed
 
 
-def submitted_embed(proposal: Proposal) -> discord.Embed:
-    """Return the confirmation shown to the proposer."""
+def submitted_embed(submitted: Submitted) -> discord.Embed:
+    """Return the confirmation shown to the proposer (also when the form came twice)."""
+    proposal = submitted.proposal
+    again = "Already submitted" if submitted.again else "Submitted"
     embed = discord.Embed(
-        title=f"Submitted: {heading(proposal)}",
+        title=f"{again}: {heading(proposal.ref)}",
         description=(
             "Next: add your organizers and speakers with `/panellist nominate "
-            f"proposal:{proposal.number}`. Speakers must agree (confirm) before screening; "
+            f"proposal:{proposal.ref.number}`. Speakers must agree (confirm) before screening; "
             "you can edit the text with `/proposal edit` while it is submitted."
         ),
         colour=OK,
     )
+    if submitted.again:
+        embed.description = "This form had already been sent: the proposal is stored once. " + (
+            embed.description or ""
+        )
     embed.add_field(
         name="Session",
-        value=f"{kind_label(proposal.kind)} · {proposal.format} · {proposal.duration} min · "
-        f"{safe(proposal.subtheme, 100)}",
+        value=f"{kind_label(proposal.ref.kind)} · {proposal.format} · {proposal.duration} min · "
+        f"{safe(proposal.ref.subtheme, 100)}",
     )
     return embed
 
@@ -258,7 +297,7 @@ def screening_text(report: ScreeningReport) -> str:
     """Return every screening result as plain text (attached when the embed is full)."""
     lines = []
     for r in report.results:
-        lines.append(f"{r.label}  {' '.join(r.title.split())}")
+        lines.append(f"{r.label}  {plain(r.title, 300)}")
         lines.extend(f"    FAIL {f.rule}: {f.reason}" for f in r.failures)
         if r.passed:
             lines.append("    pass")

@@ -5,10 +5,12 @@ from __future__ import annotations
 import discord
 
 from bot.render.embeds import INFO, WARN, clip, fit_embed, timestamp, when
+from bot.render.text import link_text, one_line, render_line
 from bot.services.deadlines import KIND_LABELS
 from bot.services.durations import format_offset
 from bot.services.outbox import AdminNotice, DirectPost, ReminderPost
 from bot.services.recurrence import REPEAT_LABELS
+from bot.services.text import web_link
 
 LATE_NOTE = "⚠️ This reminder is late: the bot was offline when it was due."
 
@@ -17,15 +19,15 @@ def reminder_embed(post: ReminderPost) -> discord.Embed:
     """Return the embed of a reminder: title, absolute and relative time, link, chase list."""
     kind = KIND_LABELS.get(post.kind, "Deadline")
     embed = discord.Embed(
-        title=clip(f"⏰ {kind} #{post.deadline_number}: {post.title}", 256),
-        url=post.link or None,
+        title=clip(f"⏰ {kind} #{post.deadline_number}: {one_line(post.title, 200)}", 256),
+        url=web_link(post.link),
         colour=WARN if post.late else INFO,
     )
     lines = [f"Due {when(post.deadline_at, post.zone)}"]
     if post.repeat != "none":
         lines.append(f"Repeats {REPEAT_LABELS.get(post.repeat, post.repeat)}.")
     if post.link:
-        lines.append(f"Link: {clip(post.link, 500)}")
+        lines.append(f"Link: {link_text(post.link)}")
     if post.late:
         lines.append(LATE_NOTE)
     embed.description = "\n".join(lines)
@@ -35,7 +37,7 @@ def reminder_embed(post: ReminderPost) -> discord.Embed:
             value = f"{chase.summary}\nEach of them got a direct message." if chase.lines else ""
             embed.add_field(name="Still to act", value=value or chase.summary, inline=False)
         else:
-            body = "\n".join((chase.summary, *chase.lines))
+            body = "\n".join((chase.summary, *(render_line(line) for line in chase.lines)))
             embed.add_field(name="Still to act", value=clip(body, 1024), inline=False)
     embed.set_footer(text=f"Reminder {format_offset(post.offset_minutes)} before · /deadline list")
     return fit_embed(embed)
@@ -49,7 +51,8 @@ def reminder_content(post: ReminderPost) -> str:
     if post.chase is not None and not post.chased_directly:
         pings.extend(f"<@{user_id}>" for user_id in post.chase.user_ids)
     late = " (late)" if post.late else ""
-    text = f"Reminder{late}: **{clip(post.title, 200)}** is due {timestamp(post.deadline_at, 'R')}."
+    due = timestamp(post.deadline_at, "R")
+    text = f"Reminder{late}: **{one_line(post.title, 200)}** is due {due}."
     return clip(" ".join([*pings, text]), 2000)
 
 
@@ -66,7 +69,13 @@ def reminder_mentions(post: ReminderPost) -> discord.AllowedMentions:
 
 def direct_content(post: DirectPost) -> str:
     """Return the text of a chasing direct message."""
-    return clip(post.text, 2000)
+    n = post.open_reviews
+    reviews = "1 assigned review" if n == 1 else f"{n} assigned reviews"
+    return clip(
+        f"You have {reviews} still to score before **{one_line(post.reminder.title, 200)}**. "
+        "`/review queue` lists them.",
+        2000,
+    )
 
 
 def notice_content(notice: AdminNotice) -> str:

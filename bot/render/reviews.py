@@ -8,38 +8,52 @@ from collections.abc import Sequence
 import discord
 
 from bot.render.embeds import INFO, OK, WARN, clip, timestamp
-from bot.render.proposals import heading, one_line, safe, score_text, status_text
+from bot.render.proposals import heading, score_text, status_text
+from bot.render.text import one_line, safe
+from bot.services.audit import AuditEntry
 from bot.services.reviews import (
     SCORE_LABELS,
     AssignResult,
+    ConflictDecision,
     ConflictResult,
+    QueueItem,
     ResultsPage,
     ScoreResult,
+    SuspectedConflict,
 )
-from bot.services.taxonomy import proposal_label
-from storage.audit import AuditEvent
-from storage.proposals import Proposal
 
 
 def score_embed(result: ScoreResult) -> discord.Embed:
     """Return the confirmation of a score."""
-    review = result.review
     embed = discord.Embed(
         title=f"Scored {heading(result.proposal)}",
-        description=f"**{review.score}** — {SCORE_LABELS[review.score]}"
-        + (" · 🔗 merge candidate" if review.merge else ""),
-        colour=OK,
+        description=f"**{result.score}** — {SCORE_LABELS[result.score]}"
+        + (" · 🔗 merge candidate" if result.merge else ""),
+        colour=WARN if result.suspected else OK,
     )
-    if review.comment:
-        embed.add_field(name="Comment", value=safe(review.comment, 1000), inline=False)
-    if result.replaced is not None:
-        embed.set_footer(text=f"This replaces your earlier score of {result.replaced['score']}.")
+    if result.comment:
+        embed.add_field(name="Comment", value=safe(result.comment, 1000), inline=False)
+    if result.suspected:
+        embed.add_field(
+            name="A possible conflict of interest",
+            value=clip(
+                "The data suggests you "
+                + "; ".join(r.removeprefix("you ") for r in result.suspected)
+                + ". Your score counts unless you declare a conflict "
+                f"(`/review conflict proposal:{result.proposal.number}`) or the secretariat "
+                "decides there is one.",
+                1024,
+            ),
+            inline=False,
+        )
+    if result.replaced_score is not None:
+        embed.set_footer(text=f"This replaces your earlier score of {result.replaced_score}.")
     return embed
 
 
 def conflict_text(result: ConflictResult) -> str:
     """Return what a declared conflict changed."""
-    label = proposal_label(result.proposal.kind, result.proposal.number)
+    label = result.proposal.label
     parts = [f"Conflict of interest on {label} recorded."]
     if result.unassigned:
         parts.append("It left your queue.")
@@ -48,20 +62,56 @@ def conflict_text(result: ConflictResult) -> str:
     return " ".join(parts)
 
 
-def queue_embed(proposals: Sequence[Proposal]) -> discord.Embed:
-    """Return a member's proposals still to score."""
+def queue_embed(items: Sequence[QueueItem]) -> discord.Embed:
+    """Return a member's proposals still to score, possible conflicts marked."""
     embed = discord.Embed(title="Your review queue", colour=INFO)
-    if not proposals:
+    if not items:
         embed.description = "Nothing left to score. Thank you!"
         return embed
-    embed.description = clip(
-        "\n".join(f"{heading(p, 120)} — {status_text(p.status)}" for p in proposals), 4000
-    )
+    lines = []
+    for item in items:
+        line = f"{heading(item.proposal, 120)} — {status_text(item.proposal.status)}"
+        if item.suspected:
+            line += f"\n  ⚠️ possible conflict: you {'; '.join(item.suspected)}"
+        lines.append(line)
+    embed.description = clip("\n".join(lines), 4000)
     embed.set_footer(
-        text=f"{len(proposals)} to score · /review score proposal score · "
+        text=f"{len(items)} to score · /review score proposal score · "
         "/review conflict if you have a conflict of interest"
     )
     return embed
+
+
+def suspected_embed(found: Sequence[SuspectedConflict]) -> discord.Embed:
+    """Return the conflicts the data suggests, for the secretariat to decide."""
+    embed = discord.Embed(title="Possible conflicts of interest to decide", colour=INFO)
+    if not found:
+        embed.description = "None: every possible conflict is settled."
+        return embed
+    lines = []
+    for item in found[:40]:
+        scored = (
+            f"scored {item.score} (counts until decided)"
+            if item.score is not None
+            else "not scored"
+        )
+        lines.append(
+            f"`{item.proposal.label}` <@{item.member_id}>: {'; '.join(item.reasons)} · {scored}"
+        )
+    embed.description = clip("\n".join(lines), 4000)
+    embed.set_footer(
+        text=f"{len(found)} to decide · /review decide proposal member conflict reason"
+    )
+    return embed
+
+
+def decision_text(result: ConflictDecision) -> str:
+    """Return what deciding a suspected conflict did."""
+    who = f"<@{result.member_id}>"
+    if result.conflict:
+        extra = " Their score no longer counts." if result.score_excluded else ""
+        return f"Recorded: {who} has a conflict of interest on {result.proposal.label}.{extra}"
+    return f"Recorded: {who} has no conflict of interest on {result.proposal.label}."
 
 
 def assign_embed(result: AssignResult) -> discord.Embed:
@@ -123,7 +173,7 @@ def _brief(value: object) -> str:
     return one_line(text, 150)
 
 
-def audit_embed(events: Sequence[AuditEvent], title: str) -> discord.Embed:
+def audit_embed(events: Sequence[AuditEntry], title: str) -> discord.Embed:
     """Return recent audit events, newest first."""
     embed = discord.Embed(title=title, colour=INFO)
     if not events:
@@ -132,7 +182,7 @@ def audit_embed(events: Sequence[AuditEvent], title: str) -> discord.Embed:
     lines = []
     for e in events:
         who = f"<@{e.actor_id}>" if e.actor_id else "the bot"
-        line = f"{timestamp(e.created_at, 'f')} {who} `{e.action}` {one_line(e.target, 40)}"
+        line = f"{timestamp(e.at, 'f')} {who} `{one_line(e.action, 40)}` {one_line(e.target, 40)}"
         change = " → ".join(x for x in (_brief(e.before), _brief(e.after)) if x)
         if change:
             line += f"\n  {change}"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
 
 from bot.errors import InvalidInput
 from bot.services.auth import Actor, require_secretariat
@@ -10,6 +12,32 @@ from storage.audit import AuditEvent, recent_events
 from storage.database import Database
 
 MAX_EVENTS: Final = 25
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit event as the secretariat reads it."""
+
+    at: datetime
+    actor_id: int | None
+    action: str
+    target: str
+    before: Any
+    after: Any
+    note: str | None
+
+
+def entry_of(event: AuditEvent) -> AuditEntry:
+    """Return how a stored audit event is shown."""
+    return AuditEntry(
+        at=event.created_at,
+        actor_id=event.actor_id,
+        action=event.action,
+        target=event.target or "",
+        before=event.before,
+        after=event.after,
+        note=event.note,
+    )
 
 
 class AuditService:
@@ -20,16 +48,17 @@ class AuditService:
 
     async def recent(
         self, actor: Actor, *, proposal_number: int | None = None, limit: int = MAX_EVENTS
-    ) -> list[AuditEvent]:
+    ) -> list[AuditEntry]:
         """Return the newest events first, optionally those about one proposal."""
         require_secretariat(actor)
         if proposal_number is not None and proposal_number < 1:
             raise InvalidInput("Proposal numbers start at 1.")
         target = None if proposal_number is None else f"proposal:{proposal_number}"
         async with self._db.read() as session:
-            return await recent_events(
+            events = await recent_events(
                 session,
                 guild_id=actor.guild_id,
                 target=target,
                 limit=max(1, min(limit, MAX_EVENTS)),
             )
+        return [entry_of(e) for e in events]

@@ -59,6 +59,8 @@ from bot.services.taxonomy import (
     proposal_label,
     stakeholder_groups,
 )
+from bot.services.text import quoted
+from bot.services.visibility import SENSITIVE_DIMENSIONS, hides_small_counts, min_count
 from storage.audit import record_event
 from storage.balance import (
     NO,
@@ -145,6 +147,9 @@ class Category:
     people: int | None  # None where one person may hold seats in several (attendance)
     share: float  # of the dimension's seats, 0 to 1
     stated: bool = True  # False for "Prefer not to say" and "Not stated"
+    # Privacy (``redact``): a small group's numbers hidden; or only a rounded share shown.
+    suppressed: bool = False
+    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class Dimension:
     categories: tuple[Category, ...]
     seats: int
     people: int | None
+    redacted: bool = False  # small groups hidden (``redact``): counts are not shown
 
     def get(self, name: str) -> Category | None:
         """Return the category called ``name``, if there is one."""
@@ -169,17 +175,23 @@ class Dimension:
     @property
     def empty(self) -> tuple[str, ...]:
         """Return the stated categories with nobody."""
-        return tuple(c.name for c in self.categories if c.stated and c.seats == 0)
+        return tuple(
+            c.name
+            for c in self.categories
+            if c.stated and c.seats == 0 and not (c.suppressed or c.approximate)
+        )
 
     @property
     def largest(self) -> Category | None:
         """Return the stated category with the largest share (first in order on a tie)."""
-        held = [c for c in self.categories if c.stated and c.seats]
-        return max(held, key=lambda c: c.seats) if held else None
+        held = [c for c in self.categories if c.stated and (c.seats or c.approximate)]
+        return max(held, key=lambda c: (c.share, c.seats)) if held else None
 
     @property
     def evenness(self) -> float | None:
         """Return the evenness over every stated category, empty ones too (see ``evenness``)."""
+        if self.redacted:
+            return None
         return evenness(c.seats for c in self.categories if c.stated)
 
     @property
@@ -433,11 +445,17 @@ def required_groups(rules: Mapping[str, Any]) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Judgement:
-    """The warnings of one count, what the chart draws, and notes."""
+    """The warnings of one count, what the chart draws, and notes.
+
+    ``judged`` is False when no target was weighed (nobody counted, a scope
+    targets don't apply to, fewer seats than ``balance.min_seats``): then the
+    absence of warnings means nothing, and nothing may say "met".
+    """
 
     warnings: tuple[BalanceWarning, ...]
     lines: tuple[TargetLine, ...]
     notes: tuple[str, ...]
+    judged: bool = True
 
 
 def judge(
@@ -452,9 +470,9 @@ def judge(
     warnings: list[BalanceWarning] = []
     notes: list[str] = []
     if seats == 0:
-        return Judgement((), (), (f"Nobody is counted yet: no {scope.seats_phrase}.",))
+        return Judgement((), (), (f"Nobody is counted yet: no {scope.seats_phrase}.",), False)
     if not scope.judged:
-        return Judgement((), (), (f"Targets do not apply to {scope.seats_phrase}.",))
+        return Judgement((), (), (f"Targets do not apply to {scope.seats_phrase}.",), False)
     small = seats < targets.min_seats
     group = dimensions.get("stakeholder_group")
     region = dimensions.get("region")
@@ -498,9 +516,9 @@ def judge(
     if small:
         notes.append(
             f"Targets apply from {targets.min_seats} seats; this counts {seats}, "
-            "so no warning is given."
+            "so no target is judged yet."
         )
-        return Judgement((), tuple(lines), tuple(notes))
+        return Judgement((), tuple(lines), tuple(notes), False)
     return Judgement(tuple(warnings), tuple(lines), tuple(notes))
 
 
@@ -597,6 +615,7 @@ class BalanceReport:
     targets: tuple[TargetLine, ...]
     notes: tuple[str, ...] = ()
     names: tuple[NamedSeat, ...] | None = None  # the secretariat's view of one session
+    judged: bool = True  # targets were weighed (see ``Judgement.judged``)
 
     def dimension(self, key: str) -> Dimension:
         """Return the dimension with this key."""
@@ -625,7 +644,58 @@ def make_report(
         targets=verdict.lines,
         notes=verdict.notes,
         names=names,
+        judged=verdict.judged,
     )
+
+
+def redact(report: BalanceReport, min_people: int) -> BalanceReport:
+    """Return the report with small groups of sensitive dimensions hidden (for all but the
+    secretariat: ``bot.services.visibility``).
+
+    A sensitive dimension (gender, youth) of fewer than ``min_people`` people
+    is left out. In a larger one, a category of fewer than ``min_people`` is
+    shown as "fewer than N" with no count, share or bar, and the other
+    categories show only their share rounded to 5 points, so the hidden count
+    cannot be worked out by subtraction. Warnings and names are as computed.
+    """
+    if min_people <= 1:
+        return report
+    kept: list[Dimension] = []
+    notes = list(report.notes)
+    for dimension in report.dimensions:
+        if dimension.key not in SENSITIVE_DIMENSIONS:
+            kept.append(dimension)
+            continue
+        people = dimension.people if dimension.people is not None else dimension.seats
+        if 0 < people < min_people:
+            notes.append(
+                f"{dimension.label} is shown to the secretariat only for fewer than "
+                f"{min_people} people."
+            )
+            continue
+        small = [c for c in dimension.categories if 0 < (c.people or c.seats) < min_people]
+        if not small:
+            kept.append(dimension)
+            continue
+        notes.append(
+            f"{dimension.label}: groups of fewer than {min_people} people are shown to the "
+            "secretariat only; other shares are rounded to 5 points."
+        )
+        kept.append(
+            replace(
+                dimension,
+                categories=tuple(
+                    replace(c, seats=0, people=0, share=0.0, suppressed=True)
+                    if c in small
+                    else replace(
+                        c, seats=0, people=None, share=round(c.share * 20) / 20, approximate=True
+                    )
+                    for c in dimension.categories
+                ),
+                redacted=True,
+            )
+        )
+    return replace(report, dimensions=tuple(kept), notes=tuple(notes))
 
 
 @dataclass(frozen=True)
@@ -747,7 +817,7 @@ def check_proposal_status(status: str | None) -> str | None:
         return None
     if key not in PROPOSAL_STATUSES:
         raise InvalidInput(
-            f"`{status[:30]}` is not a proposal status. "
+            f"{quoted(status, 30)} is not a proposal status. "
             f"Use one of: {', '.join(PROPOSAL_STATUSES)}, or all."
         )
     return key
@@ -760,7 +830,7 @@ def check_nomination_status(status: str | None) -> str | None:
     key = status.strip().lower()
     if key not in PARTICIPATION_STATUSES:
         raise InvalidInput(
-            f"`{status[:30]}` is not a nomination status. "
+            f"{quoted(status, 30)} is not a nomination status. "
             f"Use one of: {', '.join(PARTICIPATION_STATUSES)}, or all."
         )
     return key
@@ -856,6 +926,9 @@ def compare(before: BalanceReport, after: BalanceReport) -> BalanceEffect:
             shifts.append(ShareShift(dimension.label, name, was, now))
     old_keys = {w.key for w in before.warnings}
     new_keys = {w.key for w in after.warnings}
+    # A warning that disappears because the count fell below the targets' reach
+    # was not met: only a judged count can say so.
+    resolved = tuple(w for w in before.warnings if w.key not in new_keys) if after.judged else ()
     return BalanceEffect(
         scope=after.scope,
         seats_before=before.seats,
@@ -864,7 +937,7 @@ def compare(before: BalanceReport, after: BalanceReport) -> BalanceEffect:
         people_after=after.people,
         shifts=tuple(shifts),
         new_warnings=tuple(w for w in after.warnings if w.key not in old_keys),
-        resolved=tuple(w for w in before.warnings if w.key not in new_keys),
+        resolved=resolved,
         still=tuple(w for w in after.warnings if w.key in old_keys),
     )
 
@@ -998,6 +1071,13 @@ class BalanceService:
         self._clock = clock
         self._config = config
 
+    @staticmethod
+    def _for(actor: Actor, report: BalanceReport, settings: GuildSettings) -> BalanceReport:
+        """Return the report as ``actor`` may see it (small sensitive groups: secretariat only)."""
+        if not hides_small_counts(actor):
+            return report
+        return redact(report, min_count(settings.rules))
+
     async def _count(self, guild_id: int, selections: Sequence[Selection]) -> list[SeatCounts]:
         async with self._db.read() as session:
             return await seat_counts(session, guild_id=guild_id, selections=selections)
@@ -1042,7 +1122,7 @@ class BalanceService:
             who="one",
             where=f" on {label}",
         )
-        return make_report(counts, scope, settings.rules, names=names)
+        return self._for(actor, make_report(counts, scope, settings.rules, names=names), settings)
 
     async def programme(
         self, actor: Actor, status: str | None = None, kind: str | None = None
@@ -1055,7 +1135,8 @@ class BalanceService:
         (counts,) = await self._count(
             actor.guild_id, [programme_selection(proposal_status, kind_key)]
         )
-        return make_report(counts, programme_scope(proposal_status, kind_key), settings.rules)
+        report = make_report(counts, programme_scope(proposal_status, kind_key), settings.rules)
+        return self._for(actor, report, settings)
 
     async def panellists(self, actor: Actor, status: str | None = None) -> BalanceReport:
         """Return the balance of nominations with ``status`` (None: every nomination)."""
@@ -1064,7 +1145,9 @@ class BalanceService:
         settings = await self._config.get(actor.guild_id)
         selection = Selection(participation_statuses=None if key is None else (key,))
         (counts,) = await self._count(actor.guild_id, [selection])
-        return make_report(counts, panellists_scope(key), settings.rules)
+        return self._for(
+            actor, make_report(counts, panellists_scope(key), settings.rules), settings
+        )
 
     async def mag(self, actor: Actor) -> BalanceReport:
         """Return the MAG's composition from member profiles, against the MAG seat rule."""
@@ -1072,9 +1155,10 @@ class BalanceService:
         settings = await self._config.get(actor.guild_id)
         async with self._db.read() as session:
             counts = await member_counts(session, guild_id=actor.guild_id)
-        return make_report(
+        report = make_report(
             counts, MAG_SCOPE, settings.rules, dimensions=("stakeholder_group", "region", "gender")
         )
+        return self._for(actor, report, settings)
 
     async def funnel(self, actor: Actor) -> FunnelReport:
         """Return shares at nominated, invited, confirmed, and at submitted, accepted."""
@@ -1117,14 +1201,35 @@ class BalanceService:
             for (label, _, scope), c in zip(stages, counts, strict=True)
         ]
         targets = Targets.from_rules(rules)
-        nominations, selection = tuple(built[:3]), tuple(built[3:])
         drop, least = targets.funnel_drop_points, targets.min_seats
+        # Drops are found on the full counts, then shown as the reader may see them.
+        flags = [
+            funnel_flags(built[:3], drop, least),
+            funnel_flags(built[3:], drop, least),
+        ]
+        shown = [FunnelStage(s.label, self._for(actor, s.report, settings)) for s in built]
+        # A dimension hidden at one stage is hidden at all: stages are compared side by side.
+        common = set.intersection(*({d.key for d in s.report.dimensions} for s in shown))
+        shown = [
+            FunnelStage(
+                s.label,
+                replace(
+                    s.report,
+                    dimensions=tuple(d for d in s.report.dimensions if d.key in common),
+                ),
+            )
+            for s in shown
+        ]
+        if hides_small_counts(actor):
+            visible = {
+                (d.key, c.name)
+                for stage in shown
+                for d in stage.report.dimensions
+                for c in d.categories
+                if not c.suppressed
+            }
+            flags = [[f for f in group if (f.dimension, f.category) in visible] for group in flags]
         scope = Scope("funnel", "Funnel: nominations and selection", "seats", "one")
         return FunnelReport(
-            scope,
-            nominations,
-            selection,
-            tuple(funnel_flags(nominations, drop, least)),
-            tuple(funnel_flags(selection, drop, least)),
-            drop,
+            scope, tuple(shown[:3]), tuple(shown[3:]), tuple(flags[0]), tuple(flags[1]), drop
         )

@@ -22,6 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import InvalidInput, NotFound
 from bot.services.auth import Actor, require_admin, resolve_actor
 from bot.services.durations import format_offsets, parse_offsets
+from bot.services.text import clean_line, quoted
 from storage.audit import record_event
 from storage.config import GuildConfig, get_guild_config, get_or_create_guild_config
 from storage.database import Database
@@ -91,6 +92,13 @@ class Defaults:
                 "screening.max_sessions_per_speaker": 3,
                 "screening.min_stakeholder_groups": 0,
                 "screening.min_regions": 0,
+                # Panellist invitations (issue 9): per account per day; a
+                # nomination's own invitation at most this often.
+                "invitations.per_day": 3,
+                "invitations.resend_hours": 24,
+                # Privacy: below this many people, gender and youth are shown
+                # to the secretariat only (a count of one tells who).
+                "privacy.min_count": 5,
                 # MAG evaluation.
                 "reviews.comment_required_max_score": 3,
                 "reviews.min_stakeholder_groups": 3,
@@ -223,7 +231,7 @@ def check_timezone(name: str) -> str:
     if canonical is None:
         hint = " (Geneva is `Europe/Zurich`)" if "geneva" in name.lower() else ""
         raise InvalidInput(
-            f"`{name[:64]}` is not a known time zone{hint}. Use an IANA name such as "
+            f"{quoted(name, 64)} is not a known time zone{hint}. Use an IANA name such as "
             "`Europe/Zurich` or `America/New_York`; the command suggests names as you type."
         )
     return canonical
@@ -248,17 +256,19 @@ def parse_time_of_day(text: str) -> str:
     """Return ``text`` as ``HH:MM`` (24-hour clock), or raise ``InvalidInput``."""
     match = _HHMM.match(text)
     if match is None:
-        raise InvalidInput(f"`{text[:10]}` is not a time of day. Use HH:MM, for example `09:00`.")
+        raise InvalidInput(
+            f"{quoted(text, 10)} is not a time of day. Use HH:MM, for example `09:00`."
+        )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
 
 def _split_subthemes(text: str) -> list[str]:
-    names = [" ".join(part.split()) for part in re.split(r"[;\n]", text)]
+    names = [clean_line(part) for part in re.split(r"[;\n]", text)]
     return [name for name in names if name]
 
 
 def _check_subtheme(name: str) -> str:
-    name = " ".join(name.split())
+    name = clean_line(name)
     if not name:
         raise InvalidInput("A subtheme needs a name.")
     if len(name) > MAX_SUBTHEME_LENGTH:
@@ -376,10 +386,33 @@ class ConfigService:
             raise InvalidInput(f"Channel purpose must be one of {', '.join(CHANNEL_PURPOSES)}.")
         return await self._change(actor, {f"{purpose}_channel_id": channel_id})
 
-    async def set_role(self, actor: Actor, purpose: str, role_id: int | None) -> GuildSettings:
-        """Choose the role that makes someone MAG or secretariat (None: unset)."""
+    async def set_role(
+        self,
+        actor: Actor,
+        purpose: str,
+        role_id: int | None,
+        *,
+        everyone: bool = False,
+        managed: bool = False,
+    ) -> GuildSettings:
+        """Choose the role that makes someone MAG or secretariat (None: unset).
+
+        ``@everyone`` would make every member MAG or secretariat, and a role
+        managed by an integration (a bot's own role, a subscription) is given
+        by Discord, not by the server's admins: both are refused.
+        """
         if purpose not in ROLE_PURPOSES:
             raise InvalidInput(f"Role purpose must be one of {', '.join(ROLE_PURPOSES)}.")
+        if role_id is not None and (everyone or role_id == actor.guild_id):
+            raise InvalidInput(
+                f"@everyone cannot be the {purpose} role: everyone would be {purpose}. "
+                "Create a role for it and give it to the right people."
+            )
+        if role_id is not None and managed:
+            raise InvalidInput(
+                "That role is managed by an integration (a bot or a subscription), so the "
+                "server's admins cannot choose who has it. Pick a role you give yourselves."
+            )
         return await self._change(actor, {f"{purpose}_role_id": role_id})
 
     async def set_timezone(self, actor: Actor, name: str) -> GuildSettings:
@@ -402,7 +435,9 @@ class ConfigService:
             weekday = (day or WEEKDAYS[DEFAULTS.digest_weekday]).strip().lower()
             matches = [i for i, name in enumerate(WEEKDAYS) if name.startswith(weekday[:3])]
             if len(weekday) < 3 or len(matches) != 1:
-                raise InvalidInput(f"`{weekday[:12]}` is not a day of the week, like `monday`.")
+                raise InvalidInput(
+                    f"{quoted(weekday, 12)} is not a day of the week, like `monday`."
+                )
             changes["digest_weekday"] = matches[0]
         elif day is not None:
             raise InvalidInput("A daily digest has no day: leave `day` out, or choose weekly.")
@@ -428,7 +463,7 @@ class ConfigService:
         def added(row: GuildConfig) -> Mapping[str, Any]:
             current = _subthemes_of(row)
             if name.casefold() in {s.casefold() for s in current}:
-                raise InvalidInput(f"`{name}` is already a subtheme.")
+                raise InvalidInput(f"{quoted(name, 100)} is already a subtheme.")
             if len(current) >= MAX_SUBTHEMES:
                 raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
             return {"subthemes": [*current, name]}
@@ -437,20 +472,20 @@ class ConfigService:
 
     async def remove_subtheme(self, actor: Actor, name: str) -> GuildSettings:
         """Remove one subtheme (matched ignoring case)."""
-        wanted = " ".join(name.split()).casefold()
+        wanted = clean_line(name).casefold()
 
         def removed(row: GuildConfig) -> Mapping[str, Any]:
             current = _subthemes_of(row)
             kept = [s for s in current if s.casefold() != wanted]
             if len(kept) == len(current):
-                raise NotFound(f"`{name[:100]}` is not a subtheme. `/config show` lists them.")
+                raise NotFound(f"{quoted(name, 100)} is not a subtheme. `/config show` lists them.")
             return {"subthemes": kept}
 
         return await self._change(actor, removed)
 
     async def set_cycle(self, actor: Actor, name: str) -> GuildSettings:
         """Name the annual cycle, for example ``IGF 2027``."""
-        name = " ".join(name.split())
+        name = clean_line(name)
         if not name or len(name) > MAX_CYCLE_LENGTH:
             raise InvalidInput(f"The cycle name needs 1 to {MAX_CYCLE_LENGTH} characters.")
         return await self._change(actor, {"cycle_name": name})
@@ -459,7 +494,7 @@ class ConfigService:
         """Set a rule from what an admin typed, read as the rule's type; ``default`` resets it."""
         require_admin(actor)
         if name not in DEFAULTS.rules:
-            raise NotFound(f"`{name[:40]}` is not a rule. `/config rule` suggests the names.")
+            raise NotFound(f"{quoted(name, 40)} is not a rule. `/config rule` suggests the names.")
         if text.strip().lower() == "default":
 
             def reset(row: GuildConfig) -> Mapping[str, Any]:
@@ -471,7 +506,7 @@ class ConfigService:
     async def set_rule(self, actor: Actor, name: str, value: Any) -> GuildSettings:
         """Override one named rule; its default must exist in ``DEFAULTS.rules``."""
         if name not in DEFAULTS.rules:
-            raise InvalidInput(f"`{name[:40]}` is not a rule this bot knows.")
+            raise InvalidInput(f"{quoted(name, 40)} is not a rule this bot knows.")
         return await self._change(actor, lambda row: {"rules": {**(row.rules or {}), name: value}})
 
 
@@ -500,7 +535,8 @@ def parse_rule_value(name: str, text: str) -> Any:
             return False
         raise InvalidInput(f"`{name}` is a yes/no rule: give true or false.")
     if isinstance(default, int):
-        if not word.isdigit() or int(word) > MAX_RULE_NUMBER:
+        # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+        if not re.fullmatch(r"[0-9]{1,7}", word) or int(word) > MAX_RULE_NUMBER:
             raise InvalidInput(
                 f"`{name}` takes a whole number from 0 to {MAX_RULE_NUMBER} (0 turns it off)."
             )

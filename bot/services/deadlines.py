@@ -35,6 +35,7 @@ from bot.services.recurrence import (
     to_utc,
 )
 from bot.services.reminders import Schedule, plan_deadline
+from bot.services.text import clean_line, quoted, web_link
 from storage import deadlines as store
 from storage.audit import record_event
 from storage.database import Database
@@ -159,7 +160,7 @@ def parse_due(text: str) -> datetime:
     """Return ``YYYY-MM-DD HH:MM`` (seconds optional) as a naive wall time, or raise."""
     match = _DUE.match(text)
     problem = InvalidInput(
-        f"`{text[:30]}` is not a date and time. Use YYYY-MM-DD HH:MM on a 24-hour clock, "
+        f"{quoted(text, 30)} is not a date and time. Use YYYY-MM-DD HH:MM on a 24-hour clock, "
         "for example `2027-03-15 23:59`."
     )
     if match is None:
@@ -173,7 +174,7 @@ def parse_due(text: str) -> datetime:
 
 def check_title(text: str) -> str:
     """Return the title on one line, or raise when empty or too long."""
-    title = " ".join(text.split())
+    title = clean_line(text)
     if not title:
         raise InvalidInput("Give the deadline a title.")
     if len(title) > MAX_TITLE:
@@ -202,14 +203,18 @@ def check_repeat(text: str) -> Repeat:
 
 def check_link(text: str) -> str | None:
     """Return the link (None for ``-`` or empty), or raise when it is not a web address."""
-    link = text.strip()
+    link = clean_line(text)
     if link in ("", "-"):
         return None
-    if not link.startswith(("https://", "http://")) or any(c.isspace() for c in link):
-        raise InvalidInput("The link must be a web address starting with https://.")
     if len(link) > MAX_LINK:
         raise InvalidInput(f"Links can be at most {MAX_LINK} characters.")
-    return link
+    checked = web_link(link)
+    if checked is None:
+        raise InvalidInput(
+            "The link must be a full web address with a real host, such as "
+            "`https://www.intgovforum.org/en/content/call-for-proposals`."
+        )
+    return checked
 
 
 class DeadlineService:

@@ -4,7 +4,8 @@ A digest is made of *sections*, each from a provider
 ``async (session, guild_id, since, until, settings) -> DigestSection | None``
 registered on the service (``add_section``), so other features add their own
 (the statistics feature adds balance warnings). The built-in sections read
-the audit trail, so they need nothing from the other features' tables:
+the audit trail, so they need nothing from the other features' tables (the
+screening feature adds its own section, as proposals stand now):
 
 =====================  ====================================================
 section                audit actions read
@@ -13,7 +14,6 @@ What changed           ``proposal.submit``, ``proposal.status``,
                        ``panellist.nominate``, ``panellist.status`` and
                        ``panellist.respond`` (after.status confirmed /
                        declined), ``review.score`` (before empty: a new one)
-Screening problems     ``proposal.status`` with after.status ``screened_out``
 Deadlines ahead        the deadlines table: occurrences in the next 14 days
 =====================  ====================================================
 
@@ -60,6 +60,7 @@ from bot.services.reminders import (
     channel_refused,
     default_claimer,
 )
+from bot.services.text import Line, Link, Typed
 from storage import digests as store
 from storage.audit import AuditEvent
 from storage.config import GuildConfig, get_or_create_guild_config
@@ -156,14 +157,20 @@ async def changes_section(
     by_action: dict[str, list[AuditEvent]] = {}
     for event in events:
         by_action.setdefault(event.action, []).append(event)
-    lines: list[str] = []
+    lines: list[Line] = []
 
     submitted = by_action.get("proposal.submit", [])
     if submitted:
-        names = [
-            f"{_number(e)} {str(_get(e.after, 'title') or '')[:60]}".strip() for e in submitted
-        ]
-        lines.append(f"**New proposals** ({len(submitted)}): {_sample(names, len(submitted))}")
+        parts: list[str | Typed] = [f"**New proposals** ({len(submitted)}): "]
+        for i, event in enumerate(submitted[:SAMPLE]):
+            parts += [
+                ", " if i else "",
+                f"{_number(event)} ",
+                Typed(str(_get(event.after, "title") or ""), 60),
+            ]
+        if len(submitted) > SAMPLE:
+            parts.append(f", and {len(submitted) - SAMPLE} more")
+        lines.append(tuple(parts))
     moves = [e for e in by_action.get("proposal.status", []) if _get(e.after, "status")]
     if moves:
         names = [
@@ -194,41 +201,28 @@ async def changes_section(
     return DigestSection(name="changes", title="What changed", lines=tuple(lines), order=10)
 
 
-async def screening_section(
-    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
-) -> DigestSection | None:
-    """Return the proposals screened out in the period, with the reasons."""
-    events = await store.events_between(
-        session, guild_id=guild_id, since=since, until=until, actions=("proposal.status",)
-    )
-    out = [e for e in events if _get(e.after, "status") == "screened_out"]
-    if not out:
-        return None
-    lines = [f"{_number(e)}: {(e.note or 'screened out')[:200]}" for e in out[:15]]
-    if len(out) > 15:
-        lines.append(f"…and {len(out) - 15} more (`/proposal list status:screened_out`)")
-    return DigestSection(
-        name="screening", title=f"Screening problems ({len(out)})", lines=tuple(lines), order=20
-    )
-
-
 async def deadlines_section(
     session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
 ) -> DigestSection | None:
     """Return the deadlines of the next 14 days (every occurrence of recurring ones)."""
     end = until + AHEAD
     rows = await list_deadlines(session, guild_id=guild_id, due_after=until, limit=200)
-    found: list[tuple[datetime, str]] = []
+    found: list[tuple[datetime, Line]] = []
     for deadline in rows:
         schedule = Schedule.of(deadline)
         for moment in schedule.between(until, end):
-            link = f" · <{deadline.link}>" if deadline.link else ""
             stamp = f"<t:{int(moment.timestamp())}:F> (<t:{int(moment.timestamp())}:R>)"
-            found.append((moment, f"{stamp} · #{deadline.number} {deadline.title}{link}"))
+            line: tuple[str | Typed | Link, ...] = (
+                f"{stamp} · #{deadline.number} ",
+                Typed(deadline.title, 120),
+            )
+            if deadline.link:
+                line += (" · ", Link(deadline.link))
+            found.append((moment, line))
     if not found:
         return None
     found.sort(key=lambda item: item[0])
-    lines = [text for _, text in found[:20]]
+    lines: list[Line] = [text for _, text in found[:20]]
     if len(found) > 20:
         lines.append(f"…and {len(found) - 20} more (`/deadline list`)")
     return DigestSection(
@@ -238,7 +232,6 @@ async def deadlines_section(
 
 DEFAULT_SECTIONS: Final = (
     SectionSpec("changes", changes_section, 10),
-    SectionSpec("screening", screening_section, 20),
     SectionSpec("deadlines", deadlines_section, 30),
 )
 

@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.errors import InvalidInput
+from bot.services.text import quoted
 
 UNIT_MINUTES = {"m": 1, "h": 60, "d": 60 * 24, "w": 60 * 24 * 7}
 MAX_OFFSETS = 10
@@ -26,7 +27,7 @@ def parse_offsets(text: str) -> tuple[int, ...]:
         match = _TOKEN.match(piece)
         if match is None:
             raise InvalidInput(
-                f"`{piece[:20]}` is not an offset. Write a number and a unit "
+                f"{quoted(piece, 20)} is not an offset. Write a number and a unit "
                 "(m, h, d or w), for example `14d,7d,1d,1h`."
             )
         value = int(match.group(1)) * UNIT_MINUTES[match.group(2).lower()]

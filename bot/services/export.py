@@ -22,9 +22,10 @@ from bot.errors import InvalidInput, PermissionDenied
 from bot.services.auth import Actor
 from bot.services.scoring import ScoreSummary, summaries
 from bot.services.taxonomy import proposal_label
+from bot.services.visibility import Nominee, nominee
 from storage.audit import record_event
 from storage.database import Database
-from storage.panellists import Participation, Person, people_on
+from storage.panellists import people_on
 from storage.proposals import Proposal, list_proposals
 from storage.reviews import review_counts
 
@@ -61,7 +62,7 @@ PERSON_COLUMNS: Final = (
     "participation_status",
     "agreed_in_principle",
 )
-PRIVATE_COLUMNS: Final = ("gender", "contact")
+PRIVATE_COLUMNS: Final = ("gender", "contact", "contact_given_by")
 LONG_FIELDS: Final = ("description", "policy_questions", "expected_outcomes", "hybrid_plan")
 
 
@@ -109,9 +110,9 @@ class ExportService:
         now = self._clock()
         async with self._db.write() as session:
             proposals = await list_proposals(session, guild_id=actor.guild_id)
-            people: dict[int, list[tuple[Participation, Person]]] = defaultdict(list)
+            people: dict[int, list[Nominee]] = defaultdict(list)
             for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=None):
-                people[pa.proposal_id].append((pa, pe))
+                people[pa.proposal_id].append(nominee(actor, pa, pe))
             ids = [p.id for p in proposals if p.id is not None]
             counts = await review_counts(session, guild_id=actor.guild_id, proposal_ids=ids)
             scores = await summaries(session, guild_id=actor.guild_id) if private else {}
@@ -160,29 +161,33 @@ def _score_fields(summary: ScoreSummary | None) -> dict[str, Any]:
     }
 
 
-def _person_fields(pa: Participation, pe: Person, private: bool) -> dict[str, Any]:
+def _person_fields(n: Nominee) -> dict[str, Any]:
+    """Return one person's columns, as the policy lets the reader see them."""
     fields: dict[str, Any] = {
-        "participation_id": pa.id,
-        "person_id": pe.id,
-        "name": pe.name,
-        "affiliation": pe.affiliation or "",
-        "stakeholder_group": pe.stakeholder_group,
-        "region": pe.region,
-        "country": pe.country or "",
-        "role": pa.role,
-        "attendance": pa.attendance,
-        "participation_status": pa.status,
-        "agreed_in_principle": pa.agreed_in_principle,
+        "participation_id": n.participation_id,
+        "person_id": n.person_id,
+        "name": n.name,
+        "affiliation": n.affiliation or "",
+        "stakeholder_group": n.stakeholder_group,
+        "region": n.region,
+        "country": n.country or "",
+        "role": n.role,
+        "attendance": n.attendance or "",
+        "participation_status": n.status,
+        "agreed_in_principle": n.agreed,
     }
-    if private:
-        fields["gender"] = pe.gender
-        fields["contact"] = pe.contact or ""
+    if n.gender is not None:  # the secretariat's view (``bot.services.visibility``)
+        fields["gender"] = n.gender
+        fields["contact"] = n.contact or n.contact_claim or ""
+        fields["contact_given_by"] = (
+            "person" if n.contact else ("nominator" if n.contact_claim else "")
+        )
     return fields
 
 
 def _csv(
     proposals: Sequence[Proposal],
-    people: dict[int, list[tuple[Participation, Person]]],
+    people: dict[int, list[Nominee]],
     counts: dict[int, int],
     scores: dict[int, ScoreSummary],
     private: bool,
@@ -201,11 +206,11 @@ def _csv(
         base = _proposal_fields(proposal, counts.get(pid, 0))
         if private:
             base |= _score_fields(scores.get(pid))
-        rows: list[tuple[Participation, Person] | None] = [*people.get(pid, [])] or [None]
+        rows: list[Nominee | None] = [*people.get(pid, [])] or [None]
         for row in rows:
             line = dict(base)
             if row is not None:
-                line |= _person_fields(row[0], row[1], private)
+                line |= _person_fields(row)
             writer.writerow({k: defuse(v) for k, v in line.items()})
     # A byte-order mark lets spreadsheet programs read accents correctly.
     return ("\ufeff" + out.getvalue()).encode("utf-8")
@@ -213,7 +218,7 @@ def _csv(
 
 def _json(
     proposals: Sequence[Proposal],
-    people: dict[int, list[tuple[Participation, Person]]],
+    people: dict[int, list[Nominee]],
     counts: dict[int, int],
     scores: dict[int, ScoreSummary],
     private: bool,
@@ -226,6 +231,6 @@ def _json(
         item["screening_failures"] = (proposal.screening or {}).get("failures", [])
         if private:
             item["scores"] = _score_fields(scores.get(pid))
-        item["people"] = [_person_fields(pa, pe, private) for pa, pe in people.get(pid, [])]
+        item["people"] = [_person_fields(n) for n in people.get(pid, [])]
         items.append(item)
     return json.dumps({"proposals": items}, ensure_ascii=False, indent=1).encode("utf-8")

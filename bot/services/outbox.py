@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.services.text import Line
+
 NONCE_MAX = 25  # Discord's limit
 
 
@@ -36,11 +38,12 @@ class Chase:
     """Who has not acted yet, for a reminder of a reviews or proposals deadline."""
 
     summary: str
-    lines: tuple[str, ...] = ()
+    lines: tuple[Line, ...] = ()
     # Members named in ``lines`` (they may be pinged, or messaged directly).
     user_ids: tuple[int, ...] = ()
-    # Per member, what their direct message says (when the guild chose DMs).
-    direct: tuple[tuple[int, str], ...] = ()
+    # Per member, how many of their reviews are open (their direct message, when
+    # the guild chose DMs, says so).
+    direct: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -72,17 +75,17 @@ class DirectPost:
     guild_id: int
     user_id: int
     nonce: str
-    text: str
+    open_reviews: int
     reminder: ReminderPost
 
 
 @dataclass(frozen=True)
 class DigestSection:
-    """One part of a digest: a heading and its lines (already plain text)."""
+    """One part of a digest: a heading and its lines (typed parts marked ``Typed``)."""
 
     name: str
     title: str
-    lines: tuple[str, ...]
+    lines: tuple[Line, ...]
     order: int = 100
 
 

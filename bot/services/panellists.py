@@ -1,27 +1,45 @@
-"""Panellist nominations: people put on proposals, their answers, and forgetting them.
+"""Panellist nominations: people put on proposals, their own answers, and forgetting them.
 
-The same name and affiliation within a guild, ignoring case and accents, is
-the same person: a second nomination reuses the stored person and says so.
-Gender and contact are personal data, shown to the secretariat only, and
-never written into the audit trail; ``forget`` erases them for good.
+A nomination is a claim: what the nominator typed about someone else (their
+Discord account, a contact, their details) is kept as such and never becomes
+a fact by itself. The same name and affiliation within a guild, ignoring
+case and accents, is the same person record; a second nomination reuses it
+and anything it claims differently is flagged to the secretariat
+(``IdentityFlag``) instead of overwriting or being dropped.
+
+The nominee's answer is theirs alone. The invitation goes to the account the
+nominator named for *this* nomination (or, when none is named, to the account
+confirmed as the person through someone else's invitation or by the
+secretariat); only that account can answer it, and its Confirm is what binds
+a person record to an account. Organisers (the proposer, the secretariat)
+invite, remove and restore; they never answer for the nominee. The
+secretariat may record an answer given outside Discord, marked as such.
+
+A nomination's ``status`` follows from those facts (``status_of``): removed
+by the organisers -> withdrawn; the nominee agreed -> confirmed, refused ->
+declined; an invitation went out -> invited; else nominated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
-from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.proposals import (
     PARTICIPATION_DECISIONS,
     Decision,
     DecisionHook,
+    ProposalRef,
     label_of,
     load_proposal,
+    ref_of,
     target_of,
 )
 from bot.services.taxonomy import (
@@ -38,55 +56,95 @@ from bot.services.taxonomy import (
     tidy,
     tidy_block,
 )
+from bot.services.text import quoted
+from bot.services.visibility import Nominee, nominee, sees_entry, sees_personal
 from storage.audit import record_event
 from storage.database import Database
 from storage.panellists import (
+    IdentityFlag,
     Participation,
     Person,
+    add_flag,
     add_participation,
     delete_person,
     find_people,
     get_or_create_person,
     get_participation,
     get_person,
+    invitations_since,
+    is_blocked,
     list_participations,
+    participations_of,
+    set_blocked,
 )
+from storage.profiles import get_member
 from storage.proposals import Proposal, proposals_by_ids
 
-# Where a participation may go next.
-TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
-    "nominated": frozenset({"invited", "confirmed", "declined", "withdrawn"}),
-    "invited": frozenset({"confirmed", "declined", "withdrawn"}),
-    "confirmed": frozenset({"declined", "withdrawn"}),
-    "declined": frozenset({"invited", "confirmed"}),
-    "withdrawn": frozenset({"invited"}),
-}
 # People can be added to proposals in these statuses only.
 OPEN_PROPOSALS: Final = frozenset({"submitted", "screened_out", "under_review", "accepted"})
-# What the nominee may answer for themselves.
-OWN_ANSWERS: Final = frozenset({"confirmed", "declined", "withdrawn"})
+# A nominee can answer while the proposal is in one of these.
+ANSWERABLE: Final = OPEN_PROPOSALS
 LIST_LIMIT: Final = 50
+# Where a Confirm links the person (see ``Person.link_source``); only the
+# first and last route invitations of nominations that name no account.
+LINK_INVITATION: Final = "invitation"
+LINK_OWN: Final = "own"
+LINK_SECRETARIAT: Final = "secretariat"
+ROUTING_LINKS: Final = frozenset({LINK_INVITATION, LINK_SECRETARIAT})
+# The details a nomination states about a person, compared with the record.
+DETAILS: Final = ("stakeholder_group", "region", "gender", "country")
 
 MAX_NAME = 100
 MAX_AFFILIATION = 150
 MAX_COUNTRY = 60
 MAX_CONTACT = 200
 MAX_RATIONALE = 1000
+MAX_NOTE = 300
+
+
+def status_of(participation: Participation) -> str:
+    """Return the status that follows from a nomination's facts (see the module doc)."""
+    if participation.removed_at is not None:
+        return "withdrawn"
+    if participation.consent == "given":
+        return "confirmed"
+    if participation.consent == "refused":
+        return "declined"
+    if participation.invited_at is not None:
+        return "invited"
+    return "nominated"
+
+
+def _settle(participation: Participation, now: datetime) -> None:
+    participation.status = status_of(participation)
+    participation.agreed_in_principle = participation.status == "confirmed"
+    participation.updated_at = now
 
 
 @dataclass(frozen=True)
 class PanellistEntry:
-    """A participation with its person and proposal, and whether personal data may show."""
+    """A nomination as the reader may see it, with its proposal."""
 
-    participation: Participation
-    person: Person
-    proposal: Proposal
-    private: bool = False
+    nominee: Nominee
+    proposal: ProposalRef
 
     @property
     def label(self) -> str:
         """Return the proposal's display number."""
-        return label_of(self.proposal)
+        return self.proposal.label
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """Whom to send a nomination's invitation to, or why it is not sent."""
+
+    user_id: int | None
+    reason: str | None = None  # when user_id is None: why nobody is asked
+
+    @property
+    def sent(self) -> bool:
+        """Return whether there is someone to ask."""
+        return self.user_id is not None
 
 
 @dataclass(frozen=True)
@@ -95,19 +153,21 @@ class Nomination:
 
     entry: PanellistEntry
     reused: bool
-    ask_user_id: int | None  # the nominee's Discord account, to ask for confirmation
+    invitation: Invitation
+    flagged: int = 0  # claims that differ from the record, sent to the secretariat
 
 
 @dataclass(frozen=True)
 class ParticipationChange:
-    """A participation whose status changed, and who should hear of it."""
+    """A nomination whose status changed, and who should hear of it."""
 
     entry: PanellistEntry
     before: str
     after: str
-    ask_user_id: int | None  # invited: ask the nominee to confirm
+    invitation: Invitation | None  # an invitation to send (organisers inviting)
     notify_user_id: int | None  # the proposer, unless they made the change
     effect: object | None = None  # what the decision hook said (balance before -> after)
+    conflict_note: bool = False  # the nominee is a MAG member: agreeing is a conflict of interest
 
 
 @dataclass(frozen=True)
@@ -133,31 +193,10 @@ def check_participation_status(status: str) -> str:
     key = status.strip().lower()
     if key not in PARTICIPATION_STATUSES:
         raise InvalidInput(
-            f"`{tidy(status)[:30]}` is not a nomination status. "
+            f"{quoted(status, 30)} is not a nomination status. "
             f"Use one of: {', '.join(PARTICIPATION_STATUSES)}."
         )
     return key
-
-
-def _check_move(participation: Participation, status: str) -> None:
-    if participation.status == status:
-        raise Conflict(f"Nomination #{participation.id} is already {status}.")
-    if status not in TRANSITIONS[participation.status]:
-        options = ", ".join(sorted(TRANSITIONS[participation.status]))
-        raise Conflict(
-            f"Nomination #{participation.id} is {participation.status}: it can only become "
-            f"{options}."
-        )
-
-
-def _apply(participation: Participation, status: str, now: datetime) -> None:
-    participation.status = status
-    # Confirmed implies agreed in principle; a refusal takes the agreement back.
-    if status == "confirmed":
-        participation.agreed_in_principle = True
-    elif status in ("declined", "withdrawn"):
-        participation.agreed_in_principle = False
-    participation.updated_at = now
 
 
 def _event(participation: Participation, person: Person) -> dict[str, Any]:
@@ -171,8 +210,19 @@ def _event(participation: Participation, person: Person) -> dict[str, Any]:
     }
 
 
+def _differences(person: Person, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the stated details that differ from the record (gaps are not differences)."""
+    return {
+        name: values[name]
+        for name in DETAILS
+        if values.get(name) is not None
+        and getattr(person, name) is not None
+        and values[name] != getattr(person, name)
+    }
+
+
 class PanellistService:
-    """Nominate people, record their answers, list, show and forget them."""
+    """Nominate people, invite them, record their answers, list, show and forget them."""
 
     def __init__(
         self,
@@ -186,17 +236,21 @@ class PanellistService:
         self._config = config
         self.on_decision = on_decision
 
+    # -- helpers ---------------------------------------------------------------
+
     async def _decided(
         self,
-        session: Any,
+        session: AsyncSession,
         participation: Participation,
         proposal: Proposal,
         before: str,
-        actor_id: int,
+        actor_id: int | None,
         now: datetime,
     ) -> object | None:
         """Ask the decision hook about a confirmation or a decline (None: no hook, no decision)."""
         if self.on_decision is None or participation.status not in PARTICIPATION_DECISIONS:
+            return None
+        if participation.status == before:
             return None
         assert participation.id is not None
         decision = Decision(
@@ -211,6 +265,63 @@ class PanellistService:
         )
         return await self.on_decision(session, decision)
 
+    async def _entry(
+        self, session: AsyncSession, guild_id: int, participation_id: int, *, for_update: bool
+    ) -> tuple[Participation, Person, Proposal]:
+        row = await get_participation(
+            session, guild_id=guild_id, participation_id=participation_id, for_update=for_update
+        )
+        if row is None:
+            raise NotFound(
+                f"There is no nomination #{participation_id} here. `/panellist list` shows them."
+            )
+        return row
+
+    async def _invite(
+        self,
+        session: AsyncSession,
+        participation: Participation,
+        person: Person,
+        now: datetime,
+        *,
+        resend: bool,
+    ) -> Invitation:
+        """Decide whom to invite for a nomination, within the limits; record it if anyone."""
+        pa = participation
+        user_id = nominee_account(pa, person)
+        if user_id is None:
+            return Invitation(
+                None,
+                "no Discord account is known for them: nominate with `member:`, "
+                "or ask the secretariat to record their answer",
+            )
+        if pa.consent is not None:
+            return Invitation(None, "they have already answered")
+        if await is_blocked(session, guild_id=pa.guild_id, user_id=user_id):
+            return Invitation(None, "they asked this server not to send them invitations")
+        settings = await self._config.get(pa.guild_id)
+        spacing = timedelta(hours=int(settings.rule("invitations.resend_hours")))
+        if resend and pa.invited_at is not None and now - pa.invited_at < spacing:
+            return Invitation(
+                None,
+                f"their invitation was sent less than {settings.rule('invitations.resend_hours')}"
+                " hours ago",
+            )
+        per_day = int(settings.rule("invitations.per_day"))
+        recent = await invitations_since(
+            session, guild_id=pa.guild_id, user_id=user_id, since=now - timedelta(days=1)
+        )
+        if per_day and recent >= per_day:
+            return Invitation(
+                None, f"they already got {recent} invitations from this server today (the limit)"
+            )
+        pa.invitee_id = user_id
+        pa.invited_at = now
+        pa.invitations += 1
+        return Invitation(user_id)
+
+    # -- nominating --------------------------------------------------------------
+
     async def nominate(
         self,
         actor: Actor,
@@ -221,7 +332,7 @@ class PanellistService:
         region: str,
         gender: str,
         role: str = "speaker",
-        attendance: str = "onsite",
+        attendance: str | None = None,
         affiliation: str | None = None,
         country: str | None = None,
         member_id: int | None = None,
@@ -231,10 +342,14 @@ class PanellistService:
         first_time: bool | None = None,
         youth: bool | None = None,
     ) -> Nomination:
-        """Put a person (new or known) on a proposal with status nominated.
+        """Put a person (new or known) on a proposal and invite them if an account is known.
 
-        The three flags the IGF gives preference to are stored when given and
-        left unknown otherwise: balance counts them as "not stated", never guessed.
+        What is typed about the person is a claim: a new person record takes
+        the stated details; a known one keeps its own, and what differs is
+        flagged to the secretariat. The named account (``member_id``) and the
+        contact stay on this nomination until the person or the secretariat
+        confirms them. The three flags the IGF gives preference to are stored
+        when given and left unknown otherwise ("not stated", never guessed).
         """
         settings = await self._config.get(actor.guild_id)
         clean_name = _text(name, MAX_NAME, "name")
@@ -249,15 +364,14 @@ class PanellistService:
             "region": match(region, REGIONS, "region"),
             "gender": match(gender, GENDERS, "gender"),
             "country": _text(country, MAX_COUNTRY, "country"),
-            "user_id": member_id,
-            "contact": _text(contact, MAX_CONTACT, "contact"),
             "developing_country": developing_country,
             "first_time": first_time,
             "youth": youth,
         }
         values["affiliation_key"] = affiliation_key(values["affiliation"])
+        claimed_contact = _text(contact, MAX_CONTACT, "contact")
         role = match_key(role, ROLES, "role")
-        attendance = match_key(attendance, ATTENDANCE, "way of attending")
+        way = match_key(attendance, ATTENDANCE, "way of attending") if attendance else None
         rationale = _text(rationale, MAX_RATIONALE, "rationale", block=True)
         now = self._clock()
         async with self._db.write() as session:
@@ -276,24 +390,12 @@ class PanellistService:
                     f"{label_of(proposal)} is {proposal.status.replace('_', ' ')}: "
                     "nobody can be added to it."
                 )
-            values["created_at"] = values["updated_at"] = now
             person, created = await get_or_create_person(
                 session,
                 guild_id=actor.guild_id,
                 key=person_key(clean_name, values["affiliation"]),
-                values=values,
+                values={**values, "created_at": now, "updated_at": now},
             )
-            if not created:
-                # A known person keeps their stored details; only gaps are filled.
-                # Only the secretariat may tie a known person to an account or a
-                # contact: anyone else could take over that person's identity.
-                gaps = ["country", "developing_country", "first_time", "youth"]
-                if actor.can_act_as_secretariat:
-                    gaps += ["contact", "user_id"]
-                for name_ in gaps:
-                    if getattr(person, name_) is None and values[name_] is not None:
-                        setattr(person, name_, values[name_])
-                        person.updated_at = now
             assert proposal.id is not None and person.id is not None
             participation = await add_participation(
                 session,
@@ -302,67 +404,154 @@ class PanellistService:
                     "proposal_id": proposal.id,
                     "person_id": person.id,
                     "role": role,
-                    "attendance": attendance,
+                    "attendance": way,
                     "status": "nominated",
                     "nominated_by": actor.user_id,
                     "rationale": rationale,
+                    "invitee_id": member_id,
+                    "contact": claimed_contact,
                     "created_at": now,
                     "updated_at": now,
                 },
             )
             if participation is None:
                 raise Conflict(
-                    f"{tidy(person.name)} is already on {label_of(proposal)} as "
+                    f"{quoted(person.name, 100)} is already on {label_of(proposal)} as "
                     f"{ROLES[role].lower()}."
                 )
+            flagged = 0
+            if not created:
+                # A known person keeps their record; unknown facts are filled in.
+                for name_ in ("country", "developing_country", "first_time", "youth"):
+                    if getattr(person, name_) is None and values[name_] is not None:
+                        setattr(person, name_, values[name_])
+                        person.updated_at = now
+                flagged = await self._flag_claims(
+                    session, actor, person, participation, values, member_id, now
+                )
+            invitation = await self._invite(session, participation, person, now, resend=False)
+            _settle(participation, now)
             await record_event(
                 session,
                 guild_id=actor.guild_id,
                 actor_id=actor.user_id,
                 action="panellist.nominate",
                 target=target_of(proposal),
-                after={**_event(participation, person), "new_person": created},
+                after={
+                    **_event(participation, person),
+                    "new_person": created,
+                    "invited": invitation.sent,
+                    "flags": flagged,
+                },
                 at=now,
             )
-        entry = PanellistEntry(participation, person, proposal, actor.can_act_as_secretariat)
-        return Nomination(entry=entry, reused=not created, ask_user_id=person.user_id)
+        entry = PanellistEntry(nominee(actor, participation, person), ref_of(proposal))
+        return Nomination(entry=entry, reused=not created, invitation=invitation, flagged=flagged)
 
-    async def _entry(
-        self, guild_id: int, participation_id: int, *, for_update: bool = False, session: Any = None
-    ) -> tuple[Participation, Person, Proposal]:
-        row = await get_participation(
-            session, guild_id=guild_id, participation_id=participation_id, for_update=for_update
-        )
-        if row is None:
-            raise NotFound(
-                f"There is no nomination #{participation_id} here. `/panellist list` shows them."
+    async def _flag_claims(
+        self,
+        session: AsyncSession,
+        actor: Actor,
+        person: Person,
+        participation: Participation,
+        values: Mapping[str, Any],
+        member_id: int | None,
+        now: datetime,
+    ) -> int:
+        """Flag what a nomination claims differently from the person's record; return how many."""
+        assert person.id is not None
+        flags = []
+        differences = _differences(person, values)
+        if differences:
+            flags.append(("details", differences))
+        if member_id is not None and person.user_id is not None and member_id != person.user_id:
+            flags.append(("account", {"user_id": member_id}))
+        for kind, claimed in flags:
+            await add_flag(
+                session,
+                flag=IdentityFlag(
+                    guild_id=person.guild_id,
+                    person_id=person.id,
+                    participation_id=participation.id,
+                    kind=kind,
+                    claimed=claimed,
+                    raised_by=actor.user_id,
+                    created_at=now,
+                ),
             )
-        return row
+        return len(flags)
+
+    # -- organisers: invite, remove, restore ----------------------------------------
 
     async def set_status(
         self, actor: Actor, participation_id: int, status: str
     ) -> ParticipationChange:
-        """Change a nomination's status (proposer, secretariat, or the nominee for themselves)."""
+        """Move a nomination as its organisers, or answer it as its nominee.
+
+        Organisers (the proposer, the secretariat): ``invited`` sends (or
+        sends again) the invitation, or puts back a removed nomination;
+        ``withdrawn`` takes it off the session. The nominee: ``confirmed`` or
+        ``declined`` (``withdrawn`` from them is a decline). Nobody else, and
+        never an organiser answering for the nominee.
+        """
         status = check_participation_status(status)
         if status == "nominated":
             raise InvalidInput("A nomination cannot go back to nominated.")
+        async with self._db.read() as session:
+            pa, pe, pr = await self._entry(
+                session, actor.guild_id, participation_id, for_update=False
+            )
+        organiser = actor.can_act_as_secretariat or pr.proposer_id == actor.user_id
+        own = actor.user_id in _answering_accounts(pa, pe)
+        if status in ("confirmed", "declined") or (status == "withdrawn" and own and not organiser):
+            if own:
+                return await self.respond(
+                    guild_id=actor.guild_id,
+                    user_id=actor.user_id,
+                    participation_id=participation_id,
+                    accept=status == "confirmed",
+                )
+            if organiser:
+                raise PermissionDenied(
+                    "Only the nominee answers for themselves. If they answered outside "
+                    "Discord, the secretariat can record it with `/panellist answer`."
+                )
+        if not organiser:
+            raise PermissionDenied(
+                f"Only the proposer of {label_of(pr)} or the secretariat can change this "
+                "nomination."
+            )
         now = self._clock()
         async with self._db.write() as session:
             pa, pe, pr = await self._entry(
-                actor.guild_id, participation_id, for_update=True, session=session
+                session, actor.guild_id, participation_id, for_update=True
             )
-            own = pe.user_id == actor.user_id and status in OWN_ANSWERS
-            if not (actor.can_act_as_secretariat or pr.proposer_id == actor.user_id or own):
-                raise PermissionDenied(
-                    f"Only the proposer of {label_of(pr)} or the secretariat can change this "
-                    "nomination."
-                )
-            _check_move(pa, status)
             before = pa.status
-            _apply(pa, status, now)
-            if own:
-                pa.consent = "given" if status == "confirmed" else "refused"
-                pa.responded_at = now
+            invitation: Invitation | None = None
+            if status == "withdrawn":
+                if pa.removed_at is not None:
+                    raise Conflict(f"Nomination #{pa.id} is already withdrawn.")
+                pa.removed_at, pa.removed_by = now, actor.user_id
+            else:  # invited: put back, and invite when they have not answered
+                if pr.status not in OPEN_PROPOSALS:
+                    raise Conflict(
+                        f"{label_of(pr)} is {pr.status.replace('_', ' ')}: nobody can be "
+                        "invited to it."
+                    )
+                restored = pa.removed_at is not None
+                if pa.consent == "refused":
+                    raise Conflict(
+                        f"Nomination #{pa.id} was declined by the nominee: only they can change "
+                        "their answer."
+                    )
+                pa.removed_at = pa.removed_by = None
+                if pa.consent is None:
+                    invitation = await self._invite(session, pa, pe, now, resend=True)
+                    if not invitation.sent and not restored:
+                        raise Conflict(f"The invitation is not sent: {invitation.reason}.")
+            _settle(pa, now)
+            if pa.status == before and invitation is None:
+                raise Conflict(f"Nomination #{pa.id} is already {before}.")
             await record_event(
                 session,
                 guild_id=actor.guild_id,
@@ -376,34 +565,51 @@ class PanellistService:
             effect = await self._decided(session, pa, pr, before, actor.user_id, now)
         if not (actor.is_mag or actor.can_act_as_secretariat):
             effect = None  # the balance effect can tell a nominee's gender
-        entry = PanellistEntry(pa, pe, pr, actor.can_act_as_secretariat)
-        ask = pe.user_id if status == "invited" and pe.user_id != actor.user_id else None
+        entry = PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
         notify = None if pr.proposer_id == actor.user_id else pr.proposer_id
-        return ParticipationChange(entry, before, status, ask, notify, effect)
+        return ParticipationChange(entry, before, pa.status, invitation, notify, effect)
+
+    # -- nominees: their own answer ------------------------------------------------
 
     async def respond(
         self, *, guild_id: int, user_id: int, participation_id: int, accept: bool
     ) -> ParticipationChange:
-        """Record the nominee's own answer (the Confirm and Decline buttons) and their consent."""
-        status = "confirmed" if accept else "declined"
+        """Record the nominee's own answer (their buttons or command); it binds their account.
+
+        Only the account the invitation went to (or the one confirmed as the
+        person) may answer. A Confirm links the person record to that account
+        when it has none; when it is linked to another account, the answer
+        still counts for this nomination and the clash is flagged.
+        """
         now = self._clock()
+        conflict_note = False
         async with self._db.write() as session:
-            pa, pe, pr = await self._entry(
-                guild_id, participation_id, for_update=True, session=session
-            )
-            if pe.user_id != user_id:
+            pa, pe, pr = await self._entry(session, guild_id, participation_id, for_update=True)
+            if user_id not in _answering_accounts(pa, pe):
                 raise PermissionDenied("This invitation is addressed to someone else.")
-            if pa.status == status:
-                raise Conflict(f"You already {'confirmed' if accept else 'declined'} this one.")
-            if status not in TRANSITIONS[pa.status]:
+            if pr.status not in ANSWERABLE:
                 raise Conflict(
-                    f"This nomination is {pa.status} now, so it cannot be "
-                    f"{'confirmed' if accept else 'declined'}. Ask the proposer."
+                    f"{label_of(pr)} is {pr.status.replace('_', ' ')}: there is nothing to "
+                    "answer any more."
                 )
+            if pa.removed_at is not None:
+                raise Conflict(
+                    "The organisers took this nomination off the session: there is nothing to "
+                    "answer."
+                )
+            wanted = "given" if accept else "refused"
+            if pa.consent == wanted and pa.answered_by == user_id:
+                raise Conflict(f"You already {'confirmed' if accept else 'declined'} this one.")
             before = pa.status
-            _apply(pa, status, now)
-            pa.consent = "given" if accept else "refused"
+            pa.consent = wanted
+            pa.answered_by = user_id
+            pa.answer_source = "discord"
+            pa.answer_note = None
             pa.responded_at = now
+            pa.invitee_id = pa.invitee_id or user_id
+            if accept:
+                await self._bind(session, pe, pa, user_id, now)
+            _settle(pa, now)
             await record_event(
                 session,
                 guild_id=guild_id,
@@ -417,8 +623,146 @@ class PanellistService:
             # The guardrail still runs and audits; the nominee is not shown the
             # programme's balance (it would reveal others' gender and groups).
             await self._decided(session, pa, pr, before, user_id, now)
+            if accept:
+                profile = await get_member(session, guild_id=guild_id, user_id=user_id)
+                conflict_note = profile is not None
+        reader = Actor(guild_id=guild_id, user_id=user_id)
         notify = None if pr.proposer_id == user_id else pr.proposer_id
-        return ParticipationChange(PanellistEntry(pa, pe, pr), before, status, None, notify, None)
+        return ParticipationChange(
+            PanellistEntry(nominee(reader, pa, pe), ref_of(pr)),
+            before,
+            pa.status,
+            None,
+            notify,
+            None,
+            conflict_note,
+        )
+
+    async def _bind(
+        self, session: AsyncSession, person: Person, pa: Participation, user_id: int, now: datetime
+    ) -> None:
+        """Link the person to the confirming account, or flag a second account."""
+        assert person.id is not None
+        if person.user_id is None:
+            person.user_id = user_id
+            person.link_source = LINK_OWN if pa.nominated_by == user_id else LINK_INVITATION
+            if person.details_source == "nominator":
+                # Confirming agrees to the details the invitation showed them.
+                person.details_source = "person"
+            person.updated_at = now
+        elif person.user_id != user_id:
+            await add_flag(
+                session,
+                flag=IdentityFlag(
+                    guild_id=person.guild_id,
+                    person_id=person.id,
+                    participation_id=pa.id,
+                    kind="account",
+                    claimed={"user_id": user_id, "confirmed": True},
+                    raised_by=user_id,
+                    created_at=now,
+                ),
+            )
+
+    async def dispute(
+        self, *, guild_id: int, user_id: int, participation_id: int
+    ) -> PanellistEntry:
+        """Flag to the secretariat that the details about the nominee are wrong (their button)."""
+        now = self._clock()
+        async with self._db.write() as session:
+            pa, pe, pr = await self._entry(session, guild_id, participation_id, for_update=True)
+            if user_id not in _answering_accounts(pa, pe):
+                raise PermissionDenied("This invitation is addressed to someone else.")
+            assert pe.id is not None
+            await add_flag(
+                session,
+                flag=IdentityFlag(
+                    guild_id=guild_id,
+                    person_id=pe.id,
+                    participation_id=pa.id,
+                    kind="disputed",
+                    claimed={"user_id": user_id},
+                    raised_by=user_id,
+                    created_at=now,
+                ),
+            )
+            await record_event(
+                session,
+                guild_id=guild_id,
+                actor_id=user_id,
+                action="panellist.dispute",
+                target=target_of(pr),
+                after={"participation": pa.id, "person": pe.id},
+                at=now,
+            )
+        reader = Actor(guild_id=guild_id, user_id=user_id)
+        return PanellistEntry(nominee(reader, pa, pe), ref_of(pr))
+
+    async def set_invitations(self, *, guild_id: int, user_id: int, allowed: bool) -> bool:
+        """Stop (or allow again) invitations to one's own account; return whether it changed."""
+        now = self._clock()
+        async with self._db.write() as session:
+            changed = await set_blocked(
+                session, guild_id=guild_id, user_id=user_id, blocked=not allowed, at=now
+            )
+            if changed:
+                await record_event(
+                    session,
+                    guild_id=guild_id,
+                    actor_id=user_id,
+                    action="panellist.invitations",
+                    target=f"user:{user_id}",
+                    after={"allowed": allowed},
+                    at=now,
+                )
+        return changed
+
+    async def record_answer(
+        self, actor: Actor, participation_id: int, *, accept: bool, note: str
+    ) -> ParticipationChange:
+        """Record an answer the nominee gave outside Discord (secretariat), marked as such."""
+        require_secretariat(actor)
+        text = _text(note, MAX_NOTE, "note")
+        if text is None:
+            raise InvalidInput(
+                "Say how and when they answered in `note:` (for example: by email, 3 May)."
+            )
+        now = self._clock()
+        async with self._db.write() as session:
+            pa, pe, pr = await self._entry(
+                session, actor.guild_id, participation_id, for_update=True
+            )
+            if pr.status not in ANSWERABLE:
+                raise Conflict(
+                    f"{label_of(pr)} is {pr.status.replace('_', ' ')}: there is nothing to "
+                    "answer any more."
+                )
+            if pa.removed_at is not None:
+                raise Conflict(f"Nomination #{pa.id} is withdrawn: put it back first.")
+            before = pa.status
+            pa.consent = "given" if accept else "refused"
+            pa.answered_by = None
+            pa.answer_source = "secretariat"
+            pa.answer_note = text
+            pa.responded_at = now
+            _settle(pa, now)
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="panellist.answer",
+                target=target_of(pr),
+                before={"status": before},
+                after={**_event(pa, pe), "consent": pa.consent, "source": "secretariat"},
+                note=text,
+                at=now,
+            )
+            effect = await self._decided(session, pa, pr, before, actor.user_id, now)
+        notify = None if pr.proposer_id == actor.user_id else pr.proposer_id
+        entry = PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
+        return ParticipationChange(entry, before, pa.status, None, notify, effect)
+
+    # -- reading -----------------------------------------------------------------
 
     async def list_entries(
         self, actor: Actor, *, proposal_number: int | None = None, status: str | None = None
@@ -439,39 +783,57 @@ class PanellistService:
                 visible_to=None if sees_all else actor.user_id,
                 limit=LIST_LIMIT,
             )
-        private = actor.can_act_as_secretariat
-        return [PanellistEntry(pa, pe, pr, private) for pa, pe, pr in rows]
+        return [
+            PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
+            for pa, pe, pr in rows
+            if sees_entry(actor, pa, pe, pr.proposer_id)
+        ]
 
     async def view(self, actor: Actor, participation_id: int) -> PanellistEntry:
         """Return one nomination, if this actor may see it."""
         async with self._db.read() as session:
-            pa, pe, pr = await self._entry(actor.guild_id, participation_id, session=session)
-        if not (
-            actor.is_mag
-            or actor.can_act_as_secretariat
-            or pr.proposer_id == actor.user_id
-            or pe.user_id == actor.user_id
-        ):
+            pa, pe, pr = await self._entry(
+                session, actor.guild_id, participation_id, for_update=False
+            )
+        if not sees_entry(actor, pa, pe, pr.proposer_id):
             raise PermissionDenied(
                 "Only MAG members, the secretariat, the proposer and the nominee can see this."
             )
-        return PanellistEntry(pa, pe, pr, actor.can_act_as_secretariat)
+        return PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
 
     async def search_people(self, actor: Actor, text: str) -> list[Person]:
         """Return people whose name contains ``text`` (secretariat only; empty for others)."""
-        if not actor.can_act_as_secretariat:
+        if not sees_personal(actor):
             return []
         async with self._db.read() as session:
             return await find_people(session, guild_id=actor.guild_id, text=tidy(text)[:100])
 
-    async def forget(self, actor: Actor, person_id: int) -> Forgotten:
-        """Erase a person's personal data and participations; the audit keeps only the fact."""
+    async def forget(self, actor: Actor, person_id: int, *, confirmed: bool = False) -> Forgotten:
+        """Erase a person's personal data and participations; the audit keeps only the fact.
+
+        It cannot be undone, so unless ``confirmed`` it raises
+        ``ConfirmationNeeded`` saying what will go.
+
+        After the transaction the database is asked to overwrite what it
+        freed (``Database.scrub``), so the erased text does not linger in the
+        SQLite file or its write-ahead log.
+        """
         require_secretariat(actor)
         now = self._clock()
         async with self._db.write() as session:
             person = await get_person(session, guild_id=actor.guild_id, person_id=person_id)
             if person is None:
                 raise NotFound(f"There is no person #{person_id} here (already forgotten?).")
+            if not confirmed:
+                seats = await participations_of(
+                    session, guild_id=actor.guild_id, person_id=person_id
+                )
+                raise ConfirmationNeeded(
+                    f"Person #{person_id} ({quoted(person.name, 80)}) will be erased for good: "
+                    f"their details, contact and {len(seats)} nomination(s). This cannot be "
+                    "undone. Messages Discord already delivered (invitations, answers) stay "
+                    "where they were posted."
+                )
             proposal_ids = await delete_person(
                 session, guild_id=actor.guild_id, person_id=person_id
             )
@@ -488,4 +850,28 @@ class PanellistService:
                 note=f"Personal data and {len(proposal_ids)} participation(s) erased.",
                 at=now,
             )
+        await self._db.scrub(tables=("person", "participation", "identity_flag"))
         return Forgotten(person_id=person_id, participations=len(proposal_ids), proposals=labels)
+
+
+def nominee_account(participation: Participation, person: Person) -> int | None:
+    """Return the account a nomination's invitation goes to, and that may answer it.
+
+    The account the nominator named for this nomination; else the account
+    confirmed as the person, if it was confirmed through someone else's
+    invitation or by the secretariat (a link someone made by nominating and
+    confirming themselves routes only their own nominations). Else nobody.
+    """
+    if participation.invitee_id is not None:
+        return participation.invitee_id
+    if person.user_id is not None and (
+        person.link_source in ROUTING_LINKS or person.user_id == participation.nominated_by
+    ):
+        return person.user_id
+    return None
+
+
+def _answering_accounts(participation: Participation, person: Person) -> set[int]:
+    """Return the accounts that may answer a nomination (``nominee_account``, as a set)."""
+    account = nominee_account(participation, person)
+    return set() if account is None else {account}

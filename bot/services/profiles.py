@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from bot.errors import InvalidInput, NotFound, PermissionDenied
@@ -20,7 +20,13 @@ from bot.services.taxonomy import (
 )
 from storage.audit import record_event
 from storage.database import Database
-from storage.profiles import MagMember, get_member, get_or_create_member
+from storage.profiles import (
+    MagMember,
+    get_member,
+    get_or_create_member,
+    list_members,
+    set_role_holders,
+)
 
 MAX_AFFILIATION: Final = 150
 CLEAR: Final = "-"
@@ -28,19 +34,80 @@ CLEAR: Final = "-"
 
 @dataclass(frozen=True)
 class ProfileView:
-    """A profile as this actor may see it."""
+    """A profile as this actor may see it (``gender`` None for anyone but its owner and the
+    secretariat)."""
 
-    member: MagMember
-    private: bool  # gender may be shown (the member themselves, or the secretariat)
+    user_id: int
+    display_name: str
+    stakeholder_group: str
+    region: str
+    affiliation: str | None
+    gender: str | None
+    has_role: bool
+
+
+def profile_view(member: MagMember, *, private: bool) -> ProfileView:
+    """Return a stored profile as shown; gender only when ``private``."""
+    return ProfileView(
+        user_id=member.user_id,
+        display_name=member.display_name,
+        stakeholder_group=member.stakeholder_group,
+        region=member.region,
+        affiliation=member.affiliation,
+        gender=member.gender if private else None,
+        has_role=member.has_role,
+    )
 
 
 class ProfileService:
-    """Set and show MAG member profiles."""
+    """Set and show MAG member profiles; keep track of who still holds the MAG role."""
 
     def __init__(self, db: Database, clock: Callable[[], datetime], config: ConfigService) -> None:
         self._db = db
         self._clock = clock
         self._config = config
+        # (guild, user) -> holds the MAG role, as last recorded (None: no profile).
+        self._seen: dict[tuple[int, int], bool | None] = {}
+
+    async def observe(self, actor: Actor) -> None:
+        """Record whether a member with a profile still holds the MAG role (every interaction).
+
+        Cheap: the answer per member is cached, and the database is written
+        only when it changes. Members who never interact are checked by
+        ``record_roles`` (the bot asks Discord before assigning or counting).
+        """
+        if not (await self._config.get(actor.guild_id)).roles["mag"]:
+            return
+        key = (actor.guild_id, actor.user_id)
+        if key not in self._seen:
+            async with self._db.read() as session:
+                member = await get_member(session, guild_id=actor.guild_id, user_id=actor.user_id)
+            self._seen[key] = None if member is None else member.has_role
+        known = self._seen[key]
+        if known is None or known == actor.is_mag:
+            return
+        await self.record_roles(actor.guild_id, {actor.user_id: actor.is_mag})
+
+    async def to_check(self, guild_id: int, *, older_than: timedelta) -> list[int]:
+        """Return the profiles whose MAG role was not checked within ``older_than``."""
+        cutoff = self._clock() - older_than
+        async with self._db.read() as session:
+            members = await list_members(session, guild_id=guild_id)
+        return [
+            m.user_id for m in members if m.role_checked_at is None or m.role_checked_at < cutoff
+        ]
+
+    async def record_roles(self, guild_id: int, holders: Mapping[int, bool]) -> int:
+        """Record who among the profiled members holds the MAG role; return how many changed."""
+        if not holders:
+            return 0
+        now = self._clock()
+        async with self._db.write() as session:
+            changed = await set_role_holders(session, guild_id=guild_id, holders=holders, at=now)
+        for user_id, has in holders.items():
+            if (guild_id, user_id) in self._seen:
+                self._seen[(guild_id, user_id)] = has
+        return changed
 
     async def set(
         self,
@@ -87,6 +154,8 @@ class ProfileService:
             gender_changed = member.gender != values["gender"]
             for name, value in values.items():
                 setattr(member, name, value)
+            member.has_role = True  # they just acted as a MAG member
+            member.role_checked_at = now
             member.updated_at = now
             after = {
                 "stakeholder_group": member.stakeholder_group,
@@ -105,7 +174,8 @@ class ProfileService:
                     after={**after, "gender_changed": gender_changed and not created},
                     at=now,
                 )
-        return ProfileView(member=member, private=True)
+        self._seen[(actor.guild_id, actor.user_id)] = True
+        return profile_view(member, private=True)
 
     async def show(self, actor: Actor, member_id: int | None = None) -> ProfileView:
         """Return a profile (by default one's own); gender only for its owner and secretariat."""
@@ -118,4 +188,4 @@ class ProfileService:
         if member is None:
             who = "You have" if own else "This member has"
             raise NotFound(f"{who} no profile yet. MAG members set theirs with `/profile set`.")
-        return ProfileView(member=member, private=own or actor.can_act_as_secretariat)
+        return profile_view(member, private=own or actor.can_act_as_secretariat)

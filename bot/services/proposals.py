@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Final, Literal, Protocol
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings
 from bot.services.scoring import ScoreSummary, summaries
@@ -32,21 +33,24 @@ from bot.services.taxonomy import (
     tidy,
     tidy_block,
 )
+from bot.services.text import quoted
+from bot.services.visibility import Nominee, nominee, sees_people, sees_personal, sees_scores
 from storage.audit import record_event
 from storage.database import Database
 from storage.deadlines import latest_due
-from storage.panellists import Participation, Person, people_on
+from storage.panellists import people_on
 from storage.proposals import (
     Proposal,
     add_proposal,
     allocate_number,
     count_by_proposer,
     count_proposals,
+    get_by_submission_key,
     get_proposal,
     list_proposals,
     search_proposals,
 )
-from storage.reviews import score_histograms
+from storage.reviews import open_assignments, score_histograms
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +90,12 @@ FORM_FIELDS: Final = (
     ("expected_outcomes", "Expected outcomes", "limits.expected_outcomes_max"),
     ("hybrid_plan", "Hybrid plan", "limits.hybrid_plan_max"),
 )
+
+
+# Proposals a merge may go into: live ones (so merges never form a cycle).
+MERGE_TARGETS: Final = frozenset({"submitted", "under_review", "accepted"})
+# Decisions asked to be confirmed with a button, always.
+HEAVY: Final = frozenset({"rejected"})
 
 
 class DeadlinePassed(Protocol):
@@ -135,6 +145,14 @@ class DecisionHook(Protocol):
     """Called inside the decision's transaction; returns what to show (None: nothing)."""
 
     async def __call__(self, session: AsyncSession, decision: Decision) -> object | None: ...
+
+
+class ScreenNow(Protocol):
+    """Returns the screening rules a proposal fails now (``bot.services.screening``)."""
+
+    async def __call__(
+        self, session: AsyncSession, proposal: Proposal, rules: Mapping[str, Any]
+    ) -> list[dict[str, str]]: ...
 
 
 # The decisions the guardrails look at.
@@ -187,27 +205,102 @@ class FormLimits:
         return self.limits[name]
 
 
-@dataclass(frozen=True)
-class ProposalDetail:
-    """One proposal as ``/proposal view`` shows it to this actor."""
+@dataclass(frozen=True, slots=True)
+class ProposalRef:
+    """What names a proposal in a message: its number, kind, title and status."""
 
-    proposal: Proposal
-    people: list[tuple[Participation, Person]]
-    review_count: int
-    scores: ScoreSummary | None  # only for the secretariat
-    private: bool  # personal data (gender, contact) may be shown
+    id: int
+    guild_id: int
+    number: int
+    kind: str
+    title: str
+    status: str
+    proposer_id: int
+    subtheme: str = ""
 
     @property
     def label(self) -> str:
         """Return the display number, such as ``WS #12``."""
-        return proposal_label(self.proposal.kind, self.proposal.number)
+        return proposal_label(self.kind, self.number)
+
+
+def ref_of(proposal: Proposal) -> ProposalRef:
+    """Return the reference of a stored proposal."""
+    assert proposal.id is not None
+    return ProposalRef(
+        proposal.id,
+        proposal.guild_id,
+        proposal.number,
+        proposal.kind,
+        proposal.title,
+        proposal.status,
+        proposal.proposer_id,
+        proposal.subtheme,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ProposalView:
+    """A proposal's form and state, as shown (no people: see ``ProposalDetail``)."""
+
+    ref: ProposalRef
+    description: str
+    policy_questions: str
+    expected_outcomes: str
+    hybrid_plan: str
+    format: str
+    duration: int
+    status_reason: str | None
+    merged_into: int | None
+    created_at: datetime
+
+    @property
+    def label(self) -> str:
+        """Return the display number, such as ``WS #12``."""
+        return self.ref.label
+
+
+def view_of(proposal: Proposal) -> ProposalView:
+    """Return how a stored proposal is shown."""
+    return ProposalView(
+        ref=ref_of(proposal),
+        description=proposal.description,
+        policy_questions=proposal.policy_questions,
+        expected_outcomes=proposal.expected_outcomes,
+        hybrid_plan=proposal.hybrid_plan,
+        format=proposal.format,
+        duration=proposal.duration,
+        status_reason=proposal.status_reason,
+        merged_into=proposal.merged_into,
+        created_at=proposal.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class ProposalDetail:
+    """One proposal as ``/proposal view`` shows it to this actor."""
+
+    proposal: ProposalView
+    people: tuple[Nominee, ...] | None  # None: this reader sees how many, not who
+    people_count: int
+    review_count: int
+    scores: ScoreSummary | None  # only for the secretariat
+    private: bool  # personal data (gender, contact) is shown
+    # The screening rules it fails now (None: never screened, and nobody asked).
+    screening: tuple[str, ...] | None
+    screened: bool  # the secretariat ran screening on it
+
+    @property
+    def label(self) -> str:
+        """Return the display number, such as ``WS #12``."""
+        return self.proposal.label
 
 
 @dataclass(frozen=True)
 class ProposalPage:
     """One page of ``/proposal list``."""
 
-    items: list[Proposal]
+    items: list[ProposalRef]
     total: int
     page: int  # from 0
     pages: int
@@ -218,7 +311,7 @@ class ProposalPage:
 class StatusChange:
     """A proposal that changed status, and who should be told."""
 
-    proposal: Proposal
+    proposal: ProposalRef
     before: str
     after: str
     reason: str | None
@@ -228,7 +321,15 @@ class StatusChange:
     @property
     def label(self) -> str:
         """Return the display number, such as ``WS #12``."""
-        return proposal_label(self.proposal.kind, self.proposal.number)
+        return self.proposal.label
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """A stored proposal, and whether this form had already submitted it."""
+
+    proposal: ProposalView
+    again: bool = False
 
 
 def _limit(settings: GuildSettings, name: str, rule: str) -> int:
@@ -264,7 +365,7 @@ def check_status(status: str) -> str:
     key = status.strip().lower().replace(" ", "_")
     if key not in PROPOSAL_STATUSES:
         raise InvalidInput(
-            f"`{tidy(status)[:30]}` is not a status. Use one of: {', '.join(PROPOSAL_STATUSES)}."
+            f"{quoted(status, 30)} is not a status. Use one of: {', '.join(PROPOSAL_STATUSES)}."
         )
     return key
 
@@ -302,12 +403,14 @@ class ProposalService:
         config: ConfigService,
         deadline_passed: DeadlinePassed = no_deadlines,
         on_decision: DecisionHook | None = None,
+        screen_now: ScreenNow | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._config = config
         self._deadline_passed = deadline_passed
         self.on_decision = on_decision
+        self.screen_now = screen_now
 
     async def form_limits(self, guild_id: int) -> FormLimits:
         """Return the guild's field limits (the modal enforces them as you type)."""
@@ -363,13 +466,28 @@ class ProposalService:
 
     async def check_can_submit(
         self, actor: Actor, *, kind: str, fmt: str, duration: int, subtheme: str
-    ) -> None:
-        """Refuse before the form is shown, so nobody fills it in for nothing."""
+    ) -> tuple[str, str, int, str]:
+        """Refuse before the form is shown, so nobody fills it in for nothing.
+
+        Returns the choices as stored: (kind key, format, duration, subtheme).
+        """
         settings = await self._config.get(actor.guild_id)
-        self._check_choices(settings, kind, fmt, duration, subtheme)
+        choices = self._check_choices(settings, kind, fmt, duration, subtheme)
         await self._check_deadline(actor)
         async with self._db.read() as session:
             await self._check_proposer(session, actor, settings)
+        return choices
+
+    async def edit_choices(
+        self, guild_id: int, *, fmt: str | None, duration: int | None, subtheme: str | None
+    ) -> tuple[str | None, int | None, str | None]:
+        """Return the new format, duration and subtheme an edit asks for, as stored."""
+        settings = await self._config.get(guild_id)
+        return (
+            match(fmt, FORMATS, "format") if fmt else None,
+            _check_duration(duration) if duration else None,
+            _check_subtheme(settings, subtheme) if subtheme else None,
+        )
 
     async def submit(
         self,
@@ -380,71 +498,121 @@ class ProposalService:
         duration: int,
         subtheme: str,
         form: ProposalForm,
-    ) -> Proposal:
-        """Store a new proposal with the guild's next number and return it."""
+        submission_key: str | None = None,
+    ) -> Submitted:
+        """Store a new proposal with the guild's next number and return it.
+
+        Every rule is checked again here, at submit: the form may have been
+        open for an hour, or across a restart, and the submitter's roles may
+        have changed. A form submitted twice (same ``submission_key``) stores
+        one proposal: the second answer says so.
+        """
         settings = await self._config.get(actor.guild_id)
         kind, fmt, duration, subtheme = self._check_choices(settings, kind, fmt, duration, subtheme)
         form = self._check_form(settings, form)
+        if submission_key is not None:
+            async with self._db.read() as session:
+                done = await get_by_submission_key(
+                    session, guild_id=actor.guild_id, key=submission_key
+                )
+            if done is not None:
+                return Submitted(view_of(done), again=True)
         await self._check_deadline(actor)
         now = self._clock()
-        async with self._db.write() as session:
-            # The counter row stays locked until commit: concurrent submissions
-            # in this guild wait here, so the count below cannot go stale.
-            number = await allocate_number(session, guild_id=actor.guild_id)
-            await self._check_proposer(session, actor, settings)
-            proposal = await add_proposal(
-                session,
-                proposal=Proposal(
+        try:
+            async with self._db.write() as session:
+                if submission_key is not None:
+                    done = await get_by_submission_key(
+                        session, guild_id=actor.guild_id, key=submission_key
+                    )
+                    if done is not None:
+                        return Submitted(view_of(done), again=True)
+                # The counter row stays locked until commit: concurrent submissions
+                # in this guild wait here, so the count below cannot go stale.
+                number = await allocate_number(session, guild_id=actor.guild_id)
+                await self._check_proposer(session, actor, settings)
+                proposal = await add_proposal(
+                    session,
+                    proposal=Proposal(
+                        guild_id=actor.guild_id,
+                        number=number,
+                        kind=kind,
+                        status="submitted",
+                        format=fmt,
+                        duration=duration,
+                        subtheme=subtheme,
+                        proposer_id=actor.user_id,
+                        proposer_name=tidy(actor.display_name)[:100],
+                        proposer_is_mag=actor.is_mag,
+                        submission_key=submission_key,
+                        created_at=now,
+                        updated_at=now,
+                        **vars(form),
+                    ),
+                )
+                await record_event(
+                    session,
                     guild_id=actor.guild_id,
-                    number=number,
-                    kind=kind,
-                    status="submitted",
-                    format=fmt,
-                    duration=duration,
-                    subtheme=subtheme,
-                    proposer_id=actor.user_id,
-                    proposer_name=tidy(actor.display_name)[:100],
-                    proposer_is_mag=actor.is_mag,
-                    created_at=now,
-                    updated_at=now,
-                    **vars(form),
-                ),
-            )
-            await record_event(
-                session,
-                guild_id=actor.guild_id,
-                actor_id=actor.user_id,
-                action="proposal.submit",
-                target=target_of(proposal),
-                after=snapshot(proposal),
-                at=now,
-            )
-        return proposal
+                    actor_id=actor.user_id,
+                    action="proposal.submit",
+                    target=target_of(proposal),
+                    after=snapshot(proposal),
+                    at=now,
+                )
+        except IntegrityError:
+            if submission_key is None:
+                raise
+            # The same form, submitted twice at once: the other submission won.
+            async with self._db.read() as session:
+                done = await get_by_submission_key(
+                    session, guild_id=actor.guild_id, key=submission_key
+                )
+            if done is None:
+                raise
+            return Submitted(view_of(done), again=True)
+        return Submitted(view_of(proposal))
 
     async def view(self, actor: Actor, number: int) -> ProposalDetail:
         """Return one proposal with its people and reviews, as this actor may see it."""
+        settings = await self._config.get(actor.guild_id)
         async with self._db.read() as session:
             proposal = await load_proposal(session, actor.guild_id, number)
             assert proposal.id is not None
-            people = await people_on(session, guild_id=actor.guild_id, proposal_ids=[proposal.id])
+            rows = await people_on(session, guild_id=actor.guild_id, proposal_ids=[proposal.id])
             # The tally counts every review, conflicted ones too: that is the review count.
             tally = await score_histograms(
                 session, guild_id=actor.guild_id, proposal_ids=[proposal.id]
             )
             review_count = tally[proposal.id].total if proposal.id in tally else 0
             scores = None
-            if actor.can_act_as_secretariat:
+            if sees_scores(actor):
                 found = await summaries(
                     session, guild_id=actor.guild_id, proposal_ids=[proposal.id], histograms=tally
                 )
                 scores = found.get(proposal.id, ScoreSummary.of([]))
+            screening = await self._screening_now(session, proposal, settings)
+        people = None
+        if sees_people(actor, proposer_id=proposal.proposer_id):
+            people = tuple(nominee(actor, pa, pe) for pa, pe in rows)
         return ProposalDetail(
-            proposal=proposal,
+            proposal=view_of(proposal),
             people=people,
+            people_count=len(rows),
             review_count=review_count,
             scores=scores,
-            private=actor.can_act_as_secretariat,
+            private=sees_personal(actor),
+            screening=screening,
+            screened=proposal.screened_at is not None,
         )
+
+    async def _screening_now(
+        self, session: AsyncSession, proposal: Proposal, settings: GuildSettings
+    ) -> tuple[str, ...] | None:
+        """Return the reasons it fails screening now (None: never screened, no screener)."""
+        if self.screen_now is None or proposal.screened_at is None:
+            return None
+        failures = await self.screen_now(session, proposal, settings.rules)
+        return tuple(f["reason"] for f in failures)
 
     async def list_page(
         self,
@@ -482,12 +650,15 @@ class ProposalService:
                 limit=page_size,
             )
         filters = {"status": statuses[0] if statuses else None, "subtheme": subtheme, "mine": mine}
-        return ProposalPage(items=items, total=total, page=page, pages=pages, filters=filters)
+        return ProposalPage(
+            items=[ref_of(p) for p in items], total=total, page=page, pages=pages, filters=filters
+        )
 
-    async def suggest(self, guild_id: int, text: str) -> list[Proposal]:
+    async def suggest(self, guild_id: int, text: str) -> list[ProposalRef]:
         """Return up to 25 proposals for autocomplete: by number, else by title."""
         async with self._db.read() as session:
-            return await search_proposals(session, guild_id=guild_id, text=tidy(text)[:100])
+            found = await search_proposals(session, guild_id=guild_id, text=tidy(text)[:100])
+        return [ref_of(p) for p in found]
 
     def _check_editor(self, actor: Actor, proposal: Proposal) -> None:
         if actor.can_act_as_secretariat:
@@ -502,12 +673,19 @@ class ProposalService:
                 "secretariat can edit it now."
             )
 
-    async def editable(self, actor: Actor, number: int) -> Proposal:
-        """Return the proposal for the edit form, if this actor may edit it."""
+    async def editable(self, actor: Actor, number: int) -> tuple[ProposalView, ProposalForm]:
+        """Return the proposal and its current form, if this actor may edit it."""
         async with self._db.read() as session:
             proposal = await load_proposal(session, actor.guild_id, number)
         self._check_editor(actor, proposal)
-        return proposal
+        form = ProposalForm(
+            title=proposal.title,
+            description=proposal.description,
+            policy_questions=proposal.policy_questions,
+            expected_outcomes=proposal.expected_outcomes,
+            hybrid_plan=proposal.hybrid_plan,
+        )
+        return view_of(proposal), form
 
     async def edit(
         self,
@@ -518,7 +696,7 @@ class ProposalService:
         fmt: str | None = None,
         duration: int | None = None,
         subtheme: str | None = None,
-    ) -> Proposal:
+    ) -> ProposalView:
         """Change a proposal's form (and optionally format, duration, subtheme)."""
         settings = await self._config.get(actor.guild_id)
         form = self._check_form(settings, form)
@@ -539,7 +717,7 @@ class ProposalService:
                 k: getattr(proposal, k) for k, v in changes.items() if getattr(proposal, k) != v
             }
             if not before:
-                return proposal
+                return view_of(proposal)
             for name in before:
                 setattr(proposal, name, changes[name])
             proposal.updated_at = now
@@ -553,7 +731,42 @@ class ProposalService:
                 after={k: changes[k] for k in before},
                 at=now,
             )
-        return proposal
+        return view_of(proposal)
+
+    async def _warnings(
+        self, session: AsyncSession, proposal: Proposal, status: str, settings: GuildSettings
+    ) -> list[str]:
+        """Return why deciding ``status`` now deserves a second look (empty: nothing)."""
+        warnings: list[str] = []
+        if status == "withdrawn" and proposal.status == "accepted":
+            warnings.append("It is accepted: withdrawing takes it out of the programme.")
+        if status not in PROPOSAL_DECISIONS:
+            return warnings
+        assert proposal.id is not None
+        missing = await open_assignments(
+            session, guild_id=proposal.guild_id, proposal_id=proposal.id
+        )
+        if missing:
+            warnings.append(
+                f"{missing} assigned reviewer{'s have' if missing != 1 else ' has'} not scored "
+                "it yet."
+            )
+        due = await latest_due(session, guild_id=proposal.guild_id, kind="reviews")
+        if due is not None and due > self._clock():
+            warnings.append(f"The review deadline has not passed (<t:{int(due.timestamp())}:R>).")
+        if self.screen_now is not None:
+            failures = await self.screen_now(session, proposal, settings.rules)
+            stored = (proposal.screening or {}).get("failures") if proposal.screening else None
+            if proposal.screened_at is None:
+                warnings.append("It was never screened.")
+            elif stored is None or {f["rule"] for f in failures} != {f.get("rule") for f in stored}:
+                warnings.append(
+                    "Its screening is out of date: the people or the text changed since "
+                    "(`/proposal screen number:` to run it again)."
+                )
+            elif failures and status == "accepted":
+                warnings.append(f"It fails {len(failures)} screening rule(s).")
+        return warnings
 
     async def _move(
         self,
@@ -564,20 +777,37 @@ class ProposalService:
         *,
         check: Callable[[Proposal], None],
         merged_into: int | None = None,
+        confirmed: bool = False,
     ) -> StatusChange:
         reason = tidy(reason)[:1000] or None
+        settings = await self._config.get(actor.guild_id)
         now = self._clock()
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, number, for_update=True)
             check(proposal)
             check_transition(proposal, status)
-            if merged_into is not None:
-                if status != "merged":
-                    raise InvalidInput("`merged_into` goes with the status merged only.")
+            if merged_into is not None and status != "merged":
+                raise InvalidInput("`merged_into` goes with the status merged only.")
+            if status == "merged":
+                if merged_into is None:
+                    raise InvalidInput("Say which proposal it was merged into with `merged_into:`.")
                 if merged_into == number:
                     raise InvalidInput("A proposal cannot be merged into itself.")
                 target = await load_proposal(session, actor.guild_id, merged_into)
+                if target.status not in MERGE_TARGETS:
+                    raise Conflict(
+                        f"{label_of(target)} is {STATUS_LABELS[target.status]}: a proposal can "
+                        "only be merged into a live one (submitted, under review or accepted)."
+                    )
                 reason = reason or f"Merged into {label_of(target)}."
+            if not confirmed:
+                warnings = await self._warnings(session, proposal, status, settings)
+                if warnings or status in HEAVY:
+                    raise ConfirmationNeeded(
+                        f"{label_of(proposal)} will become {STATUS_LABELS[status]}"
+                        + (" and its proposer will be told." if status != "withdrawn" else "."),
+                        warnings,
+                    )
             before = proposal.status
             proposal.status = status
             proposal.status_reason = reason
@@ -609,10 +839,12 @@ class ProposalService:
                 )
                 effect = await self.on_decision(session, decision)
         notify = None if proposal.proposer_id == actor.user_id else proposal.proposer_id
-        return StatusChange(proposal, before, status, reason, notify, effect)
+        return StatusChange(ref_of(proposal), before, status, reason, notify, effect)
 
-    async def withdraw(self, actor: Actor, number: int, reason: str | None = None) -> StatusChange:
-        """Withdraw a proposal (its proposer, or the secretariat)."""
+    async def withdraw(
+        self, actor: Actor, number: int, reason: str | None = None, *, confirmed: bool = False
+    ) -> StatusChange:
+        """Withdraw a proposal (its proposer, or the secretariat); accepted ones ask first."""
 
         def check(proposal: Proposal) -> None:
             if proposal.proposer_id != actor.user_id and not actor.can_act_as_secretariat:
@@ -620,7 +852,9 @@ class ProposalService:
                     f"Only the proposer of {label_of(proposal)} or the secretariat can withdraw it."
                 )
 
-        return await self._move(actor, number, "withdrawn", reason, check=check)
+        return await self._move(
+            actor, number, "withdrawn", reason, check=check, confirmed=confirmed
+        )
 
     async def set_status(
         self,
@@ -630,8 +864,14 @@ class ProposalService:
         reason: str | None = None,
         *,
         merged_into: int | None = None,
+        confirmed: bool = False,
     ) -> StatusChange:
-        """Move a proposal to another status along ``TRANSITIONS`` (secretariat)."""
+        """Move a proposal along ``TRANSITIONS`` (secretariat).
+
+        Rejecting always asks for confirmation; accepting or rejecting with
+        scores missing, before the review deadline or with stale screening
+        says so and asks too (``ConfirmationNeeded``); ``confirmed`` goes ahead.
+        """
         require_secretariat(actor)
         return await self._move(
             actor,
@@ -640,4 +880,5 @@ class ProposalService:
             reason,
             check=lambda _: None,
             merged_into=merged_into,
+            confirmed=confirmed,
         )

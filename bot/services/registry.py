@@ -18,11 +18,13 @@ from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.export import ExportService
 from bot.services.panellists import PanellistService
+from bot.services.pending import PendingService
+from bot.services.people import PeopleService
 from bot.services.profiles import ProfileService
 from bot.services.proposals import ProposalService, deadlines_from_storage
 from bot.services.reminders import ReminderService, default_claimer
 from bot.services.reviews import ReviewService
-from bot.services.screening import ScreeningService
+from bot.services.screening import ScreeningService, screening_section_for
 from storage.database import Database
 from storage.types import utcnow
 
@@ -38,6 +40,8 @@ class Services:
     proposals: ProposalService = dataclasses.field(init=False)
     screening: ScreeningService = dataclasses.field(init=False)
     panellists: PanellistService = dataclasses.field(init=False)
+    people: PeopleService = dataclasses.field(init=False)
+    pending: PendingService = dataclasses.field(init=False)
     profiles: ProfileService = dataclasses.field(init=False)
     reviews: ReviewService = dataclasses.field(init=False)
     export: ExportService = dataclasses.field(init=False)
@@ -53,11 +57,18 @@ class Services:
         db, clock, config = self.db, self.clock, self.config
         deadline_passed = deadlines_from_storage(db)
         # Decisions answer with their effect on programme balance (issue 5).
-        self.proposals = ProposalService(
-            db, clock, config, deadline_passed, on_decision=balance_decision_hook
-        )
         self.screening = ScreeningService(db, clock, config)
+        self.proposals = ProposalService(
+            db,
+            clock,
+            config,
+            deadline_passed,
+            on_decision=balance_decision_hook,
+            screen_now=self.screening.failures_now,
+        )
         self.panellists = PanellistService(db, clock, config, on_decision=balance_decision_hook)
+        self.people = PeopleService(db, clock, config)
+        self.pending = PendingService(db, clock)
         self.profiles = ProfileService(db, clock, config)
         self.reviews = ReviewService(db, clock, config, deadline_passed)
         self.export = ExportService(db, clock)
@@ -68,6 +79,7 @@ class Services:
         self.digests = DigestService(db, clock, config, claimer=claimer)
         config.change_hooks.append(self.digests.on_config_change)
         self.balance = BalanceService(db, clock, config)
+        self.digests.add_section("screening", screening_section_for(self.screening), order=20)
         self.digests.add_section("balance", balance_digest_section, order=40)
 
     @classmethod

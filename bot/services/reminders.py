@@ -208,14 +208,7 @@ async def chase_reviews(session: AsyncSession, context: ChaseContext) -> Chase |
     lines = [f"<@{member}>: {_plural(n, 'review')} to finish" for member, n in named]
     if len(rows) > len(named):
         lines.append(f"…and {len(rows) - len(named)} more members")
-    direct = tuple(
-        (
-            member,
-            f"You have {_plural(n, 'assigned review')} still to score before "
-            f"**{context.title}**. `/review queue` lists them.",
-        )
-        for member, n in rows
-    )
+    direct = tuple((member, n) for member, n in rows)
     return Chase(
         summary=f"{_plural(total, 'review')} still unfinished, "
         f"by {_plural(len(rows), 'MAG member')}:",
@@ -551,12 +544,12 @@ class ReminderService:
 
     async def _direct_messages(self, reminder: Reminder, post: ReminderPost) -> None:
         assert post.chase is not None
-        for user_id, text in post.chase.direct:
+        for user_id, count in post.chase.direct:
             direct = DirectPost(
                 guild_id=post.guild_id,
                 user_id=user_id,
                 nonce=make_nonce("r", reminder.id, "u", user_id),
-                text=text,
+                open_reviews=count,
                 reminder=replace(post, chase=None),
             )
             result = await self._post(direct)

@@ -6,22 +6,24 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
-from bot.errors import Conflict, InvalidInput
+from bot.errors import ConfirmationNeeded, Conflict, InvalidInput
 from bot.services.assignment import AssignmentPlan, Reviewer, assign_reviewers
 from bot.services.auth import Actor, require_mag, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.proposals import (
     STATUS_LABELS,
     DeadlinePassed,
+    ProposalRef,
     check_status,
     label_of,
     load_proposal,
     no_deadlines,
+    ref_of,
     target_of,
 )
-from bot.services.scoring import ScoreSummary, find_conflicts
+from bot.services.scoring import ScoreSummary, find_conflicts, find_suspected
 from bot.services.taxonomy import (
     ACTIVE_PARTICIPATION,
     SCORED_KINDS,
@@ -32,17 +34,18 @@ from bot.services.taxonomy import (
 from storage.audit import record_event
 from storage.database import Database
 from storage.profiles import list_members
-from storage.proposals import Proposal, ProposalBrief, list_proposals
+from storage.proposals import ProposalBrief, list_proposals, proposals_by_ids
 from storage.reviews import (
-    Review,
     add_assignments,
     add_conflict,
     assigned_unreviewed,
+    dismiss_conflict,
     list_assignments,
     ranked_page,
     remove_assignments,
     reviewed_pairs,
     save_review,
+    scores_for_pairs,
 )
 
 MIN_SCORE: Final = 1
@@ -66,24 +69,56 @@ SCORE_LABELS: Final = {
 
 @dataclass(frozen=True)
 class ScoreResult:
-    """A stored score and the one it replaced, if any."""
+    """A stored score, the one it replaced, and any conflict the data suggests."""
 
-    proposal: Proposal
-    review: Review
-    replaced: dict[str, Any] | None
+    proposal: ProposalRef
+    score: int
+    comment: str | None
+    merge: bool
+    replaced_score: int | None
+    # Why the data suggests a conflict nobody confirmed (the score counts meanwhile).
+    suspected: tuple[str, ...] = ()
 
     @property
     def label(self) -> str:
         """Return the proposal's display number."""
-        return label_of(self.proposal)
+        return self.proposal.label
 
 
 @dataclass(frozen=True)
 class ConflictResult:
     """A declared conflict and what it changed."""
 
-    proposal: Proposal
+    proposal: ProposalRef
     unassigned: bool
+    score_excluded: bool
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """A proposal in a member's queue, with any conflict the data suggests."""
+
+    proposal: ProposalRef
+    suspected: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SuspectedConflict:
+    """A conflict the data suggests, waiting for the member or the secretariat."""
+
+    proposal: ProposalRef
+    member_id: int
+    reasons: tuple[str, ...]
+    score: int | None  # their score, which counts until the conflict is confirmed
+
+
+@dataclass(frozen=True)
+class ConflictDecision:
+    """What the secretariat decided about a suspected conflict."""
+
+    proposal: ProposalRef
+    member_id: int
+    conflict: bool
     score_excluded: bool
 
 
@@ -114,6 +149,7 @@ class ResultsPage:
     total: int
     page: int  # from 0
     pages: int
+    subtheme: str | None = None  # the subtheme filter, as the server spells it
 
 
 @dataclass(frozen=True)
@@ -195,6 +231,9 @@ class ReviewService:
                     f"You have a conflict of interest on {label_of(proposal)} ({why}): "
                     "your score would not count, so it is not taken."
                 )
+            suspected = await find_suspected(
+                session, guild_id=actor.guild_id, member_ids=[actor.user_id]
+            )
             review, replaced = await save_review(
                 session,
                 guild_id=actor.guild_id,
@@ -215,7 +254,14 @@ class ReviewService:
                 after={"score": score, "comment": text, "merge": merge},
                 at=now,
             )
-        return ScoreResult(proposal=proposal, review=review, replaced=replaced)
+        return ScoreResult(
+            proposal=ref_of(proposal),
+            score=review.score,
+            comment=review.comment,
+            merge=review.merge,
+            replaced_score=None if replaced is None else int(replaced["score"]),
+            suspected=tuple(_you(r) for r in suspected.get((proposal.id, actor.user_id), ())),
+        )
 
     async def declare_conflict(
         self, actor: Actor, number: int, reason: str | None = None
@@ -252,10 +298,16 @@ class ReviewService:
                 note=text,
                 at=now,
             )
-        return ConflictResult(proposal, bool(unassigned), scored)
+        return ConflictResult(ref_of(proposal), bool(unassigned), scored)
 
-    async def assign(self, actor: Actor, per_proposal: int) -> AssignResult:
-        """Give each reviewable workshop ``per_proposal`` reviewers (see ``assign_reviewers``)."""
+    async def assign(
+        self, actor: Actor, per_proposal: int, *, confirmed: bool = False
+    ) -> AssignResult:
+        """Give each reviewable workshop ``per_proposal`` reviewers (see ``assign_reviewers``).
+
+        A bulk change: unless ``confirmed``, a plan that adds or removes
+        assignments raises ``ConfirmationNeeded`` with its counts.
+        """
         require_secretariat(actor)
         if not 1 <= per_proposal <= MAX_PER_PROPOSAL:
             raise InvalidInput(f"Give between 1 and {MAX_PER_PROPOSAL} reviewers per proposal.")
@@ -267,13 +319,17 @@ class ReviewService:
             )
             if not proposals:
                 raise Conflict("No workshop is submitted or under review: nothing to assign.")
-            members = await list_members(session, guild_id=actor.guild_id)
+            members = await list_members(session, guild_id=actor.guild_id, current_only=True)
             if not members:
                 raise Conflict(
-                    "No MAG member has a profile yet, so nobody can be assigned. "
-                    "Ask MAG members to run `/profile set`."
+                    "No MAG member with the MAG role has a profile yet, so nobody can be "
+                    "assigned. Ask MAG members to run `/profile set`."
                 )
-            conflicts = await find_conflicts(session, guild_id=actor.guild_id)
+            # Suspected conflicts are avoided too: nobody is harmed by not reviewing.
+            conflicts = {
+                **await find_conflicts(session, guild_id=actor.guild_id),
+                **await find_suspected(session, guild_id=actor.guild_id),
+            }
             existing = await list_assignments(session, guild_id=actor.guild_id)
             plan = assign_reviewers(
                 [p.id for p in proposals if p.id is not None],
@@ -283,6 +339,12 @@ class ReviewService:
                 per_proposal,
                 min_groups=int(settings.rule("reviews.min_stakeholder_groups")),
             )
+            if not confirmed and (plan.added or plan.dropped):
+                raise ConfirmationNeeded(
+                    f"Assigning {per_proposal} reviewer(s) to each of {len(proposals)} workshops "
+                    f"among {len(members)} MAG members will add {len(plan.added)} assignment(s), "
+                    f"remove {len(plan.dropped)} and keep {len(plan.kept)}."
+                )
             await remove_assignments(session, guild_id=actor.guild_id, pairs=plan.dropped)
             await add_assignments(session, guild_id=actor.guild_id, pairs=plan.added, at=now)
             await record_event(
@@ -304,8 +366,12 @@ class ReviewService:
         labels = {p.id: label_of(p) for p in proposals if p.id is not None}
         return AssignResult(plan, len(proposals), len(members), per_proposal, labels)
 
-    async def queue(self, actor: Actor) -> list[Proposal]:
-        """Return the member's assigned proposals still to score (conflicted ones left out)."""
+    async def queue(self, actor: Actor) -> list[QueueItem]:
+        """Return the member's assigned proposals still to score (conflicted ones left out).
+
+        A proposal the data suggests a conflict on stays, marked with why, so
+        the member can declare it (or score: the secretariat decides).
+        """
         require_mag(actor)
         async with self._db.read() as session:
             assigned = await assigned_unreviewed(
@@ -315,9 +381,103 @@ class ReviewService:
             conflicts = await find_conflicts(
                 session, guild_id=actor.guild_id, proposal_ids=ids, member_ids=[actor.user_id]
             )
+            suspected = await find_suspected(
+                session, guild_id=actor.guild_id, member_ids=[actor.user_id], proposal_ids=ids
+            )
         return [
-            p for p in assigned if p.status not in CLOSED and (p.id, actor.user_id) not in conflicts
+            QueueItem(
+                ref_of(p), tuple(_you(r) for r in suspected.get((p.id or 0, actor.user_id), ()))
+            )
+            for p in assigned
+            if p.status not in CLOSED and (p.id, actor.user_id) not in conflicts
         ]
+
+    async def suspected(self, actor: Actor) -> list[SuspectedConflict]:
+        """Return the conflicts the data suggests and nobody settled yet (secretariat)."""
+        require_secretariat(actor)
+        async with self._db.read() as session:
+            found = await find_suspected(session, guild_id=actor.guild_id)
+            ids = sorted({p for p, _ in found})
+            proposals = await proposals_by_ids(session, guild_id=actor.guild_id, ids=ids)
+            scores = {
+                (p, m): score
+                for p, m, score, _ in await scores_for_pairs(
+                    session, guild_id=actor.guild_id, pairs=found.keys()
+                )
+            }
+        return [
+            SuspectedConflict(ref_of(proposals[p]), m, reasons, scores.get((p, m)))
+            for (p, m), reasons in found.items()
+            if p in proposals
+        ]
+
+    async def decide_conflict(
+        self, actor: Actor, number: int, member_id: int, *, conflict: bool, reason: str | None
+    ) -> ConflictDecision:
+        """Settle a suspected conflict (secretariat): confirm it (their score stops counting)
+        or dismiss it (no longer suspected). Audited with the reason."""
+        require_secretariat(actor)
+        text = tidy_block(reason)[:500] or None
+        if text is None:
+            raise InvalidInput("Say why in `reason:`: the decision is kept in the audit.")
+        now = self._clock()
+        async with self._db.write() as session:
+            proposal = await load_proposal(session, actor.guild_id, number)
+            assert proposal.id is not None
+            pair = (proposal.id, member_id)
+            if conflict:
+                added = await add_conflict(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_id=proposal.id,
+                    member_id=member_id,
+                    reason=text,
+                    at=now,
+                    source="secretariat",
+                    decided_by=actor.user_id,
+                )
+                if not added:
+                    raise Conflict(f"That conflict on {label_of(proposal)} is already recorded.")
+                await remove_assignments(session, guild_id=actor.guild_id, pairs=[pair])
+            else:
+                counted = await find_conflicts(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_ids=[proposal.id],
+                    member_ids=[member_id],
+                )
+                if pair in counted:
+                    raise Conflict(
+                        f"<@{member_id}>'s conflict on {label_of(proposal)} is their own doing "
+                        f"({_you(counted[pair]).replace('you ', '')}): it cannot be dismissed."
+                    )
+                added = await dismiss_conflict(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_id=proposal.id,
+                    member_id=member_id,
+                    reason=text,
+                    decided_by=actor.user_id,
+                    at=now,
+                )
+                if not added:
+                    raise Conflict(
+                        f"That suspected conflict on {label_of(proposal)} is already dismissed."
+                    )
+            scored = pair in await reviewed_pairs(
+                session, guild_id=actor.guild_id, member_id=member_id
+            )
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="review.conflict_decided",
+                target=target_of(proposal),
+                after={"member": member_id, "conflict": conflict, "scored": scored},
+                note=text,
+                at=now,
+            )
+        return ConflictDecision(ref_of(proposal), member_id, conflict, conflict and scored)
 
     async def results(
         self,
@@ -371,11 +531,16 @@ class ReviewService:
             )
             for i, r in enumerate(found)
         ]
-        return ResultsPage(rows=rows, total=total, page=page, pages=pages)
+        return ResultsPage(
+            rows=rows, total=total, page=page, pages=pages, subtheme=subtheme or None
+        )
 
 
 def _you(reason: str) -> str:
-    """Return an automatic conflict's reason, addressed to the member."""
-    return reason.replace("shares an affiliation", "share an affiliation").replace(
-        "is on it", "are on it"
+    """Return a conflict's reason, addressed to the member ("you ...")."""
+    return (
+        reason.replace("shares an affiliation", "share an affiliation")
+        .replace("is on it", "are on it")
+        .replace("was nominated", "were nominated")
+        .replace("is linked", "are linked")
     )

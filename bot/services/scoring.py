@@ -1,9 +1,15 @@
 """Conflicts of interest and score summaries, shared by proposals, reviews and export.
 
-One definition of "conflicted" for the whole bot: a member declared it, or
-the data shows it (they submitted the proposal, are on it, or share an
-affiliation with its proposer or organizers). A conflicted member's score
-never counts.
+One definition of "conflicted" for the whole bot, in two kinds:
+
+- a conflict that *counts*: the member declared it, the secretariat confirmed
+  it, the member submitted the proposal, or the member's own account agreed
+  to be on it. Such a member's score never counts.
+- a *suspected* conflict: what others typed suggests one (a nomination named
+  the member's account, a person confirmed as them is on it, an organizer or
+  the proposer shares their affiliation). It is shown to the member and the
+  secretariat and avoided by assignment, but a score keeps counting until the
+  member declares it or the secretariat decides (audited).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from storage.reviews import (
     Histogram,
     Pair,
     find_conflict_pairs,
+    find_suspected_pairs,
     score_histograms,
     scores_for_pairs,
 )
@@ -41,6 +48,28 @@ async def find_conflicts(
         proposal_ids=proposal_ids,
         member_ids=member_ids,
         include_own=include_own,
+    )
+
+
+async def find_suspected(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    member_ids: Collection[int] | None = None,
+    proposal_ids: Collection[int] | None = None,
+) -> dict[Pair, tuple[str, ...]]:
+    """Return the conflicts the data suggests and nobody settled, with their reasons.
+
+    Their scores keep counting: what someone else typed (a nomination naming
+    the member, an organizer's affiliation) never silently voids a MAG
+    member's score. The member declares it, or the secretariat decides.
+    """
+    return await find_suspected_pairs(
+        session,
+        guild_id=guild_id,
+        active=ACTIVE_PARTICIPATION,
+        member_ids=member_ids,
+        proposal_ids=proposal_ids,
     )
 
 

@@ -16,9 +16,11 @@ from typing import Any, Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import Conflict
+from bot.errors import ConfirmationNeeded, Conflict
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
+from bot.services.digests import SectionProvider
+from bot.services.outbox import DigestSection
 from bot.services.proposals import (
     FORM_FIELDS,
     label_of,
@@ -26,8 +28,10 @@ from bot.services.proposals import (
     target_of,
 )
 from bot.services.taxonomy import ACTIVE_PARTICIPATION, PREFER_NOT_TO_SAY
+from bot.services.text import Line, Typed
 from storage.audit import record_event
 from storage.database import Database
+from storage.digests import events_between
 from storage.panellists import Participation, Person, people_on, sessions_per_person
 from storage.profiles import list_members
 from storage.proposals import Proposal, list_proposals
@@ -76,6 +80,11 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
+def _agreed(participation: Participation) -> bool:
+    """Return whether the person agreed to take part (their own answer, or recorded)."""
+    return participation.agreed_in_principle or participation.status == "confirmed"
+
+
 def evaluate(
     proposal: Proposal,
     people: Sequence[tuple[Participation, Person]],
@@ -98,7 +107,7 @@ def evaluate(
 
     needed = int(rules.get("screening.min_speakers_agreed") or 0)
     if needed:
-        agreed = sum(1 for pa, _ in speakers if pa.agreed_in_principle or pa.status == "confirmed")
+        agreed = sum(1 for pa, _ in speakers if _agreed(pa))
         if agreed < needed:
             fail(
                 "screening.min_speakers_agreed",
@@ -108,22 +117,23 @@ def evaluate(
     if rules.get("screening.gender_diversity"):
         stated = {pe.gender for _, pe in speakers if pe.gender != PREFER_NOT_TO_SAY}
         if len(stated) < 2:
-            unstated = sum(1 for _, pe in speakers if pe.gender == PREFER_NOT_TO_SAY)
-            # The reason is shown to everyone and kept: it names no gender.
+            # The reason is shown to everyone and kept: it names no gender and
+            # counts nobody (a count of one tells who).
             if not speakers:
                 reason = "No speakers yet, so no gender diversity."
             elif not stated:
                 reason = "No speaker stated a gender, so diversity cannot be shown."
             else:
                 reason = "Fewer than 2 genders among the speakers who stated one."
-            if unstated and speakers:
-                reason += f" ({_plural(unstated, 'speaker')} preferred not to say.)"
             fail("screening.gender_diversity", reason)
 
     needed = int(rules.get("screening.min_onsite_moderators") or 0)
     if needed:
+        # Only people who agreed count: a moderator nobody asked yet is no moderator.
         onsite = sum(
-            1 for pa, _ in active if pa.role in MODERATOR_ROLES and pa.attendance == "onsite"
+            1
+            for pa, _ in active
+            if pa.role in MODERATOR_ROLES and pa.attendance == "onsite" and _agreed(pa)
         )
         if onsite < needed:
             fail(
@@ -133,7 +143,7 @@ def evaluate(
 
     needed = int(rules.get("screening.min_onsite_speakers") or 0)
     if needed:
-        onsite = sum(1 for pa, _ in speakers if pa.attendance == "onsite")
+        onsite = sum(1 for pa, _ in speakers if pa.attendance == "onsite" and _agreed(pa))
         if onsite < needed:
             fail(
                 "screening.min_onsite_speakers",
@@ -262,38 +272,74 @@ class ScreeningService:
             )
         return facts
 
+    async def failures_now(
+        self, session: AsyncSession, proposal: Proposal, rules: Mapping[str, Any]
+    ) -> list[dict[str, str]]:
+        """Return the rules ``proposal`` fails now, read in the caller's session.
+
+        The proposals feature asks this for ``/proposal view`` and before a
+        decision, so a proposal whose people changed since it was screened
+        shows where it stands today, not what the last screening run said.
+        """
+        assert proposal.id is not None
+        people = await people_on(session, guild_id=proposal.guild_id, proposal_ids=[proposal.id])
+        facts = await self._facts(session, proposal.guild_id, [proposal], {proposal.id: people})
+        failures = evaluate(proposal, people, rules, facts[proposal.number])
+        return [{"rule": f.rule, "reason": f.reason} for f in failures]
+
+    async def _evaluate(
+        self, session: AsyncSession, actor: Actor, number: int | None, rules: Mapping[str, Any]
+    ) -> list[tuple[Proposal, list[Failure]]]:
+        if number is not None:
+            proposals = [await load_proposal(session, actor.guild_id, number, for_update=True)]
+        else:
+            proposals = await list_proposals(
+                session, guild_id=actor.guild_id, statuses=SCREENED_STATUSES
+            )
+        if not proposals:
+            raise Conflict("No proposal is waiting for screening (submitted or screened out).")
+        ids = [p.id for p in proposals if p.id is not None]
+        people: dict[int, list[tuple[Participation, Person]]] = defaultdict(list)
+        for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=ids):
+            people[pa.proposal_id].append((pa, pe))
+        facts = await self._facts(session, actor.guild_id, proposals, people)
+        return [(p, evaluate(p, people[p.id or 0], rules, facts[p.number])) for p in proposals]
+
     async def screen(
-        self, actor: Actor, number: int | None = None, *, apply: bool = False
+        self,
+        actor: Actor,
+        number: int | None = None,
+        *,
+        apply: bool = False,
+        confirmed: bool = False,
     ) -> ScreeningReport:
         """Screen one proposal, or every submitted and screened-out one; store the results.
 
         With ``apply``, a submitted proposal that fails becomes screened out and
-        one that passes goes under review (a screened-out one that now passes too).
+        one that passes goes under review (a screened-out one that now passes
+        too). Applying is a bulk change: unless ``confirmed``, it raises
+        ``ConfirmationNeeded`` saying how many proposals would move.
         """
         require_secretariat(actor)
         settings = await self._config.get(actor.guild_id)
+        if apply and not confirmed:
+            async with self._db.read() as session:
+                evaluated = await self._evaluate(session, actor, number, settings.rules)
+            moves = [_applied_status(p.status, passed=not failures) for p, failures in evaluated]
+            review = moves.count("under_review")
+            out = moves.count("screened_out")
+            if review or out:
+                raise ConfirmationNeeded(
+                    f"Screening {len(evaluated)} proposal(s) will move {review + out}: "
+                    f"{review} under review, {out} screened out. Each of their proposers "
+                    "will get a direct message.",
+                )
         now = self._clock()
         results: list[ScreeningResult] = []
         async with self._db.write() as session:
-            if number is not None:
-                proposals = [await load_proposal(session, actor.guild_id, number, for_update=True)]
-            else:
-                proposals = await list_proposals(
-                    session, guild_id=actor.guild_id, statuses=SCREENED_STATUSES
-                )
-            if not proposals:
-                raise Conflict("No proposal is waiting for screening (submitted or screened out).")
-            ids = [p.id for p in proposals if p.id is not None]
-            people: dict[int, list[tuple[Participation, Person]]] = defaultdict(list)
-            for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=ids):
-                people[pa.proposal_id].append((pa, pe))
-            facts = await self._facts(session, actor.guild_id, proposals, people)
+            evaluated = await self._evaluate(session, actor, number, settings.rules)
             moved = 0
-            for proposal in proposals:
-                assert proposal.id is not None
-                failures = evaluate(
-                    proposal, people[proposal.id], settings.rules, facts[proposal.number]
-                )
+            for proposal, failures in evaluated:
                 proposal.screening = {
                     "passed": not failures,
                     "failures": [{"rule": f.rule, "reason": f.reason} for f in failures],
@@ -339,11 +385,62 @@ class ScreeningService:
                 guild_id=actor.guild_id,
                 actor_id=actor.user_id,
                 action="proposal.screen",
-                target=target_of(proposals[0]) if number is not None else "screening",
+                target=target_of(evaluated[0][0]) if number is not None else "screening",
                 after={"screened": len(results), "passed": passed, "moved": moved},
                 at=now,
             )
         return ScreeningReport(results=results, applied=apply)
+
+
+def screening_section_for(service: ScreeningService) -> SectionProvider:
+    """Return the digest section of proposals screened out in the period, as they stand now.
+
+    A proposal screened out and since put right (its people confirmed) is
+    listed as passing now, so the digest never shows a stale failure; one no
+    longer screened out is left out.
+    """
+
+    async def section(
+        session: AsyncSession, guild_id: int, since: datetime, until: datetime, settings: Any
+    ) -> DigestSection | None:
+        events = await events_between(
+            session, guild_id=guild_id, since=since, until=until, actions=("proposal.status",)
+        )
+        numbers = list(
+            dict.fromkeys(
+                int(e.target.split(":", 1)[1])
+                for e in events
+                if isinstance(e.after, dict)
+                and e.after.get("status") == "screened_out"
+                and (e.target or "").startswith("proposal:")
+            )
+        )
+        if not numbers:
+            return None
+        found = await list_proposals(session, guild_id=guild_id, statuses=("screened_out",))
+        still = [p for p in found if p.number in set(numbers)]
+        if not still:
+            return None
+        lines: list[Line] = []
+        for proposal in still[:15]:
+            failures = await service.failures_now(session, proposal, settings.rules)
+            if failures:
+                reasons = " ".join(f["reason"] for f in failures)
+                lines.append((f"{label_of(proposal)}: ", Typed(reasons, 200)))
+            else:
+                lines.append(
+                    (
+                        f"{label_of(proposal)}: passes now; `/proposal screen number:"
+                        f"{proposal.number} apply:true` moves it under review",
+                    )
+                )
+        if len(still) > 15:
+            lines.append((f"…and {len(still) - 15} more (`/proposal list status:screened_out`)",))
+        return DigestSection(
+            name="screening", title=f"Screened out ({len(still)})", lines=tuple(lines), order=20
+        )
+
+    return section
 
 
 def _applied_status(status: str, *, passed: bool) -> str | None:

@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from bot.errors import InvalidInput
+from bot.services.text import clean_block, clean_line, quoted
 
 STAKEHOLDER_GROUPS: Final = (
     "Government",
@@ -120,23 +121,13 @@ def affiliation_key(affiliation: str | None) -> str | None:
 
 
 def tidy(text: str | None) -> str:
-    """Return ``text`` with spaces collapsed and control characters dropped (one line)."""
-    if not text:
-        return ""
-    cleaned = "".join(c if c.isprintable() else " " for c in text)
-    return " ".join(cleaned.split())
+    """Return typed text on one line, cleaned (``bot.services.text.clean_line``)."""
+    return clean_line(text)
 
 
 def tidy_block(text: str | None) -> str:
-    """Return multi-line ``text`` with trailing spaces and blank-line runs trimmed."""
-    if not text:
-        return ""
-    lines = ["".join(c for c in line if c.isprintable()).rstrip() for line in text.splitlines()]
-    out: list[str] = []
-    for line in lines:
-        if line or (out and out[-1]):
-            out.append(line)
-    return "\n".join(out).strip()
+    """Return typed multi-line text, cleaned (``bot.services.text.clean_block``)."""
+    return clean_block(text)
 
 
 def match(value: str, choices: Iterable[str], what: str) -> str:
@@ -153,8 +144,8 @@ def match(value: str, choices: Iterable[str], what: str) -> str:
     ):
         if len(found) == 1:
             return found[0]
-    listed = ", ".join(options)
-    raise InvalidInput(f"`{tidy(value)[:60]}` is not a {what}. Choose one of: {listed}.")
+    listed = ", ".join(quoted(o, 100) for o in options)
+    raise InvalidInput(f"{quoted(value, 60)} is not a {what}. Choose one of: {listed}.")
 
 
 def match_key(value: str, choices: Mapping[str, str], what: str) -> str:
@@ -163,8 +154,8 @@ def match_key(value: str, choices: Mapping[str, str], what: str) -> str:
     for key, label in choices.items():
         if wanted in (fold(key).replace("_", " "), fold(label)):
             return key
-    listed = ", ".join(choices.values())
-    raise InvalidInput(f"`{tidy(value)[:60]}` is not a {what}. Choose one of: {listed}.")
+    listed = ", ".join(quoted(label, 100) for label in choices.values())
+    raise InvalidInput(f"{quoted(value, 60)} is not a {what}. Choose one of: {listed}.")
 
 
 def stakeholder_groups(rules: Mapping[str, Any]) -> tuple[str, ...]:

@@ -134,10 +134,10 @@ async def test_a_bad_request_is_not_retried(outbox) -> None:
 
 async def test_direct_messages_digests_and_notices(outbox, fake) -> None:
     direct = DirectPost(
-        guild_id=GUILD, user_id=USER, nonce="mag-r-1-u", text="2 reviews to go", reminder=reminder()
+        guild_id=GUILD, user_id=USER, nonce="mag-r-1-u", open_reviews=2, reminder=reminder()
     )
     assert (await outbox.post(direct)).status is PostStatus.SENT
-    assert "2 reviews to go" in fake.dm_messages(USER)[0].content
+    assert "2 assigned reviews still to score" in fake.dm_messages(USER)[0].content
     fake.close_dms(USER)
     refused = await outbox.post(DirectPost(**{**vars(direct), "nonce": "other"}))
     assert refused.status is PostStatus.FAILED and refused.http_status == 403

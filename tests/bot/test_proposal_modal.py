@@ -4,23 +4,16 @@ from __future__ import annotations
 
 from bot.sandbox.fakediscord.validation import modal_problems
 from bot.services.proposals import FormLimits, ProposalForm
-from cogs.proposals import ProposalModal
+from cogs.proposals import proposal_form
 
 FIELDS = ("title", "description", "policy_questions", "expected_outcomes", "hybrid_plan")
-
-
-async def _ignore(*_: object) -> None:
-    return None
 
 
 async def test_edit_form_fits_text_stored_before_the_limit_was_lowered() -> None:
     # Stored under a limit of 3000; an admin has since lowered the limits to 100.
     current = ProposalForm(**{name: "x" * 3000 for name in FIELDS})
-    modal = ProposalModal(
-        title="Edit proposal 1",
-        limits=FormLimits(dict.fromkeys(FIELDS, 100)),
-        on_done=_ignore,
-        current=current,
+    modal = proposal_form(
+        "mag:form:edit:1:-:-:-", "Edit proposal 1", FormLimits(dict.fromkeys(FIELDS, 100)), current
     )
     payload = modal.to_dict()
     assert modal_problems(payload) == []
@@ -30,7 +23,7 @@ async def test_edit_form_fits_text_stored_before_the_limit_was_lowered() -> None
 
 async def test_new_form_keeps_the_guild_limit_and_discords_cap() -> None:
     limits = FormLimits({**dict.fromkeys(FIELDS, 100), "description": 9000})
-    modal = ProposalModal(title="New proposal", limits=limits, on_done=_ignore)
+    modal = proposal_form("mag:form:submit:0:0:60:abcdef12:key", "New proposal", limits)
     assert modal_problems(modal.to_dict()) == []
     assert [item.max_length for item in modal.children] == [100, 4000, 100, 100, 100]
 

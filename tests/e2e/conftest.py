@@ -66,6 +66,20 @@ class World:
         interaction = await self.invoke(user, path, where=where, **options)
         return await interaction.wait_reply()
 
+    async def confirm(self, user: str, reply: FakeMessage, label: str = "Confirm") -> FakeMessage:
+        """Press ``label`` under a "please confirm" answer; return what the message became."""
+        clicked = await self.fake.click(reply, label, self.users[user])
+        return await clicked.wait_reply()
+
+    async def run_confirmed(
+        self, user: str, path: str, /, *, where: str = "general", **options: Any
+    ) -> FakeMessage:
+        """Run ``/path`` and, if it asks for confirmation, confirm; return the final answer."""
+        reply = await self.run(user, path, where=where, **options)
+        if any(c.get("label") == "Confirm" for c in reply.iter_components()):
+            return await self.confirm(user, reply)
+        return reply
+
     async def restart_bot(self) -> None:
         """Stop the bot with SIGTERM (exit 0 expected) and start it again."""
         status = await self.bot.stop()

@@ -78,9 +78,11 @@ async def test_setup_an_accepted_programme(world: World) -> None:
         )  # fmt: skip
         assert "Nominated" in reply.embed_text(), reply.text()
     for nomination in range(1, len(PANEL) + 1):
-        await world.run("secretariat", "panellist status", id=nomination, status="confirmed")
+        await world.run(
+            "secretariat", "panellist answer", id=nomination, answer="confirmed", note="by email"
+        )
     for status in ("under_review", "accepted"):
-        await world.run("secretariat", "proposal status", number=1, status=status)
+        await world.run_confirmed("secretariat", "proposal status", number=1, status=status)
 
 
 async def test_programme(world: World) -> None:
@@ -151,8 +153,12 @@ async def test_outsiders_see_no_statistics(world: World) -> None:
 
 
 async def test_a_confirmation_that_breaches_a_target_warns(world: World) -> None:
-    reply = await world.run(
+    refused = await world.run(
         "secretariat", "panellist status", id=len(PANEL) + 1, status="confirmed"
+    )
+    assert "Only the nominee answers for themselves" in refused.content
+    reply = await world.run(
+        "secretariat", "panellist answer", id=len(PANEL) + 1, answer="confirmed", note="by phone"
     )
     assert BREACH in reply.text()
 

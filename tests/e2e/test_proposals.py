@@ -76,7 +76,7 @@ async def test_hostile_text_is_shown_as_typed_and_pings_nobody(world: World) -> 
     assert "WS #2" in reply.embed_text()
     view = await world.run("outsider", "proposal view", number=2)
     text = view.embed_text()
-    assert "\\*\\*bold\\*\\*" in text and "@\u200beveryone" in text
+    assert "\\*\\*bold\\*\\*" in text and "\\@everyone" in text
     for embed in view.embeds:
         assert len(embed.get("description") or "") <= 4096
     assert not (view.allowed_mentions or {}).get("parse")
@@ -121,10 +121,11 @@ async def test_nominee_confirms_with_the_button_even_after_a_restart(world: Worl
     told = await world.fake.wait_for_dm(
         world.users["outsider"], lambda m: "is now **confirmed**" in m.text(), timeout=10
     )
-    assert "Priya Nair" in told.text()
+    # The proposer is told which nomination, never whom (a DM outlives a forget).
+    assert "Nomination #1 on WS #1" in told.text() and "Priya Nair" not in told.text()
 
     view = (await world.run("secretariat", "proposal view", number=1)).embed_text()
-    assert "Priya Nair" in view and "confirmed" in view and "priya@example.org" in view
+    assert "Priya Nair" in view and "confirmed" in view and "priya\\@example.org" in view
 
 
 async def test_someone_else_cannot_answer_for_the_nominee(world: World) -> None:
@@ -240,7 +241,9 @@ async def test_profiles_assignment_and_queue(world: World) -> None:
         assert "Profile saved" in reply.content
     shown = (await world.run("mag2", "profile show", member=world.users["mag1"])).embed_text()
     assert "Civil Society" in shown and "Female" not in shown
-    assigned = await world.run("secretariat", "review assign", per_proposal=3)
+    asked = await world.run("secretariat", "review assign", per_proposal=3)
+    assert "will add" in asked.embed_text()
+    assigned = await world.confirm("secretariat", asked)
     assert "Each member has" in assigned.embed_text()
     queue = (await world.run("mag4", "review queue")).embed_text()
     assert "WS #" in queue or "Nothing left" in queue

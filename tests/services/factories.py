@@ -7,7 +7,7 @@ from typing import Any
 from bot.services.auth import Actor
 from bot.services.proposals import ProposalForm
 from bot.services.registry import Services
-from storage.proposals import Proposal
+from storage.proposals import Proposal, get_proposal
 
 GUILD = 333333333333333333
 OTHER_GUILD = 444444444444444444
@@ -51,14 +51,27 @@ async def submit(
     subtheme: str = "Data Governance & Trust",
     **changes: str,
 ) -> Proposal:
-    """Submit a proposal and return it."""
-    return await services.proposals.submit(
+    """Submit a proposal and return it as stored."""
+    submitted = await services.proposals.submit(
         actor,
         kind=kind,
         fmt=fmt,
         duration=duration,
         subtheme=subtheme,
         form=form(**changes),
+    )
+    async with services.db.read() as session:
+        stored = await get_proposal(
+            session, guild_id=actor.guild_id, number=submitted.proposal.ref.number
+        )
+    assert stored is not None
+    return stored
+
+
+async def agree(services: Services, participation_id: int, *, accept: bool = True) -> Any:
+    """Record the nominee's answer as given outside Discord (the secretariat's way)."""
+    return await services.panellists.record_answer(
+        SECRETARIAT, participation_id, accept=accept, note="by email"
     )
 
 
@@ -108,10 +121,8 @@ async def eligible_panel(services: Services, number: int, *, prefix: str = "") -
             stakeholder=group,
             region=region,
         )
-        change = await services.panellists.set_status(
-            SECRETARIAT, nomination.entry.participation.id, "confirmed"
-        )
-        ids.append(change.entry.participation.id)
+        change = await agree(services, nomination.entry.nominee.participation_id)
+        ids.append(change.entry.nominee.participation_id)
     return ids
 
 

@@ -45,6 +45,7 @@ from tests.services.factories import (
     NOBODY,
     SECOND_PROPOSER,
     SECRETARIAT,
+    agree,
     eligible_panel,
     nominate,
     profile,
@@ -306,10 +307,13 @@ def test_no_warning_below_the_minimum_number_of_seats() -> None:
         PROGRAMME,
         RULES,
     )
-    assert report.warnings == ()
-    assert report.notes == ("Targets apply from 10 seats; this counts 9, so no warning is given.",)
+    assert report.warnings == () and not report.judged
+    assert report.notes == (
+        "Targets apply from 10 seats; this counts 9, so no target is judged yet.",
+    )
     nobody = make_report(SeatCounts(), PROGRAMME, RULES)
     assert nobody.notes == ("Nobody is counted yet: no confirmed seats on accepted proposals.",)
+    assert not nobody.judged
 
 
 def test_declined_nominations_are_counted_not_judged() -> None:
@@ -463,7 +467,7 @@ def services(db: Database, clock) -> Services:  # type: ignore[no-untyped-def]
 
 async def accept(services: Services, number: int) -> None:
     await services.proposals.set_status(SECRETARIAT, number, "under_review")
-    await services.proposals.set_status(SECRETARIAT, number, "accepted")
+    await services.proposals.set_status(SECRETARIAT, number, "accepted", confirmed=True)
 
 
 async def test_programme_counts_confirmed_seats_on_accepted_proposals(services: Services) -> None:
@@ -574,9 +578,9 @@ async def test_confirming_a_panellist_shows_the_effect_and_the_breach(
 ) -> None:
     await small_programme(services)
     first = await nominate(services, 1, "Pia", **PRIVATE)
-    await services.panellists.set_status(SECRETARIAT, first.entry.participation.id, "confirmed")
+    await agree(services, first.entry.nominee.participation_id)
     second = await nominate(services, 1, "Quentin", **PRIVATE)
-    pid = second.entry.participation.id
+    pid = second.entry.nominee.participation_id
     settings = await services.config.get(GUILD)
     change = DecisionChange("participation", pid, "nominated", "confirmed")
 
@@ -593,7 +597,7 @@ async def test_confirming_a_panellist_shows_the_effect_and_the_breach(
     assert effect.breached and effect.changed
 
     # Counted the same once the status is written (the override covers both orders).
-    await services.panellists.set_status(SECRETARIAT, pid, "confirmed")
+    await agree(services, pid)
     async with db.write() as session:
         again = await effect_of(session, guild_id=GUILD, change=change, rules=settings.rules)
     assert again == effect
@@ -602,12 +606,14 @@ async def test_confirming_a_panellist_shows_the_effect_and_the_breach(
 async def test_a_breach_is_audited_with_its_words(services: Services, db: Database) -> None:
     await small_programme(services)
     first = await nominate(services, 1, "Pia", **PRIVATE)
-    await services.panellists.set_status(SECRETARIAT, first.entry.participation.id, "confirmed")
+    await agree(services, first.entry.nominee.participation_id)
     second = await nominate(services, 1, "Quentin", **PRIVATE)
     settings = await services.config.get(GUILD)
     effects = []
     for before, after in (("nominated", "invited"), ("invited", "confirmed")):
-        change = DecisionChange("participation", second.entry.participation.id, before, after)
+        change = DecisionChange(
+            "participation", second.entry.nominee.participation_id, before, after
+        )
         async with db.write() as session:
             effects.append(
                 await guard_decision(
@@ -640,18 +646,15 @@ async def test_the_decision_hook_answers_and_audits_confirmations_and_acceptance
     await eligible_panel(services, 1)
     await services.proposals.set_status(SECRETARIAT, 1, "under_review")
 
-    accepted = await services.proposals.set_status(SECRETARIAT, 1, "accepted")
+    accepted = await services.proposals.set_status(SECRETARIAT, 1, "accepted", confirmed=True)
     assert isinstance(accepted.effect, BalanceEffect)
     assert (accepted.effect.seats_before, accepted.effect.seats_after) == (0, 4)
 
-    await services.panellists.set_status(
-        SECRETARIAT, (await nominate(services, 1, "Pia", **PRIVATE)).entry.participation.id,
-        "confirmed",
-    )  # fmt: skip
-    quentin = await nominate(services, 1, "Quentin", **PRIVATE)
-    confirmed = await services.panellists.set_status(
-        SECRETARIAT, quentin.entry.participation.id, "confirmed"
+    await agree(
+        services, (await nominate(services, 1, "Pia", **PRIVATE)).entry.nominee.participation_id
     )
+    quentin = await nominate(services, 1, "Quentin", **PRIVATE)
+    confirmed = await agree(services, quentin.entry.nominee.participation_id)
     effect = confirmed.effect
     assert isinstance(effect, BalanceEffect) and effect.breached
     assert confirmed.after == "confirmed"  # the decision is made all the same
@@ -681,7 +684,7 @@ async def test_accepting_and_declining_move_the_programme(services: Services, db
         )
     assert (accepting.seats_before, accepting.seats_after) == (0, 4)
 
-    await services.proposals.set_status(SECRETARIAT, 1, "accepted")
+    await services.proposals.set_status(SECRETARIAT, 1, "accepted", confirmed=True)
     async with db.write() as session:
         declining = await effect_of(
             session,
@@ -709,9 +712,7 @@ async def test_the_digest_section_lists_current_warnings(services: Services, db:
     await small_programme(services)
     for name in ("Pia", "Quentin"):
         nomination = await nominate(services, 1, name, **PRIVATE)
-        await services.panellists.set_status(
-            SECRETARIAT, nomination.entry.participation.id, "confirmed"
-        )
+        await agree(services, nomination.entry.nominee.participation_id)
     settings = await services.config.get(GUILD)
     async with db.read() as session:
         section = await balance_digest_section(session, GUILD, None, None, settings)  # type: ignore[arg-type]

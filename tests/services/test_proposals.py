@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
 from bot.services.auth import Actor
 from bot.services.proposals import (
     TRANSITIONS,
@@ -25,13 +25,16 @@ from tests.services.factories import (
     ADMIN,
     GUILD,
     MAG,
+    MAG2,
     NOBODY,
     OTHER_GUILD,
     PROPOSER,
     SECOND_PROPOSER,
     SECRETARIAT,
+    eligible_panel,
     form,
     nominate,
+    profile,
     submit,
 )
 
@@ -197,11 +200,19 @@ async def test_view_shows_scores_only_to_the_secretariat(services: Services) -> 
     await nominate(services, 1, "Amina", contact="amina@example.org")
     public = await services.proposals.view(NOBODY, 1)
     assert public.scores is None and not public.private
-    assert [pe.name for _, pe in public.people] == ["Amina"]
+    # Who is nominated is for the proposer, MAG and secretariat: others see how many.
+    assert public.people is None and public.people_count == 1
     assert public.label == "WS #1" and public.review_count == 0
+    for reader in (PROPOSER, MAG):
+        detail = await services.proposals.view(reader, 1)
+        assert detail.people is not None
+        assert [(n.name, n.gender, n.contact_claim) for n in detail.people] == [
+            ("Amina", None, None)
+        ]
     secretariat = await services.proposals.view(SECRETARIAT, 1)
     assert secretariat.private and secretariat.scores is not None
     assert secretariat.scores.count == 0
+    assert secretariat.people is not None and secretariat.people[0].gender == "Female"
 
 
 async def test_proposals_of_another_guild_are_invisible(services: Services) -> None:
@@ -235,11 +246,11 @@ async def test_list_pages_and_filters(services: Services) -> None:
 
 async def test_edit_by_the_proposer_while_submitted(services: Services, db) -> None:
     await submit(services)
-    assert (await services.proposals.editable(PROPOSER, 1)).number == 1
+    assert (await services.proposals.editable(PROPOSER, 1))[0].ref.number == 1
     edited = await services.proposals.edit(
         PROPOSER, 1, form(title="Better title"), duration=90, subtheme="AI"
     )
-    assert (edited.title, edited.duration, edited.subtheme) == (
+    assert (edited.ref.title, edited.duration, edited.ref.subtheme) == (
         "Better title",
         90,
         "AI & Emerging Technologies",
@@ -265,17 +276,17 @@ async def test_edit_keeps_a_removed_subtheme_unless_a_new_one_is_given(
     await services.config.remove_subtheme(ADMIN, "Data Governance & Trust")
     # Editing only the text checks no stored choice: the removed subtheme stays.
     edited = await services.proposals.edit(PROPOSER, 1, form(title="Only the text"))
-    assert (edited.title, edited.subtheme) == ("Only the text", "Data Governance & Trust")
+    assert (edited.ref.title, edited.ref.subtheme) == ("Only the text", "Data Governance & Trust")
     # A new format or duration does not re-check the stored subtheme either.
     edited = await services.proposals.edit(PROPOSER, 1, form(title="Only the text"), duration=90)
-    assert (edited.duration, edited.subtheme) == (90, "Data Governance & Trust")
+    assert (edited.duration, edited.ref.subtheme) == (90, "Data Governance & Trust")
     # A new subtheme is checked against the current list.
     with pytest.raises(InvalidInput, match="not a subtheme"):
         await services.proposals.edit(
             PROPOSER, 1, form(title="Only the text"), subtheme="Data Governance & Trust"
         )
     edited = await services.proposals.edit(PROPOSER, 1, form(title="Only the text"), subtheme="AI")
-    assert edited.subtheme == "AI & Emerging Technologies"
+    assert edited.ref.subtheme == "AI & Emerging Technologies"
 
 
 async def test_edit_permissions(services: Services) -> None:
@@ -288,7 +299,7 @@ async def test_edit_permissions(services: Services) -> None:
     with pytest.raises(Conflict, match="only the secretariat can edit"):
         await services.proposals.edit(PROPOSER, 1, form(title="Late change"))
     edited = await services.proposals.edit(SECRETARIAT, 1, form(title="Secretariat fix"))
-    assert edited.title == "Secretariat fix"
+    assert edited.ref.title == "Secretariat fix"
     with pytest.raises(InvalidInput, match="Title can be at most 60"):
         await services.proposals.edit(SECRETARIAT, 1, form(title="z" * 61))
 
@@ -300,7 +311,7 @@ async def test_withdraw(services: Services) -> None:
         await services.proposals.withdraw(NOBODY, 1)
     own = await services.proposals.withdraw(PROPOSER, 1, "Merged with a partner's session")
     assert (own.before, own.after, own.notify_user_id) == ("submitted", "withdrawn", None)
-    assert own.proposal.status_reason == "Merged with a partner's session"
+    assert own.reason == "Merged with a partner's session"
     with pytest.raises(Conflict, match="already withdrawn"):
         await services.proposals.withdraw(PROPOSER, 1)
     by_secretariat = await services.proposals.withdraw(SECRETARIAT, 2)
@@ -322,12 +333,17 @@ async def test_every_status_transition(services: Services, db: Database) -> None
     for number, (before, after) in enumerate(pairs, start=1):
         await _force_status(db, number, before)
         if after in TRANSITIONS[before]:
-            change = await services.proposals.set_status(SECRETARIAT, number, after, "why")
+            merged_into = (len(pairs) if number != len(pairs) else 1) if after == "merged" else None
+            if merged_into is not None:
+                await _force_status(db, merged_into, "under_review")
+            change = await services.proposals.set_status(
+                SECRETARIAT, number, after, "why", merged_into=merged_into, confirmed=True
+            )
             assert (change.before, change.after) == (before, after)
             assert change.notify_user_id == PROPOSER.user_id
         else:
             with pytest.raises(Conflict):
-                await services.proposals.set_status(SECRETARIAT, number, after)
+                await services.proposals.set_status(SECRETARIAT, number, after, confirmed=True)
 
 
 async def test_status_changes_need_the_secretariat(services: Services, db: Database) -> None:
@@ -348,7 +364,12 @@ async def test_merging_names_the_target(services: Services) -> None:
     await submit(services)
     await submit(services, SECOND_PROPOSER)
     change = await services.proposals.set_status(SECRETARIAT, 1, "merged", merged_into=2)
-    assert change.proposal.merged_into == 2 and change.reason == "Merged into WS #2."
+    assert change.after == "merged" and change.reason == "Merged into WS #2."
+    # A merge goes into a live proposal only, so merges never make a cycle.
+    with pytest.raises(Conflict, match="only be merged into a live one"):
+        await services.proposals.set_status(SECRETARIAT, 2, "merged", merged_into=1)
+    with pytest.raises(InvalidInput, match="Say which proposal"):
+        await services.proposals.set_status(SECRETARIAT, 2, "merged")
     with pytest.raises(InvalidInput, match="itself"):
         await services.proposals.set_status(SECRETARIAT, 2, "merged", merged_into=2)
     with pytest.raises(NotFound):
@@ -362,3 +383,61 @@ async def test_a_title_never_outgrows_an_embed(services: Services) -> None:
     assert (await services.proposals.form_limits(GUILD))["title"] == 200
     with pytest.raises(InvalidInput, match="at most 200"):
         await submit(services, title="t" * 201)
+
+
+async def test_a_form_sent_twice_makes_one_proposal(services: Services) -> None:
+    async def send() -> object:
+        return await services.proposals.submit(
+            PROPOSER,
+            fmt="Panel",
+            duration=60,
+            subtheme="AI",
+            form=form(),
+            submission_key="same-form",
+        )
+
+    first, second = await asyncio.gather(send(), send())
+    third = await send()
+    numbers = {r.proposal.ref.number for r in (first, second, third)}  # type: ignore[attr-defined]
+    assert numbers == {1}
+    assert sorted(r.again for r in (first, second, third)) == [False, True, True]  # type: ignore[attr-defined]
+    assert (await services.proposals.list_page(NOBODY)).total == 1
+
+
+async def test_heavy_and_premature_decisions_ask_first(services: Services, clock) -> None:
+    await submit(services)
+    await services.proposals.set_status(SECRETARIAT, 1, "under_review")
+    # Rejecting always asks: the proposer will be told.
+    with pytest.raises(ConfirmationNeeded, match="will become rejected"):
+        await services.proposals.set_status(SECRETARIAT, 1, "rejected")
+    # Accepting with reviewers who have not scored, before the review deadline,
+    # and never screened: each reason is named.
+    for member in (MAG, MAG2):
+        await profile(services, member)
+    await services.reviews.assign(SECRETARIAT, 2, confirmed=True)
+    await services.deadlines.add(
+        SECRETARIAT, title="Scoring closes", due="2027-03-20 23:59", kind="reviews", channel_id=1
+    )
+    with pytest.raises(ConfirmationNeeded) as asked:
+        await services.proposals.set_status(SECRETARIAT, 1, "accepted")
+    text = " ".join(asked.value.warnings)
+    assert "2 assigned reviewers have not scored" in text
+    assert "review deadline has not passed" in text and "never screened" in text
+    assert (await services.proposals.view(SECRETARIAT, 1)).proposal.ref.status == "under_review"
+    accepted = await services.proposals.set_status(SECRETARIAT, 1, "accepted", confirmed=True)
+    assert accepted.after == "accepted"
+    # Withdrawing an accepted proposal asks too, even its proposer.
+    with pytest.raises(ConfirmationNeeded, match="will become withdrawn"):
+        await services.proposals.withdraw(PROPOSER, 1)
+    assert (await services.proposals.withdraw(PROPOSER, 1, confirmed=True)).after == "withdrawn"
+
+
+async def test_the_view_shows_screening_as_it_stands_now(services: Services) -> None:
+    await submit(services)
+    report = await services.screening.screen(SECRETARIAT, 1)
+    assert not report.results[0].passed
+    before = await services.proposals.view(NOBODY, 1)
+    assert before.screening and any("speakers agreed" in r for r in before.screening)
+    await eligible_panel(services, 1)
+    after = await services.proposals.view(NOBODY, 1)
+    assert after.screening == ()  # passes now, though the stored run said it failed

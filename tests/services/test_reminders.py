@@ -415,7 +415,7 @@ async def test_a_reviews_reminder_names_only_members_with_unfinished_reviews(
     await bot.tick(at(2027, 3, 10, 22, 59, 30))
     assert discord.reminders[1].chased_directly
     assert sorted(d.user_id for d in discord.directs) == [501, 502]
-    assert "2 assigned reviews" in next(d.text for d in discord.directs if d.user_id == 501)
+    assert next(d.open_reviews for d in discord.directs if d.user_id == 501) == 2
 
 
 async def test_a_proposals_reminder_counts_proposals_short_of_confirmed_speakers(

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import pytest
 
-from bot.errors import Conflict, InvalidInput, PermissionDenied
+from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, PermissionDenied
 from bot.services.registry import Services
 from bot.services.reviews import ReviewService
 from bot.services.scoring import ScoreSummary, ranking_key, summaries
@@ -39,10 +39,10 @@ def services(db: Database, clock) -> Services:
 async def test_a_score_is_stored_and_replaced(services: Services, db: Database) -> None:
     await submit(services)
     first = await services.reviews.score(MAG, 1, 4)
-    assert first.replaced is None and first.review.score == 4 and first.label == "WS #1"
+    assert first.replaced_score is None and first.score == 4 and first.label == "WS #1"
     second = await services.reviews.score(MAG, 1, 2, "Speakers not confirmed", merge=True)
-    assert second.replaced == {"score": 4, "comment": None, "merge": False}
-    assert (second.review.score, second.review.merge) == (2, True)
+    assert second.replaced_score == 4
+    assert (second.score, second.merge) == (2, True)
     detail = await services.proposals.view(SECRETARIAT, 1)
     assert detail.review_count == 1 and detail.scores.mean == 2.0 and detail.scores.merges == 1
     async with db.read() as session:
@@ -77,7 +77,7 @@ async def test_bad_scores_are_refused(services: Services, score, comment, messag
 async def test_the_comment_threshold_is_a_setting(services: Services) -> None:
     await submit(services)
     await services.config.set_rule(ADMIN, "reviews.comment_required_max_score", 1)
-    assert (await services.reviews.score(MAG, 1, 2)).review.comment is None
+    assert (await services.reviews.score(MAG, 1, 2)).comment is None
     with pytest.raises(InvalidInput, match="score of 1 or less"):
         await services.reviews.score(MAG, 1, 1)
 
@@ -137,40 +137,87 @@ async def test_a_declared_conflict(services: Services, db: Database) -> None:
     assert event.note == "My employer organises it" and event.after["score_excluded"]
 
 
-async def test_conflict_when_the_member_is_on_the_proposal(services: Services) -> None:
+async def test_conflict_counts_when_the_member_agreed_to_be_on_it(services: Services) -> None:
     await submit(services)
-    await nominate(services, 1, "Mia Mag", member_id=MAG.user_id)
+    await profile(services, MAG)
+    pid = (
+        await nominate(services, 1, "Mia Mag", member_id=MAG.user_id)
+    ).entry.nominee.participation_id
+    # Named by someone else: only suspected; the member may still score.
+    scored = await services.reviews.score(MAG, 1, 4)
+    assert scored.suspected == ("were nominated to it",)
+    change = await services.panellists.respond(
+        guild_id=GUILD, user_id=MAG.user_id, participation_id=pid, accept=True
+    )
+    assert change.conflict_note  # their own Confirm: the conflict now counts, they are told
     with pytest.raises(Conflict, match="you are on it"):
         await services.reviews.score(MAG, 1, 4)
-    # Once they withdraw from it, the conflict is gone.
-    (entry,) = await services.panellists.list_entries(SECRETARIAT)
-    await services.panellists.set_status(SECRETARIAT, entry.participation.id, "withdrawn")
-    assert (await services.reviews.score(MAG, 1, 4)).review.score == 4
+    assert (await services.proposals.view(SECRETARIAT, 1)).scores.excluded == 1
+    # Once they are off it, the conflict is gone.
+    await services.panellists.set_status(SECRETARIAT, pid, "withdrawn")
+    assert (await services.reviews.score(MAG, 1, 4)).score == 4
 
 
-async def test_conflict_when_the_member_shares_the_organizers_affiliation(
-    services: Services,
-) -> None:
+async def test_what_a_proposer_types_never_voids_chosen_scores(services: Services) -> None:
+    # The outside review's reproduction: scores 1, 2, 5 (mean 2.67); the proposer then
+    # names a decoy as the first member and an organizer with the second's affiliation.
     await submit(services)
-    await nominate(services, 1, "Olu", role="organizer", affiliation="Internet Society")
-    await nominate(services, 1, "Sam", affiliation="Acme")  # a speaker: no conflict
-    await profile(services, MAG, affiliation="internet  SOCIETY")
-    await profile(services, MAG2, affiliation="Acme")
-    with pytest.raises(Conflict, match="share an affiliation with its organizers"):
-        await services.reviews.score(MAG, 1, 4)
-    assert (await services.reviews.score(MAG2, 1, 4)).review.score == 4
+    await profile(services, MAG, affiliation="Org A")
+    await profile(services, MAG2, affiliation="Org B")
+    third = mag(102)
+    await services.reviews.score(MAG, 1, 1, "Weak")
+    await services.reviews.score(MAG2, 1, 2, "Thin")
+    await services.reviews.score(third, 1, 5)
+    await nominate(services, 1, "Decoy", actor=PROPOSER, member_id=MAG.user_id)
+    await nominate(services, 1, "Olu", actor=PROPOSER, role="organizer", affiliation="org b")
+    (row,) = (await services.reviews.results(SECRETARIAT)).rows
+    assert row.summary.mean == pytest.approx(8 / 3) and row.summary.excluded == 0
+    # The first member can still score; both see why a conflict is suspected.
+    assert (await services.reviews.score(MAG, 1, 1, "Still weak")).suspected
+    suspected = await services.reviews.suspected(SECRETARIAT)
+    assert {(s.member_id, s.reasons, s.score) for s in suspected} == {
+        (MAG.user_id, ("was nominated to it",), 1),
+        (MAG2.user_id, ("shares an affiliation with its organizers",), 2),
+    }
+    # The secretariat decides, with a reason, audited.
+    with pytest.raises(InvalidInput, match="Say why"):
+        await services.reviews.decide_conflict(
+            SECRETARIAT, 1, MAG.user_id, conflict=False, reason=""
+        )
+    with pytest.raises(PermissionDenied):
+        await services.reviews.decide_conflict(PROPOSER, 1, MAG.user_id, conflict=True, reason="x")
+    await services.reviews.decide_conflict(
+        SECRETARIAT, 1, MAG.user_id, conflict=False, reason="The decoy is not her"
+    )
+    confirmed = await services.reviews.decide_conflict(
+        SECRETARIAT, 1, MAG2.user_id, conflict=True, reason="Her employer organises it"
+    )
+    assert confirmed.score_excluded
+    assert await services.reviews.suspected(SECRETARIAT) == []
+    (row,) = (await services.reviews.results(SECRETARIAT)).rows
+    assert row.summary.mean == pytest.approx(3.0) and row.summary.excluded == 1
+    with pytest.raises(Conflict, match="already"):
+        await services.reviews.decide_conflict(
+            SECRETARIAT, 1, MAG2.user_id, conflict=True, reason="again"
+        )
 
 
-async def test_conflict_when_the_member_shares_the_proposers_affiliation(
-    services: Services,
-) -> None:
+async def test_an_affiliation_shared_with_the_proposer_is_suspected(services: Services) -> None:
     await submit(services)
-    # The proposer is known as a person (linked to their account) on another proposal.
+    # The proposer is known as a person confirmed as their account, on another proposal.
     await submit(services, SECOND_PROPOSER)
-    await nominate(services, 2, "Pat", affiliation="Université X", member_id=PROPOSER.user_id)
+    pid = (
+        await nominate(services, 2, "Pat", affiliation="Université X", member_id=PROPOSER.user_id)
+    ).entry.nominee.participation_id
+    await services.panellists.respond(
+        guild_id=GUILD, user_id=PROPOSER.user_id, participation_id=pid, accept=True
+    )
     await profile(services, MAG, affiliation="universite x")
-    with pytest.raises(Conflict, match="share an affiliation with its proposer"):
-        await services.reviews.score(MAG, 1, 4)
+    assert (await services.reviews.score(MAG, 1, 4)).suspected == (
+        "share an affiliation with its proposer",
+    )
+    (item,) = await services.reviews.suspected(SECRETARIAT)
+    assert (item.proposal.number, item.member_id, item.score) == (1, MAG.user_id, 4)
 
 
 async def test_conflict_when_the_member_submitted_it(services: Services) -> None:
@@ -229,7 +276,7 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
     for i in range(10):
         await submit(services, title=f"T{i}")
     await submit(services, kind="town_hall")  # not scored, so not assigned
-    with pytest.raises(Conflict, match="No MAG member has a profile"):
+    with pytest.raises(Conflict, match="No MAG member with the MAG role has a profile"):
         await services.reviews.assign(SECRETARIAT, 3)
     groups = ["Government", "Civil Society", "Technical Community", "Private Sector"]
     members = [mag(300 + i) for i in range(8)]
@@ -240,7 +287,9 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
     with pytest.raises(PermissionDenied):
         await services.reviews.assign(MAG, 3)
 
-    result = await services.reviews.assign(SECRETARIAT, 3)
+    with pytest.raises(ConfirmationNeeded, match="will add 30 assignment"):
+        await services.reviews.assign(SECRETARIAT, 3)
+    result = await services.reviews.assign(SECRETARIAT, 3, confirmed=True)
     plan = result.plan
     assert (result.proposals, result.members) == (10, 8)
     assert len(plan.assignments) == 30 and result.load_range == (3, 4)
@@ -250,18 +299,19 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
 
     # Queues: assigned and unscored; scoring one removes it; a conflict too.
     queue = await services.reviews.queue(members[1])
-    assert queue and all(p.kind == "workshop" for p in queue)
-    first = queue[0].number
+    assert queue and all(item.proposal.kind == "workshop" for item in queue)
+    first = queue[0].proposal.number
     await services.reviews.score(members[1], first, 4)
     after = await services.reviews.queue(members[1])
-    assert first not in [p.number for p in after]
+    assert first not in [item.proposal.number for item in after]
     if after:
-        declared = await services.reviews.declare_conflict(members[1], after[0].number)
+        declared = await services.reviews.declare_conflict(members[1], after[0].proposal.number)
         assert declared.unassigned
-        assert after[0].number not in [p.number for p in await services.reviews.queue(members[1])]
+        left = await services.reviews.queue(members[1])
+        assert after[0].proposal.number not in [item.proposal.number for item in left]
 
     # Re-running keeps what still holds and fills the gap the conflict left.
-    again = await services.reviews.assign(SECRETARIAT, 3)
+    again = await services.reviews.assign(SECRETARIAT, 3, confirmed=True)
     assert len(again.plan.assignments) == 30
     assert len(again.plan.kept) >= 28
     async with db.read() as session:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from bot.errors import Conflict, NotFound, PermissionDenied
+from bot.errors import ConfirmationNeeded, Conflict, NotFound, PermissionDenied
 from bot.services.registry import Services
 from storage.audit import recent_events
 from storage.database import Database
+from storage.proposals import get_proposal
 from tests.services.factories import (
     ADMIN,
     GUILD,
@@ -15,6 +16,7 @@ from tests.services.factories import (
     PROPOSER,
     SECOND_PROPOSER,
     SECRETARIAT,
+    agree,
     eligible_panel,
     mag,
     nominate,
@@ -34,9 +36,7 @@ def rules_failed(report, number: int = 1) -> set[str]:
 
 
 async def confirm(services: Services, nomination) -> None:
-    await services.panellists.set_status(
-        SECRETARIAT, nomination.entry.participation.id, "confirmed"
-    )
+    await agree(services, nomination.entry.nominee.participation_id)
 
 
 async def test_a_complete_panel_passes(services: Services) -> None:
@@ -45,8 +45,7 @@ async def test_a_complete_panel_passes(services: Services) -> None:
     report = await services.screening.screen(SECRETARIAT, 1)
     assert report.passed == 1 and report.results[0].failures == []
     detail = await services.proposals.view(SECRETARIAT, 1)
-    assert detail.proposal.screening == {"passed": True, "failures": []}
-    assert detail.proposal.screened_at is not None
+    assert detail.screening == () and detail.screened
 
 
 async def test_an_empty_proposal_fails_with_every_reason(services: Services) -> None:
@@ -67,7 +66,7 @@ async def test_only_speakers_who_agreed_count(services: Services) -> None:
     await submit(services)
     ids = await eligible_panel(services, 1)
     # Dana (the moderator) is not a speaker; Chen declines; a new speaker only nominated.
-    await services.panellists.set_status(SECRETARIAT, ids[2], "declined")
+    await agree(services, ids[2], accept=False)
     await nominate(services, 1, "Eve", gender="Male")
     report = await services.screening.screen(SECRETARIAT, 1)
     assert rules_failed(report) == {"min_speakers_agreed"}
@@ -83,7 +82,8 @@ async def test_gender_diversity_never_guesses(services: Services) -> None:
     assert rules_failed(report) == {"gender_diversity"}
     reason = report.results[0].failures[0].reason
     assert "Fewer than 2 genders among the speakers who stated one" in reason
-    assert "1 speaker preferred not to say" in reason
+    # Counting those who preferred not to say would tell who they are: it is not said.
+    assert "preferred not to say" not in reason
     await confirm(services, await nominate(services, 1, "D", gender="Non-binary"))
     assert rules_failed(await services.screening.screen(SECRETARIAT, 1)) == set()
 
@@ -162,15 +162,24 @@ async def test_stored_reasons_name_no_person_and_no_gender(
     for i in range(4):
         await submit(services, title=f"T{i}")
         await nominate(services, i + 1, "Zorro Busy", gender="Male", affiliation="ISOC")
-    await services.screening.screen(SECRETARIAT, apply=True)
-    proposal = (await services.proposals.view(PROPOSER, 1)).proposal
+    await services.screening.screen(SECRETARIAT, apply=True, confirmed=True)
+    async with db.read() as session:
+        proposal = await get_proposal(session, guild_id=GUILD, number=1)
+    assert proposal is not None and proposal.screening is not None
+    shown = await services.proposals.view(PROPOSER, 1)
+    assert shown.screening  # as it stands now, for everyone to read
     rules = {f["rule"] for f in proposal.screening["failures"]}
     assert {"gender_diversity", "max_sessions_per_speaker"} <= rules
     async with db.read() as session:
         events = await recent_events(session, guild_id=GUILD, target="proposal:1")
     notes = [e.note or "" for e in events]
     stored = " ".join(
-        [*(f["reason"] for f in proposal.screening["failures"]), proposal.status_reason, *notes]
+        [
+            *(f["reason"] for f in proposal.screening["failures"]),
+            *shown.screening,
+            proposal.status_reason or "",
+            *notes,
+        ]
     ).lower()
     assert "fewer than 2 genders" in stored and "1 speaker is in more than 3 sessions" in stored
     for word in ("zorro", "busy", "male", "female", "non-binary", "woman", "man "):
@@ -210,16 +219,19 @@ async def test_applying_moves_proposals_and_tells_the_proposers(
     await submit(services)
     await eligible_panel(services, 1)
     await submit(services, SECOND_PROPOSER)
-    report = await services.screening.screen(SECRETARIAT, apply=True)
+    with pytest.raises(ConfirmationNeeded, match="will move 2: 1 under review, 1 screened out"):
+        await services.screening.screen(SECRETARIAT, apply=True)
+    assert (await services.proposals.view(SECRETARIAT, 1)).proposal.ref.status == "submitted"
+    report = await services.screening.screen(SECRETARIAT, apply=True, confirmed=True)
     assert [(r.number, r.moved_to, r.proposer_id) for r in report.results] == [
         (1, "under_review", PROPOSER.user_id),
         (2, "screened_out", SECOND_PROPOSER.user_id),
     ]
     second = (await services.proposals.view(SECRETARIAT, 2)).proposal
-    assert second.status == "screened_out" and second.status_reason.startswith("Screening: ")
+    assert second.ref.status == "screened_out" and second.status_reason.startswith("Screening: ")
     # Fixed after an appeal: screening again moves it on.
     await eligible_panel(services, 2, prefix="y")
-    report = await services.screening.screen(SECRETARIAT, apply=True)
+    report = await services.screening.screen(SECRETARIAT, apply=True, confirmed=True)
     assert [(r.number, r.moved_to) for r in report.results] == [(2, "under_review")]
     async with db.read() as session:
         events = await recent_events(session, guild_id=GUILD, target="proposal:2")
@@ -233,7 +245,7 @@ async def test_screening_without_applying_changes_no_status(services: Services) 
     await submit(services)
     report = await services.screening.screen(SECRETARIAT)
     assert report.results[0].moved_to is None and not report.applied
-    assert (await services.proposals.view(SECRETARIAT, 1)).proposal.status == "submitted"
+    assert (await services.proposals.view(SECRETARIAT, 1)).proposal.ref.status == "submitted"
 
 
 async def test_only_the_secretariat_screens(services: Services) -> None:
