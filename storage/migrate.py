@@ -32,10 +32,37 @@ def _current(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _foreign_keys(connection: Connection, on: bool) -> None:
+    """Turn SQLite's foreign-key enforcement on or off (outside any transaction)."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    finally:
+        cursor.close()
+
+
 async def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema up to ``revision`` (default: the newest)."""
-    async with db.engine.begin() as conn:
-        await conn.run_sync(_upgrade, revision)
+    """Bring the schema up to ``revision`` (default: the newest).
+
+    On SQLite, altering a table means copying it to a new one and dropping the
+    old; with foreign keys enforced, dropping ``person`` would cascade-delete
+    every participation. Enforcement is off while migrating (as SQLite and
+    Alembic advise) and checked afterwards with ``PRAGMA foreign_key_check``.
+    """
+    if not db.is_sqlite:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(_upgrade, revision)
+        return
+    async with db.engine.connect() as conn:
+        await conn.run_sync(_foreign_keys, False)
+        try:
+            async with conn.begin():
+                await conn.run_sync(_upgrade, revision)
+                broken = (await conn.exec_driver_sql("PRAGMA foreign_key_check")).all()
+                if broken:
+                    raise RuntimeError(f"the migration left orphan rows: {broken[:5]}")
+        finally:
+            await conn.run_sync(_foreign_keys, True)
 
 
 async def current_revision(db: Database) -> str | None:

@@ -6,7 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs._common import defer
+from cogs._common import actor_of, bot_of, defer
 
 
 class Faulty(commands.Cog):
@@ -16,6 +16,12 @@ class Faulty(commands.Cog):
         if deferred:
             await defer(interaction, ephemeral=False)
         raise RuntimeError("the database caught fire")
+
+    @app_commands.command(name="explode_after_saving", description="Save, then fail (tests only)")
+    async def explode_after_saving(self, interaction: discord.Interaction) -> None:
+        actor = await actor_of(interaction)
+        await bot_of(interaction).services.config.set_cycle(actor, "Saved cycle")
+        raise RuntimeError("the answer caught fire after the change was saved")
 
 
 async def setup(bot: commands.Bot) -> None:

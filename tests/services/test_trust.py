@@ -1,0 +1,246 @@
+"""The rest of the trust work: confirmations, roles, the MAG roster, small counts, links."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.render.balance import balance_embed, effect_lines
+from bot.render.text import render_line
+from bot.services.auth import Actor
+from bot.services.balance import compare, make_report, programme_scope
+from bot.services.config import DEFAULTS
+from bot.services.registry import Services
+from storage import migrate
+from storage.balance import Count, SeatCounts
+from storage.chasing import unfinished_reviews
+from storage.database import Database
+from tests.services.factories import (
+    ADMIN,
+    GUILD,
+    MAG,
+    MAG2,
+    NOBODY,
+    PROPOSER,
+    SECRETARIAT,
+    agree,
+    eligible_panel,
+    nominate,
+    profile,
+    submit,
+)
+
+
+@pytest.fixture
+def services(db: Database, clock) -> Services:
+    return Services.create(db, clock)
+
+
+async def test_a_request_waits_for_its_own_button_and_runs_once(services: Services, clock) -> None:
+    asked = await services.pending.ask(SECRETARIAT, "proposal.status", {"number": 1})
+    with pytest.raises(NotFound):
+        await services.pending.take(
+            guild_id=GUILD, user_id=SECRETARIAT.user_id, action_id=asked.id, token="guessed"
+        )
+    with pytest.raises(PermissionDenied, match="for the person who asked"):
+        await services.pending.take(
+            guild_id=GUILD, user_id=NOBODY.user_id, action_id=asked.id, token=asked.token
+        )
+    taken = await services.pending.take(
+        guild_id=GUILD, user_id=SECRETARIAT.user_id, action_id=asked.id, token=asked.token
+    )
+    assert (taken.kind, dict(taken.payload)) == ("proposal.status", {"number": 1})
+    with pytest.raises(Conflict, match="already done"):
+        await services.pending.take(
+            guild_id=GUILD, user_id=SECRETARIAT.user_id, action_id=asked.id, token=asked.token
+        )
+    late = await services.pending.ask(SECRETARIAT, "person.forget", {"person": 1})
+    clock.now += timedelta(hours=1)
+    with pytest.raises(Conflict, match="expired"):
+        await services.pending.take(
+            guild_id=GUILD, user_id=SECRETARIAT.user_id, action_id=late.id, token=late.token
+        )
+
+
+async def test_everyone_and_managed_roles_are_refused(services: Services) -> None:
+    with pytest.raises(InvalidInput, match="@everyone cannot be the mag role"):
+        await services.config.set_role(ADMIN, "mag", GUILD)
+    with pytest.raises(InvalidInput, match="@everyone"):
+        await services.config.set_role(ADMIN, "secretariat", 5, everyone=True)
+    with pytest.raises(InvalidInput, match="managed by an integration"):
+        await services.config.set_role(ADMIN, "mag", 5, managed=True)
+    settings = await services.config.set_role(ADMIN, "mag", 6)
+    assert settings.roles == {"mag": 6, "secretariat": None}
+
+
+async def test_a_member_without_the_role_is_not_assigned_counted_or_chased(
+    services: Services, db: Database
+) -> None:
+    await services.config.set_role(ADMIN, "mag", 6)
+    await submit(services)
+    for member in (MAG, MAG2):
+        await profile(services, member)
+    assert (await services.balance.mag(SECRETARIAT)).seats == 2
+    assert await services.profiles.record_roles(GUILD, {MAG2.user_id: False}) == 1
+    assert (await services.balance.mag(SECRETARIAT)).seats == 1
+    result = await services.reviews.assign(SECRETARIAT, 2, confirmed=True)
+    assert {m for _, m in result.plan.assignments} == {MAG.user_id}
+    # Seen acting without the role (any interaction), and back with it.
+    await services.profiles.observe(Actor(guild_id=GUILD, user_id=MAG.user_id))  # role gone
+    assert (await services.balance.mag(SECRETARIAT)).seats == 0
+    await services.profiles.observe(MAG2)
+    assert (await services.balance.mag(SECRETARIAT)).seats == 1
+    profile_view = await services.profiles.show(SECRETARIAT, MAG.user_id)
+    assert not profile_view.has_role  # the profile is kept
+    async with db.read() as session:
+        chased = await unfinished_reviews(session, guild_id=GUILD, statuses=("submitted",))
+    assert chased == []  # MAG (assigned) no longer holds the role
+
+
+async def test_gender_of_a_few_people_is_for_the_secretariat_only(services: Services) -> None:
+    await submit(services)
+    pid = (await nominate(services, 1, "Only One", gender="Non-binary")).entry.nominee
+    await agree(services, pid.participation_id)
+    for_mag = await services.balance.proposal(MAG, 1)
+    assert "gender" not in {d.key for d in for_mag.dimensions}
+    assert any("shown to the secretariat only" in note for note in for_mag.notes)
+    assert "Non-binary" not in balance_embed(for_mag).to_dict().__repr__()
+    for_secretariat = await services.balance.proposal(SECRETARIAT, 1)
+    assert for_secretariat.dimension("gender").get("Non-binary").seats == 1  # type: ignore[union-attr]
+
+
+async def test_a_small_group_in_a_larger_count_is_hidden_and_shares_rounded(
+    services: Services,
+) -> None:
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await submit(services)
+    for i in range(12):
+        gender = "Non-binary" if i == 0 else ("Female" if i % 2 else "Male")
+        n = await nominate(services, 1, f"P{i}", gender=gender)
+        await agree(services, n.entry.nominee.participation_id)
+    report = await services.balance.proposal(MAG, 1)
+    gender = report.dimension("gender")
+    small = gender.get("Non-binary")
+    assert small is not None and small.suppressed and small.seats == 0
+    female = gender.get("Female")
+    assert female is not None and female.approximate and female.seats == 0
+    assert female.share == pytest.approx(0.5)  # 6 of 12, shown rounded to 5 points
+    assert gender.evenness is None
+    text = repr(balance_embed(report).to_dict())
+    assert "a few (shown to the secretariat)" in text and "about 50%" in text
+
+
+def test_nothing_is_called_met_when_nothing_was_judged() -> None:
+    scope = programme_scope()
+
+    def count(seats: int) -> SeatCounts:
+        return SeatCounts(
+            total=Count(seats, seats),
+            by_dimension={"stakeholder_group": {"Private Sector": Count(seats, seats)}},
+        )
+
+    few = make_report(count(3), scope, DEFAULTS.rules)
+    assert not few.judged and not few.warnings
+    assert "Every balance target is met" not in balance_embed(few).description  # type: ignore[operator]
+    many = make_report(count(12), scope, DEFAULTS.rules)
+    assert many.judged and many.warnings
+    effect = compare(many, few)
+    assert effect.resolved == ()  # fewer seats than judged: not "now met"
+    assert not any("Now met" in line for line in effect_lines(effect))
+
+
+@pytest.mark.parametrize(
+    "link",
+    ["https://", "https://[::1", "http://x", "ftp://a.org", "https://a b.org", "https://a.org/<x>"],
+)
+async def test_a_deadline_link_must_be_a_real_web_address(services: Services, link: str) -> None:
+    await services.config.set_channel(ADMIN, "reminders", 9)
+    with pytest.raises(InvalidInput, match="full web address"):
+        await services.deadlines.add(SECRETARIAT, title="Call", due="2027-04-01 12:00", link=link)
+    assert await services.deadlines.list(SECRETARIAT) == []
+
+
+async def test_invisible_characters_are_dropped_from_every_free_text(services: Services) -> None:
+    await services.config.set_channel(ADMIN, "reminders", 9)
+    view = await services.deadlines.add(
+        SECRETARIAT, title="Call\x00 for\u202e inputs\u200b", due="2027-04-01 12:00"
+    )
+    assert view.title == "Call for inputs"
+    settings = await services.config.set_cycle(ADMIN, "IGF\x07 2027\u2066")
+    assert settings.cycle_name == "IGF 2027"
+    settings = await services.config.set_subthemes(ADMIN, "Data\u200b Trust; AI\x1b")
+    assert settings.subthemes == ("Data Trust", "AI")
+    with pytest.raises(InvalidInput, match="whole number"):
+        await services.config.set_rule_text(ADMIN, "limits.title_max", "²")
+
+
+async def test_a_typed_value_in_a_refusal_cannot_break_out(services: Services) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        await services.config.set_timezone(ADMIN, "`[x](https://evil.example)` <@1>")
+    message = str(refused.value)
+    assert message.startswith("`ˋ[x](https://evil.example)ˋ <@1>`")  # one code span
+
+
+async def test_the_migration_turns_typed_links_into_claims(tmp_path) -> None:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path}/old.db")
+    try:
+        await migrate.upgrade(db, "0002_programme")
+        async with db.engine.begin() as conn:
+            await conn.execute(
+                text(
+                    "INSERT INTO proposal (id, guild_id, number, kind, status, title, description,"
+                    " policy_questions, expected_outcomes, hybrid_plan, format, duration, subtheme,"
+                    " proposer_id, proposer_name, proposer_is_mag, created_at, updated_at) VALUES "
+                    "(1, 5, 1, 'workshop', 'submitted', 't', 'd', 'p', 'e', 'h', 'Panel', 60, 'AI',"
+                    " 9, 'x', 0, '2027-01-01', '2027-01-01')"
+                )
+            )
+            for pid, user, consent in ((1, 71, "given"), (2, 72, None)):
+                await conn.execute(
+                    text(
+                        "INSERT INTO person (id, guild_id, key, name, stakeholder_group, region,"
+                        " gender, user_id, contact, created_at, updated_at) VALUES "
+                        f"({pid}, 5, 'k{pid}', 'N{pid}', 'Government', 'African Group', 'Male',"
+                        f" {user}, 'c{pid}@x.org', '2027-01-01', '2027-01-01')"
+                    )
+                )
+                await conn.execute(
+                    text(
+                        "INSERT INTO participation (id, guild_id, proposal_id, person_id, role,"
+                        " attendance, status, agreed_in_principle, consent, created_at, updated_at)"
+                        f" VALUES ({pid}, 5, 1, {pid}, 'speaker', 'onsite', 'invited', 0,"
+                        f" {repr(consent) if consent else 'NULL'}, '2027-01-01', '2027-01-01')"
+                    )
+                )
+        await migrate.upgrade(db)
+        async with db.engine.connect() as conn:
+            people = (
+                await conn.execute(text("SELECT id, user_id, link_source, contact FROM person"))
+            ).all()
+            seats = (
+                await conn.execute(
+                    text("SELECT id, invitee_id, answered_by, contact FROM participation")
+                )
+            ).all()
+        assert sorted(people) == [(1, 71, "invitation", None), (2, None, None, None)]
+        assert sorted(seats) == [(1, 71, 71, "c1@x.org"), (2, 72, None, "c2@x.org")]
+    finally:
+        await db.dispose()
+
+
+async def test_the_digest_lists_screened_out_proposals_as_they_stand_now(
+    services: Services,
+) -> None:
+    await services.config.set_channel(ADMIN, "digest", 8)
+    await submit(services)
+    await submit(services, PROPOSER, title="Second")
+    await services.screening.screen(SECRETARIAT, apply=True, confirmed=True)
+    await eligible_panel(services, 1)
+    digest = await services.digests.preview(SECRETARIAT)
+    (section,) = [s for s in digest.sections if s.name == "screening"]
+    lines = [render_line(line) for line in section.lines]
+    assert any(line.startswith("WS #1: passes now") for line in lines)
+    assert any(line.startswith("WS #2: ") and "speakers agreed" in line for line in lines)
