@@ -17,6 +17,7 @@ from cogs._common import Number, actor_of, bot_of, defer, send
 Kind = Literal["proposals", "reviews", "consultation", "meeting", "other"]
 REPEATS = [
     app_commands.Choice(name="does not repeat", value="none"),
+    app_commands.Choice(name="daily", value="daily"),
     app_commands.Choice(name="weekly", value="weekly"),
     app_commands.Choice(name="every two weeks", value="biweekly"),
     app_commands.Choice(name="monthly", value="monthly"),

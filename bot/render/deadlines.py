@@ -130,12 +130,14 @@ def calendar_ics(
         else:
             event.add("dtstart", first.replace(tzinfo=zone, fold=0))
             rule: dict[str, object] = {"freq": "weekly"}
-            if view.repeat == "biweekly":
+            if view.repeat == "daily":
+                rule = {"freq": "daily"}
+            elif view.repeat == "biweekly":
                 rule = {"freq": "weekly", "interval": 2}
             elif view.repeat == "monthly":
                 rule = _monthly_rule(first.day)
             event.add("rrule", vRecur(rule))
-        description = [f"#{view.number} {view.title}"]
+        description = [f"#{view.number} {plain(view.title, 200)}"]
         if view.link:
             description.append(view.link)
             event.add("url", view.link)
@@ -144,7 +146,7 @@ def calendar_ics(
         for offset in view.offsets:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"{view.title} ({format_offset(offset)} before)")
+            alarm.add("description", f"{plain(view.title, 200)} ({format_offset(offset)} before)")
             alarm.add("trigger", timedelta(minutes=-offset))
             event.add_component(alarm)
         calendar.add_component(event)

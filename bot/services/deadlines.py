@@ -61,6 +61,9 @@ _REPEAT_WORDS: Final = {
     "none": "none",
     "no": "none",
     "once": "none",
+    "daily": "daily",
+    "every day": "daily",
+    "each day": "daily",
     "weekly": "weekly",
     "every week": "weekly",
     "biweekly": "biweekly",
@@ -196,7 +199,7 @@ def check_repeat(text: str) -> Repeat:
     """Return the repeat named by ``text`` (``every two weeks`` -> ``biweekly``), or raise."""
     repeat = _REPEAT_WORDS.get(" ".join(text.strip().lower().split()))
     if repeat is None:
-        raise InvalidInput("Repeat must be none, weekly, every two weeks or monthly.")
+        raise InvalidInput("Repeat must be none, daily, weekly, every two weeks or monthly.")
     assert repeat in REPEATS
     return repeat
 

@@ -23,17 +23,18 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
-Repeat = Literal["none", "weekly", "biweekly", "monthly"]
+Repeat = Literal["none", "daily", "weekly", "biweekly", "monthly"]
 
-REPEATS: Final[tuple[Repeat, ...]] = ("none", "weekly", "biweekly", "monthly")
+REPEATS: Final[tuple[Repeat, ...]] = ("none", "daily", "weekly", "biweekly", "monthly")
 REPEAT_LABELS: Final[dict[str, str]] = {
     "none": "does not repeat",
+    "daily": "every day",
     "weekly": "every week",
     "biweekly": "every two weeks",
     "monthly": "every month",
 }
 # Rough length of one period, to jump near the answer before stepping.
-_PERIOD_DAYS: Final = {"weekly": 7, "biweekly": 14, "monthly": 28}
+_PERIOD_DAYS: Final = {"daily": 1, "weekly": 7, "biweekly": 14, "monthly": 28}
 
 
 def to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -70,6 +71,8 @@ def occurrence_wall(first: datetime, repeat: Repeat, n: int) -> datetime:
         if n and repeat == "none":
             raise ValueError("a deadline that does not repeat has one occurrence")
         return first
+    if repeat == "daily":
+        return first + timedelta(days=n)
     if repeat == "weekly":
         return first + timedelta(days=7 * n)
     if repeat == "biweekly":

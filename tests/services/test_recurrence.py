@@ -177,3 +177,14 @@ def test_next_daily_is_strictly_later_and_within_a_day(
     nxt = next_daily(time(hour, minute), zone, moment)
     assert moment < nxt <= moment + timedelta(days=1, hours=1)
     assert next_daily(time(hour, minute), zone, nxt) > nxt
+
+
+@pytest.mark.parametrize("day", [EU_SPRING, EU_FALL])
+def test_daily_0900_stays_0900_and_fires_once_a_day_across_the_change(day: date) -> None:
+    first = datetime.combine(day - timedelta(days=3), time(9, 0))
+    moments = [occurrence(first, ZURICH, "daily", n) for n in range(7)]
+    assert [local(m, ZURICH) for m in moments] == [first + timedelta(days=n) for n in range(7)]
+    assert len({m.astimezone(ZURICH).date() for m in moments}) == 7
+    # An ambiguous 02:30 on fall-back day fires once, at its first instant.
+    night = [occurrence(datetime.combine(EU_FALL, time(2, 30)), ZURICH, "daily", n) for n in (0, 1)]
+    assert night[1] - night[0] == timedelta(hours=25)
