@@ -27,6 +27,7 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 ROSTER_SECONDS = 3600.0
+MAX_RATELIMIT_WAIT = 5.0
 
 
 def intents() -> discord.Intents:
@@ -98,6 +99,9 @@ class MagBot(commands.AutoShardedBot):
             tree_cls=MagTree,
             help_command=None,
             max_messages=None,
+            # A longer rate limit raises instead of sleeping inside whatever awaited
+            # the request: the outbox retries at the time Discord gives.
+            max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
             **_sharding(settings),
         )
         # The bot never joins voice: don't warn operators about voice libraries.

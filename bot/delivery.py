@@ -1,25 +1,32 @@
-"""Posting reminders and digests to Discord, and the ticker that drives them.
+"""Sending the outbox through Discord, and the clock that plans what is due.
 
 ``DiscordOutbox`` is the services' ``Outbox``: it renders each post
-(``bot.render``) and sends it with the post's nonce. discord.py sends a nonce
-with ``enforce_nonce``, so Discord answers a repeated nonce with the message
-it already has instead of posting again: that is what makes a retry after a
-crash safe. Discord's answer is mapped for the services: 403/404 are
-permanent (``FAILED``), 429 and 5xx (after discord.py's own retries) and
-network errors are worth another try later (``RETRY``).
+(``bot.render``) and sends it; Discord's answer is mapped for the services:
+403/404 are permanent (``FAILED``), a rate limit longer than discord.py may
+wait (``max_ratelimit_timeout``) comes back as a retry at the time Discord
+gave, 5xx and network errors are worth another try. ``find`` reads a
+destination's recent messages for the refs the bot's messages carry, which
+is how a message that reached Discord before a crash is recognised instead
+of being posted again.
 
-``Deliveries`` runs on the bot's clock: a tick every ``TICK_SECONDS`` (the
-safety net: it catches up after downtime and plans recurring deadlines), plus
-a one-shot wake-up at the next due time so that a reminder goes out on the
-second, not up to a tick late. A tick never raises and never overlaps another.
+``Deliveries`` runs two things:
+
+- the planner, on the bot's clock: every ``TICK_SECONDS`` (and at the next
+  due time, for precision) reminders and digests due are queued in the
+  outbox, and recurring deadlines planned ahead;
+- the sender loop (``bot.services.sending.Sender``): it starts lanes as soon
+  as anything is queued or a lane finishes, renews the leases of what is in
+  flight, and backs off while the database fails (one log line a minute).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aiohttp
 import discord
@@ -28,6 +35,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.clock import Clock
 from bot.render.digests import digest_embed
 from bot.render.reminders import (
+    batch_content,
     direct_content,
     notice_content,
     reminder_content,
@@ -40,9 +48,12 @@ from bot.services.outbox import (
     DirectPost,
     Post,
     PostResult,
+    ReminderBatch,
     ReminderPost,
+    refs_of,
 )
 from bot.services.registry import Services
+from bot.services.sending import LEASE, Sender
 from bot.settings import Settings
 from storage.delivery import Shards
 from storage.types import utcnow
@@ -55,6 +66,9 @@ log = logging.getLogger(__name__)
 TICK_SECONDS: Final = 30.0
 WAKE_JOB: Final = "deliveries-wake"
 STOP_TIMEOUT: Final = 15.0
+HISTORY_PAGES: Final = 3  # 300 messages back, at most, when looking for a message
+MAX_BACKOFF: Final = 60.0
+REF: Final = re.compile(r"\bref ([0-9]+-[0-9a-z]+)\b")  # what ``ref_text`` writes
 
 
 class DiscordOutbox:
@@ -64,7 +78,7 @@ class DiscordOutbox:
         self._client = client
 
     async def post(self, post: Post) -> PostResult:
-        """Post ``post`` with its nonce; map Discord's answer to sent, retry or failed."""
+        """Post ``post``; map Discord's answer to sent, retry or failed."""
         try:
             message = await self._send(post)
         except discord.Forbidden as error:
@@ -72,7 +86,9 @@ class DiscordOutbox:
         except discord.NotFound as error:
             return PostResult.failed(f"{error.code} {error.text}".strip(), 404)
         except discord.RateLimited as error:
-            return PostResult.retry(f"rate limited for {error.retry_after:.0f} s", 429)
+            return PostResult.retry(
+                f"rate limited for {error.retry_after:.1f} s", 429, error.retry_after
+            )
         except discord.HTTPException as error:
             if error.status == 429 or error.status >= 500:
                 return PostResult.retry(f"{error.status} {error.text}".strip(), error.status)
@@ -81,36 +97,69 @@ class DiscordOutbox:
             return PostResult.retry(f"{type(error).__name__}: {error}")
         return PostResult.sent(message.id)
 
-    async def _send(self, post: Post) -> discord.Message:
+    async def _destination(self, post: Post) -> discord.abc.Messageable:
         if isinstance(post, DirectPost):
-            dm = await self._client.create_dm(discord.Object(id=post.user_id))
-            return await dm.send(
-                content=direct_content(post),
-                embed=reminder_embed(post.reminder),
-                nonce=post.nonce,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        channel = self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
-        if isinstance(post, ReminderPost):
-            return await channel.send(
-                content=reminder_content(post),
-                embed=reminder_embed(post),
-                nonce=post.nonce,
-                allowed_mentions=reminder_mentions(post),
-            )
-        if isinstance(post, DigestPost):
-            return await channel.send(
-                embed=digest_embed(post.digest),
-                nonce=post.nonce,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        if isinstance(post, AdminNotice):
-            return await channel.send(
-                content=notice_content(post),
-                nonce=post.nonce,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        raise TypeError(f"cannot post {type(post).__name__}")
+            return await self._client.create_dm(discord.Object(id=post.user_id))
+        return self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
+
+    async def _send(self, post: Post) -> discord.Message:
+        destination = await self._destination(post)
+        none = discord.AllowedMentions.none()
+        kwargs: dict[str, Any]
+        if isinstance(post, DirectPost):
+            kwargs = {
+                "content": direct_content(post),
+                "embed": reminder_embed(post.reminder),
+                "allowed_mentions": none,
+            }
+        elif isinstance(post, ReminderPost):
+            kwargs = {
+                "content": reminder_content(post),
+                "embed": reminder_embed(post),
+                "allowed_mentions": reminder_mentions(post),
+            }
+        elif isinstance(post, ReminderBatch):
+            kwargs = {
+                "content": batch_content(post),
+                "embeds": [reminder_embed(r) for r in post.reminders],
+                "allowed_mentions": reminder_mentions(post),
+            }
+        elif isinstance(post, DigestPost):
+            kwargs = {"embed": digest_embed(post.digest, post.ref), "allowed_mentions": none}
+        elif isinstance(post, AdminNotice):
+            kwargs = {"content": notice_content(post), "allowed_mentions": none}
+        else:
+            raise TypeError(f"cannot post {type(post).__name__}")
+        return await destination.send(nonce=post.nonce, **kwargs)
+
+    async def find(self, post: Post, since: datetime) -> dict[str, int] | None:
+        """Return, by ref, this bot's messages of ``post`` in its destination since ``since``."""
+        wanted = set(refs_of(post))
+        me = self._client.user
+        try:
+            destination = await self._destination(post)
+            found: dict[str, int] = {}
+            after = discord.Object(id=discord.utils.time_snowflake(since))
+            async for message in destination.history(
+                limit=100 * HISTORY_PAGES, after=after, oldest_first=True
+            ):
+                if me is not None and message.author.id != me.id:
+                    continue
+                texts = [message.content] + [
+                    part
+                    for embed in message.embeds
+                    for part in (embed.footer.text or "", embed.description or "")
+                ]
+                for text in texts:
+                    for ref in REF.findall(text):
+                        if ref in wanted:
+                            found[ref] = message.id
+            return found
+        except discord.Forbidden:
+            return {}  # nothing of ours can be there: posting will fail and say why
+        except (discord.HTTPException, aiohttp.ClientError, TimeoutError, OSError) as error:
+            log.info("could not read the history of %s to check: %s", type(post).__name__, error)
+            return None
 
 
 def shards_of(settings: Settings) -> Shards | None:
@@ -122,38 +171,67 @@ def shards_of(settings: Settings) -> Shards | None:
 
 
 class Deliveries:
-    """The ticker: reminders, then digests, on the clock; a precise wake-up for the next one."""
+    """The planner on the clock, and the sender loop beside it."""
 
-    def __init__(self, services: Services, clock: Clock, *, every: float = TICK_SECONDS) -> None:
+    def __init__(
+        self,
+        services: Services,
+        clock: Clock,
+        sender: Sender,
+        *,
+        every: float = TICK_SECONDS,
+    ) -> None:
         self._services = services
         self._clock = clock
         self._every = timedelta(seconds=every)
+        self.sender = sender
         self._lock = asyncio.Lock()
         self._again = False
         self._stopped = False
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+        self._tick_failures = 0
 
     def start(self) -> None:
-        """Tick every ``every`` seconds (and once now)."""
+        """Plan every ``every`` seconds (and once now); run the sender and its lease renewal."""
         self._clock.every(self._every.total_seconds(), self.tick, name="deliveries")
         self.wake_at(self._clock.now())
+        self._services.outbox.on_queued.append(self.queued)
+        self._tasks = [
+            asyncio.create_task(self._send_loop(), name="outbox-sender"),
+            asyncio.create_task(self._renew_loop(), name="outbox-leases"),
+        ]
 
     async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
-        """Start no more ticks; let the one in flight finish its batch before the database closes.
+        """Start nothing new; let the lanes in flight finish before the database closes.
 
-        Rows it claimed but could not post are taken again, by this process
-        after a restart or by another one, when their lease is over.
+        Rows in flight that cannot finish keep their lease until it runs out;
+        then this process after a restart, or another one, looks before posting.
         """
         self._stopped = True
-        self._services.reminders.stopping = True
+        self._wake.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.sender.stop(timeout)
         try:
             await asyncio.wait_for(self._lock.acquire(), timeout)
         except TimeoutError:
-            log.warning("a delivery tick was still running after %.0f s; leaving it", timeout)
+            log.warning("a planning tick was still running after %.0f s; leaving it", timeout)
         else:
             self._lock.release()
 
+    def queued(self, when: datetime) -> None:
+        """Something was queued for ``when``: send now, or wake up then."""
+        if when <= self._clock.now():
+            self._wake.set()
+        else:
+            self.wake_at(when)
+
     async def tick(self) -> None:
-        """Deliver what is due now; never raises, never runs twice at once."""
+        """Queue what is due now; never raises, never runs twice at once."""
         if self._stopped:
             return
         if self._lock.locked():
@@ -170,6 +248,7 @@ class Deliveries:
                     log.exception("delivery tick failed")
                 if not self._again or self._stopped:
                     break
+            self._wake.set()
             if not self._stopped:
                 await self._plan_wake()
 
@@ -179,8 +258,8 @@ class Deliveries:
                 await self._services.reminders.next_due(),
                 await self._services.digests.next_due(),
             ]
-        except Exception:
-            log.exception("could not read the next due time")
+        except Exception as error:
+            log.warning("could not read the next due time: %s", error)
             return
         times = [t for t in found if t is not None]
         if times:
@@ -203,19 +282,78 @@ class Deliveries:
             misfire_grace_time=None,
         )
 
+    async def _send_loop(self) -> None:
+        """Start lanes whenever there is room and something is due; back off on failures."""
+        failures = 0
+        while not self._stopped:
+            self._wake.clear()
+            self.sender.done.clear()
+            try:
+                started = await self.sender.pump()
+                if failures:
+                    log.info("sending resumed after %d failed attempt(s)", failures)
+                failures = 0
+            except Exception as error:
+                failures += 1
+                wait = min(MAX_BACKOFF, 0.5 * 2**failures)
+                if failures == 1:
+                    log.exception("sending failed; trying again in %.0f s", wait)
+                elif failures % 10 == 0 or wait < MAX_BACKOFF:
+                    log.warning("sending still failing (%s); next try in %.0f s", error, wait)
+                await self._sleep(wait)
+                continue
+            if started:
+                continue  # there may be more idle lanes with something due
+            await self._wait(await self._next_wait())
+
+    async def _next_wait(self) -> float:
+        try:
+            due = await self._services.outbox.next_due()
+        except Exception:
+            return 1.0
+        if due is None:
+            return self._every.total_seconds()
+        return max(
+            0.05, min(self._every.total_seconds(), (due - self._clock.now()).total_seconds())
+        )
+
+    async def _wait(self, seconds: float) -> None:
+        wake = asyncio.ensure_future(self._wake.wait())
+        done = asyncio.ensure_future(self.sender.done.wait())
+        try:
+            await asyncio.wait({wake, done}, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            wake.cancel()
+            done.cancel()
+
+    async def _sleep(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), seconds)
+
+    async def _renew_loop(self) -> None:
+        """Keep the leases of what is in flight alive while this process lives."""
+        every = LEASE.total_seconds() / 3
+        while not self._stopped:
+            await asyncio.sleep(every)
+            try:
+                await self.sender.renew()
+            except Exception as error:
+                log.warning("could not renew the outbox leases: %s", error)
+
 
 def start_deliveries(bot: MagBot) -> Deliveries:
     """Deliver the bot's reminders and digests through Discord, on the bot's clock."""
-    outbox = DiscordOutbox(bot)
     shards = shards_of(bot.settings)
-    bot.services.reminders.use(outbox, shards=shards)
-    bot.services.digests.use(outbox, shards=shards)
-    deliveries = Deliveries(bot.services, bot.clock)
-    bot.services.deadlines.on_planned.append(deliveries.wake_at)
+    services = bot.services
+    services.outbox.shards = shards
+    services.reminders.use(shards=shards)
+    services.digests.use(shards=shards)
+    sender = Sender(services.outbox, DiscordOutbox(bot))
+    deliveries = Deliveries(services, bot.clock, sender)
+    services.deadlines.on_planned.append(deliveries.wake_at)
     deliveries.start()
     log.info(
-        "delivering reminders and digests every %.0f s for %s",
-        TICK_SECONDS,
+        "delivering reminders and digests for %s",
         "every guild" if shards is None else f"shards {sorted(shards.ids)} of {shards.count}",
     )
     return deliveries

@@ -63,6 +63,11 @@ def user_message(error: BaseException) -> str | None:
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(error.missing_permissions)
         return f"I am missing permissions here: {missing}. Ask an admin to grant them."
+    if isinstance(original, discord.RateLimited):
+        return (
+            f"Discord is holding the bot back right now: try again in "
+            f"{max(1, round(original.retry_after))} seconds."
+        )
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Slow down: try again in {error.retry_after:.0f} seconds."
     if isinstance(error, app_commands.CheckFailure):

@@ -10,6 +10,8 @@ from bot.render.digests import digest_embed
 from bot.render.embeds import timestamp
 from cogs._common import actor_of, bot_of, defer, send
 
+SEND_WAIT = 4.0  # seconds: the answer follows a deferral, so there is time
+
 
 class DigestCog(commands.Cog):
     """The secretariat digest."""
@@ -33,18 +35,25 @@ class DigestCog(commands.Cog):
     async def send_now(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        result = await bot_of(interaction).services.digests.send_now(actor)
+        services = bot_of(interaction).services
+        result = await services.digests.send_now(actor)
         since = timestamp(result.digest.since, "f")
-        if result.status == "sent":
-            settings = await bot_of(interaction).services.config.get(actor.guild_id)
-            text = f"Digest posted in <#{settings.channels['digest']}> (changes since {since})."
-        elif result.status == "empty":
+        settings = await services.config.get(actor.guild_id)
+        where = f"<#{settings.channels['digest']}>"
+        if result.key is None:
             text = f"Nothing to report since {since}: no digest posted."
         else:
-            text = (
-                f"The digest could not be posted ({result.detail}). "
-                "Check the digest channel's permissions; admins can see more in the log channel."
-            )
+            # The outbox posts it within moments; say how it went if it is that quick.
+            row = await services.outbox.wait_settled(result.key, timeout=SEND_WAIT)
+            if row is not None and row.status == "sent":
+                text = f"Digest posted in {where} (changes since {since})."
+            elif row is not None and row.status == "failed":
+                text = (
+                    f"The digest could not be posted in {where} ({row.detail}). Check the "
+                    "channel's permissions; admins are told in the log channel."
+                )
+            else:
+                text = f"The digest is on its way to {where} (changes since {since})."
         await send(interaction, text)
 
 

@@ -8,44 +8,42 @@ occurrence, offset): however often planning runs, each reminder exists once.
 
 Delivery goes through the rows' status::
 
-    pending --claim--> sending --sent--> sent
-                          |  \\--403/404--> failed
-                          |   \\--429/5xx--> retry --(lease over)--> sending
-                          \\--crash: lease over--> sending (another claimer)
-    pending|retry --deadline passed--> skipped;  pending --edit/remove--> cancelled
+    pending --due--> queued (its outbox row written in the same transaction)
+                       --the outbox settles it--> sent | failed | skipped
+    pending --deadline passed--> skipped;  pending --edit/remove--> cancelled
 
-A claim sets ``claimed_by`` and ``lease_until`` in one ``UPDATE ... RETURNING``
-whose subquery is ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the
-IMMEDIATE write transaction serialises claimers). Marking a row sent checks
-it is still the claimer's, so a sender whose lease ran out cannot overwrite
-the work of the one that took over.
+Queueing takes rows ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (on SQLite the
+IMMEDIATE write transaction serialises the processes), and the outbox row's
+unique key makes a reminder one message however often it is queued. The
+``sending`` and ``retry`` statuses are those of rows from before the outbox:
+they are queued again when their lease is over.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, and_, bindparam, or_
-from sqlalchemy import update as sa_update
+from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, and_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.delivery import SENDING, Shards, claim_rows, owned
+from storage.delivery import SENDING, Shards, owned
+from storage.outbox import cancel as cancel_outbox
 from storage.types import DiscordId, NullableJSON, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
 PENDING: Final = "pending"
+QUEUED: Final = "queued"
 RETRY: Final = "retry"
 SENT: Final = "sent"
 FAILED: Final = "failed"
 SKIPPED: Final = "skipped"
 CANCELLED: Final = "cancelled"
 # Rows a claim may still take (the others are settled or cancelled).
-OPEN_STATUSES: Final = (PENDING, SENDING, RETRY)
+OPEN_STATUSES: Final = (PENDING, QUEUED, SENDING, RETRY)
 
 
 class DeadlineCounter(SQLModel, table=True):
@@ -289,18 +287,20 @@ async def replan_reminders(
 async def cancel_reminders(
     session: AsyncSession, *, guild_id: int, deadline_id: int, detail: str
 ) -> int:
-    """Cancel the deadline's reminders that are pending or waiting for a retry."""
-    statement = (
-        update(Reminder)
-        .where(
-            col(Reminder.guild_id) == guild_id,
-            col(Reminder.deadline_id) == deadline_id,
-            col(Reminder.status).in_((PENDING, RETRY)),
-        )
-        .values(status=CANCELLED, detail=detail)
+    """Cancel the deadline's reminders not sent yet, queued ones' outbox rows with them."""
+    open_rows = select(Reminder.id).where(
+        col(Reminder.guild_id) == guild_id,
+        col(Reminder.deadline_id) == deadline_id,
+        col(Reminder.status).in_((PENDING, RETRY, QUEUED)),
     )
-    result = await session.exec(statement)
-    return int(result.rowcount or 0)
+    ids = [int(i) for i in (await session.exec(open_rows)).all() if i is not None]
+    if not ids:
+        return 0
+    await session.exec(
+        update(Reminder).where(col(Reminder.id).in_(ids)).values(status=CANCELLED, detail=detail)
+    )
+    await cancel_outbox(session, keys=[f"reminder:{i}" for i in ids], detail=detail)
+    return len(ids)
 
 
 async def deadlines_to_roll(
@@ -370,7 +370,7 @@ async def skip_unsendable(
                 nearer.occurrence == Reminder.occurrence,
                 nearer.offset_minutes < Reminder.offset_minutes,
                 nearer.due_at <= now,
-                col(nearer.status).in_((PENDING, SENDING, RETRY, SENT)),
+                col(nearer.status).in_((PENDING, QUEUED, SENDING, RETRY, SENT)),
             )
             .exists(),
         )
@@ -385,30 +385,34 @@ async def skip_unsendable(
     return int(passed_count or 0), int(superseded_count or 0)
 
 
-async def claim_due_reminders(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    claimer: str,
-    lease_until: datetime,
-    shards: Shards | None,
-    limit: int,
+async def queue_due_reminders(
+    session: AsyncSession, *, now: datetime, shards: Shards | None, limit: int
 ) -> list[tuple[Reminder, Deadline]]:
-    """Claim up to ``limit`` due reminders for ``claimer`` and return them with their deadlines.
+    """Mark up to ``limit`` due reminders queued and return them with their deadlines.
 
-    Due means pending and ``due_at <= now``, or being sent/retried by someone
-    whose lease is over (a crashed process, or a retry whose wait is over).
+    Due means pending and ``due_at <= now`` (or, from before the outbox,
+    sending or retrying with the lease over), with the deadline still ahead.
     """
     lease_over = and_(col(Reminder.status).in_((SENDING, RETRY)), col(Reminder.lease_until) < now)
     due = or_(and_(col(Reminder.status) == PENDING, col(Reminder.due_at) <= now), lease_over)
-    ids = await claim_rows(
-        session,
-        Reminder,
-        where=[due, col(Reminder.deadline_at) > now, *_shard_filter(shards)],
-        order_by=[col(Reminder.due_at), col(Reminder.id)],
-        limit=limit,
-        claimer=claimer,
-        lease_until=lease_until,
+    candidates = (
+        select(Reminder.id)
+        .where(due, col(Reminder.deadline_at) > now, *_shard_filter(shards))
+        .order_by(col(Reminder.due_at), col(Reminder.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    ids = list(
+        (
+            await session.exec(
+                update(Reminder)
+                .where(col(Reminder.id).in_(candidates.scalar_subquery()))
+                .values(status=QUEUED, claimed_by=None, lease_until=None)
+                .returning(col(Reminder.id))
+            )
+        )
+        .scalars()
+        .all()
     )
     if not ids:
         return []
@@ -422,63 +426,32 @@ async def claim_due_reminders(
     return [(reminder, deadline) for reminder, deadline in (await session.exec(query)).all()]
 
 
-@dataclass(frozen=True)
-class ReminderOutcome:
-    """How one claimed reminder ended (or that it waits for another try)."""
-
-    reminder_id: int
-    status: str  # SENT, FAILED or RETRY
-    at: datetime
-    message_id: int | None = None
-    detail: str | None = None
-    late: bool = False
-    retry_at: datetime | None = None  # RETRY: not before
-
-
-async def finish_reminders(
-    session: AsyncSession, *, claimer: str, outcomes: Iterable[ReminderOutcome]
-) -> int:
-    """Record outcomes where the rows are still this claimer's; return how many were."""
-    rows = [
-        {
-            "b_id": o.reminder_id,
-            "b_status": o.status,
-            "b_sent_at": o.at if o.status == SENT else None,
-            "b_message_id": o.message_id,
-            "b_detail": (o.detail or None) and o.detail[:200],
-            "b_late": o.late,
-            "b_lease": o.retry_at if o.status == RETRY else None,
-            "b_claimed_by": claimer if o.status == RETRY else None,
-        }
-        for o in outcomes
-    ]
-    if not rows:
-        return 0
-    table = Reminder.__table__  # type: ignore[attr-defined]
-    statement = (
-        sa_update(table)
-        .where(
-            table.c.id == bindparam("b_id"),
-            table.c.claimed_by == claimer,
-            table.c.status == SENDING,
-        )
+async def settle_reminder(
+    session: AsyncSession,
+    *,
+    reminder_id: int,
+    status: str,
+    at: datetime | None,
+    message_id: int | None,
+    late: bool,
+    detail: str | None,
+) -> None:
+    """Record how a queued reminder's message ended (the outbox tells)."""
+    await session.exec(
+        update(Reminder)
+        .where(col(Reminder.id) == reminder_id, col(Reminder.status) == QUEUED)
         .values(
-            status=bindparam("b_status"),
-            sent_at=bindparam("b_sent_at"),
-            message_id=bindparam("b_message_id"),
-            detail=bindparam("b_detail"),
-            late=bindparam("b_late"),
-            lease_until=bindparam("b_lease"),
-            claimed_by=bindparam("b_claimed_by"),
+            status=status,
+            sent_at=at if status == SENT else None,
+            message_id=message_id,
+            late=late,
+            detail=(detail or None) and detail[:200],
         )
     )
-    result = await session.connection()
-    outcome = await result.execute(statement, rows)
-    return int(outcome.rowcount or 0)
 
 
 async def next_reminder_due(session: AsyncSession, *, shards: Shards | None) -> datetime | None:
-    """Return when the next pending reminder (or retry) of our shards is due."""
+    """Return when the next pending reminder of our shards is due (to be queued)."""
     pending = select(func.min(Reminder.due_at)).where(
         col(Reminder.status) == PENDING, *_shard_filter(shards)
     )

@@ -13,14 +13,14 @@ at a time), or when an admin chooses channels again.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
 from sqlalchemy import Column, Integer, UniqueConstraint, delete, literal_column
 from sqlalchemy.sql.elements import ColumnElement
-from sqlmodel import Field, SQLModel, col, select, update
+from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.types import DiscordId, UTCDateTime, utcnow
@@ -142,44 +142,5 @@ async def unblock_guild(session: AsyncSession, *, guild_id: int) -> int:
     return int(result.rowcount or 0)
 
 
-# The status of a reminder or digest run leased to a sender.
+# The status of a reminder or digest run leased to a sender (before the outbox).
 SENDING: Final = "sending"
-
-
-async def claim_rows(
-    session: AsyncSession,
-    model: Any,
-    *,
-    where: Sequence[Any],
-    order_by: Sequence[Any],
-    limit: int,
-    claimer: str,
-    lease_until: datetime,
-) -> list[int]:
-    """Lease up to ``limit`` rows of ``model`` matching ``where`` to ``claimer``; return their ids.
-
-    One statement, for reminders and digest runs alike: the candidates are
-    locked ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so concurrent claimers
-    skip each other's rows instead of waiting; on SQLite the IMMEDIATE write
-    transaction already serialises claimers. The row becomes ``sending`` with
-    this claimer's lease, and its attempts go up by one.
-    """
-    candidates = (
-        select(model.id)
-        .where(*where)
-        .order_by(*order_by)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    claim = (
-        update(model)
-        .where(col(model.id).in_(candidates.scalar_subquery()))
-        .values(
-            status=SENDING,
-            claimed_by=claimer,
-            lease_until=lease_until,
-            attempts=col(model.attempts) + 1,
-        )
-        .returning(col(model.id))
-    )
-    return list((await session.exec(claim)).scalars().all())

@@ -5,9 +5,10 @@ digest locks the guild's row (``FOR UPDATE SKIP LOCKED`` on PostgreSQL),
 moves ``next_digest_at`` on and inserts the ``DigestRun`` in one transaction;
 the run is unique on (guild, period_start), and each period starts where the
 previous one ended, so no change is reported twice and two claimers can never
-both win. The run then goes through the same statuses as a reminder
-(``sending`` with a lease, ``sent``, ``failed``, ``retry``) plus ``empty``: a
-digest with nothing to say is not posted, but its period is over all the same.
+both win. The run is ``queued`` with its outbox row in the same transaction,
+then ``sent`` or ``failed`` as the outbox tells; ``empty``: a digest with
+nothing to say is not posted, but its period is over all the same. Runs in
+``sending`` or ``retry`` come from before the outbox and are queued again.
 """
 
 from __future__ import annotations
@@ -22,11 +23,12 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.audit import AuditEvent
 from storage.config import GuildConfig
-from storage.delivery import SENDING, Shards, claim_rows, owned
+from storage.delivery import SENDING, Shards, owned
 from storage.types import DiscordId, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
 RETRY: Final = "retry"
+QUEUED: Final = "queued"
 SENT: Final = "sent"
 EMPTY: Final = "empty"
 FAILED: Final = "failed"
@@ -49,8 +51,8 @@ class DigestRun(SQLModel, table=True):
     period_end: datetime = Field(sa_type=UTCDateTime)
     scheduled_for: datetime | None = Field(default=None, sa_type=UTCDateTime)
     channel_id: int | None = Field(default=None, sa_type=DiscordId)
-    status: str = Field(default=SENDING, max_length=10)
-    attempts: int = Field(default=1)
+    status: str = Field(default=QUEUED, max_length=10)
+    attempts: int = Field(default=0)
     claimed_by: str | None = Field(default=None, max_length=64)
     lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
@@ -117,12 +119,10 @@ async def start_run(
     period_end: datetime,
     scheduled_for: datetime | None,
     channel_id: int | None,
-    claimer: str,
-    lease_until: datetime,
     now: datetime,
     requested_by: int | None = None,
 ) -> DigestRun | None:
-    """Insert a run claimed by ``claimer``; None when that period already has one."""
+    """Insert a run (to be queued); None when that period already has one."""
     statement = (
         insert_for(session, DigestRun)
         .values(
@@ -132,10 +132,8 @@ async def start_run(
             period_end=period_end,
             scheduled_for=scheduled_for,
             channel_id=channel_id,
-            status=SENDING,
-            attempts=1,
-            claimed_by=claimer,
-            lease_until=lease_until,
+            status=QUEUED,
+            attempts=0,
             requested_by=requested_by,
             created_at=now,
         )
@@ -148,16 +146,10 @@ async def start_run(
     return await session.get(DigestRun, run_id)
 
 
-async def claim_stale_runs(
-    session: AsyncSession,
-    *,
-    now: datetime,
-    claimer: str,
-    lease_until: datetime,
-    shards: Shards | None,
-    limit: int = 20,
+async def stale_runs(
+    session: AsyncSession, *, now: datetime, shards: Shards | None, limit: int = 20
 ) -> list[DigestRun]:
-    """Take over runs whose sender crashed or whose retry wait is over."""
+    """Return runs left sending or retrying (from before the outbox) whose lease is over, locked."""
     conditions: list[Any] = [
         col(DigestRun.status).in_((SENDING, RETRY)),
         col(DigestRun.lease_until) < now,
@@ -165,21 +157,12 @@ async def claim_stale_runs(
     condition = owned(DigestRun.guild_id, shards)
     if condition is not None:
         conditions.append(condition)
-    ids = await claim_rows(
-        session,
-        DigestRun,
-        where=[and_(*conditions)],
-        order_by=[col(DigestRun.id)],
-        limit=limit,
-        claimer=claimer,
-        lease_until=lease_until,
-    )
-    if not ids:
-        return []
     query = (
         select(DigestRun)
-        .where(col(DigestRun.id).in_(ids))
+        .where(and_(*conditions))
         .order_by(col(DigestRun.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     )
     return list((await session.exec(query)).all())
@@ -189,28 +172,22 @@ async def finish_run(
     session: AsyncSession,
     *,
     run_id: int,
-    claimer: str,
     status: str,
     at: datetime,
     message_id: int | None = None,
     detail: str | None = None,
-    retry_at: datetime | None = None,
 ) -> bool:
-    """Record how a run ended, if it is still this claimer's; return whether it was."""
+    """Record how a queued run's post ended (the outbox tells); return whether it was queued."""
     statement = (
         update(DigestRun)
-        .where(
-            col(DigestRun.id) == run_id,
-            col(DigestRun.claimed_by) == claimer,
-            col(DigestRun.status) == SENDING,
-        )
+        .where(col(DigestRun.id) == run_id, col(DigestRun.status) == QUEUED)
         .values(
             status=status,
             sent_at=at if status == SENT else None,
             message_id=message_id,
             detail=detail[:200] if detail else None,
-            lease_until=retry_at if status == RETRY else None,
-            claimed_by=claimer if status == RETRY else None,
+            claimed_by=None,
+            lease_until=None,
         )
     )
     result = await session.exec(statement)

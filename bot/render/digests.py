@@ -32,7 +32,7 @@ def section_fields(section: DigestSection) -> list[tuple[str, str]]:
     return fields
 
 
-def digest_embed(digest: Digest) -> discord.Embed:
+def digest_embed(digest: Digest, ref: str | None = None) -> discord.Embed:
     """Return the digest embed: what changed since ``since``, one field per section."""
     title = "Secretariat digest"
     if digest.cycle_name:
@@ -47,5 +47,6 @@ def digest_embed(digest: Digest) -> discord.Embed:
     for section in digest.sections:
         for name, value in section_fields(section):
             embed.add_field(name=name, value=value, inline=False)
-    embed.set_footer(text="/digest preview shows the next one · /deadline list for all deadlines")
+    footer = "/digest preview shows the next one · /deadline list for all deadlines"
+    embed.set_footer(text=f"{footer} · ref {ref}" if ref else footer)
     return fit_embed(embed)

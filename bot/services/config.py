@@ -26,6 +26,7 @@ from bot.services.text import clean_line, quoted
 from storage.audit import record_event
 from storage.config import GuildConfig, get_guild_config, get_or_create_guild_config
 from storage.database import Database
+from storage.delivery import unblock_channel
 
 ChannelPurpose = Literal["reminders", "digest", "log"]
 RolePurpose = Literal["mag", "secretariat"]
@@ -309,6 +310,21 @@ class ConfigService:
         self._cache[guild_id] = (time.monotonic() + CACHE_TTL, settings)
         return settings
 
+    async def get_in(self, session: AsyncSession, guild_id: int) -> GuildSettings:
+        """Return the guild's settings read with ``session`` (inside a write transaction).
+
+        A second connection opened from inside a write transaction can wait
+        for a pool that the other writers, waiting for this one, hold: read
+        through the transaction's own session instead (the cache is used and
+        refreshed the same way).
+        """
+        hit = self._cache.get(guild_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        settings = settings_from_row(guild_id, await get_guild_config(session, guild_id))
+        self._cache[guild_id] = (time.monotonic() + CACHE_TTL, settings)
+        return settings
+
     async def show(self, actor: Actor) -> GuildSettings:
         """Return the settings for display to an admin."""
         require_admin(actor)
@@ -340,7 +356,11 @@ class ConfigService:
         )
 
     async def _change(
-        self, actor: Actor, changes: Mapping[str, Any] | Callable[[GuildConfig], Mapping[str, Any]]
+        self,
+        actor: Actor,
+        changes: Mapping[str, Any] | Callable[[GuildConfig], Mapping[str, Any]],
+        *,
+        also: Callable[[AsyncSession], Awaitable[None]] | None = None,
     ) -> GuildSettings:
         """Apply column changes in one transaction and audit each one.
 
@@ -373,6 +393,8 @@ class ConfigService:
                 )
             for hook in self.change_hooks if changed else ():
                 await hook(session, row, frozenset(changed), now)
+            if also is not None:
+                await also(session)
             row.updated_at = now
             settings = settings_from_row(actor.guild_id, row)
         self.invalidate(actor.guild_id)
@@ -384,7 +406,14 @@ class ConfigService:
         """Choose the channel for reminders, the digest or the log (None: unset)."""
         if purpose not in CHANNEL_PURPOSES:
             raise InvalidInput(f"Channel purpose must be one of {', '.join(CHANNEL_PURPOSES)}.")
-        return await self._change(actor, {f"{purpose}_channel_id": channel_id})
+
+        async def unblock(session: AsyncSession) -> None:
+            # Choosing a channel, even the same one after fixing its permissions,
+            # lifts its block at once: the next post tries it.
+            if channel_id is not None:
+                await unblock_channel(session, guild_id=actor.guild_id, channel_id=channel_id)
+
+        return await self._change(actor, {f"{purpose}_channel_id": channel_id}, also=unblock)
 
     async def set_role(
         self,

@@ -21,17 +21,16 @@ Scheduling: ``GuildConfig.next_digest_at`` is computed on the guild's wall
 clock (``bot.services.recurrence``) whenever the digest schedule, the zone or
 the digest channel changes (a hook on ``ConfigService``). A tick claims the
 guilds whose time has come, moves ``next_digest_at`` to the next time after
-*now* (missed periods are not posted one by one: one digest covers them) and
-inserts the ``DigestRun`` in the same transaction; the post goes out after,
-with a nonce derived from the run. A digest with nothing to say is not
-posted; its period is over all the same.
+*now* (missed periods are not posted one by one: one digest covers them),
+inserts the ``DigestRun`` and queues its outbox row, all in one
+transaction; the outbox posts it on the channel's lane. A digest with
+nothing to say is not posted; its period is over all the same.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -42,31 +41,19 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import Conflict, InvalidInput
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings, settings_from_row
-from bot.services.outbox import (
-    Digest,
-    DigestPost,
-    DigestSection,
-    Outbox,
-    PostResult,
-    PostStatus,
-    make_nonce,
-)
+from bot.services.outbox import Digest, DigestPost, DigestSection, Post, PostResult
 from bot.services.recurrence import digest_period, next_digest_time
-from bot.services.reminders import (
-    LEASE,
-    MAX_ATTEMPTS,
-    Schedule,
-    backoff,
-    channel_refused,
-    default_claimer,
-)
-from bot.services.text import Line, Link, Typed
+from bot.services.reminders import Schedule
+from bot.services.sending import OutboxService, channel_of_lane, nonce_of, ref_of
+from bot.services.text import Line, Link, Typed, decode_line, encode_line
 from storage import digests as store
 from storage.audit import AuditEvent
 from storage.config import GuildConfig, get_or_create_guild_config
 from storage.database import Database
 from storage.deadlines import list_deadlines
-from storage.delivery import Shards, get_block, unblock_channel, unblock_guild
+from storage.delivery import Shards, unblock_guild
+from storage.outbox import SENT as OUTBOX_SENT
+from storage.outbox import NewItem, OutboxItem, channel_lane, enqueue
 
 log = logging.getLogger(__name__)
 
@@ -93,12 +80,11 @@ class SectionSpec:
 
 @dataclass(frozen=True)
 class SendResult:
-    """What ``/digest send`` did."""
+    """What ``/digest send`` did: queued (its outbox row's key) or empty."""
 
-    status: str  # sent | empty | failed | retry
+    status: str  # queued | empty
     digest: Digest
-    message_id: int | None = None
-    detail: str = ""
+    key: str | None = None
 
 
 @dataclass
@@ -106,10 +92,8 @@ class DigestReport:
     """What one digest tick did."""
 
     claimed: int = 0
-    sent: int = 0
+    queued: int = 0
     empty: int = 0
-    failed: int = 0
-    retried: int = 0
     errors: int = 0
 
 
@@ -246,33 +230,77 @@ def next_digest_for(settings: GuildSettings, after: datetime) -> datetime | None
     )
 
 
+DIGEST: Final = "digest"
+
+
+def encode_digest(digest: Digest) -> dict[str, Any]:
+    """Return a digest as plain JSON values (kept in its outbox row until it is posted)."""
+    return {
+        "since": digest.since.isoformat(),
+        "until": digest.until.isoformat(),
+        "zone": digest.zone,
+        "cycle_name": digest.cycle_name,
+        "sections": [
+            {
+                "name": section.name,
+                "title": section.title,
+                "order": section.order,
+                "lines": [encode_line(line) for line in section.lines],
+            }
+            for section in digest.sections
+        ],
+    }
+
+
+def decode_digest(guild_id: int, value: dict[str, Any]) -> Digest:
+    """Return the digest ``encode_digest`` made."""
+    return Digest(
+        guild_id=guild_id,
+        since=datetime.fromisoformat(value["since"]),
+        until=datetime.fromisoformat(value["until"]),
+        zone=str(value["zone"]),
+        cycle_name=str(value.get("cycle_name") or ""),
+        sections=tuple(
+            DigestSection(
+                name=str(section["name"]),
+                title=str(section["title"]),
+                lines=tuple(decode_line(line) for line in section.get("lines") or ()),
+                order=int(section.get("order", 100)),
+            )
+            for section in value.get("sections") or ()
+        ),
+    )
+
+
 class DigestService:
-    """Builds digests, posts them on schedule (once per period), previews and sends on demand."""
+    """Builds digests, queues them on schedule (once per period), previews and sends on demand.
+
+    Posting is the outbox's (``bot.services.sending``): claiming a guild's
+    period writes its run and, when there is something to say, its outbox
+    row (``digest:<run>``) with the digest as built then, in one transaction;
+    the outbox tells this service how the post ended.
+    """
 
     def __init__(
         self,
         db: Database,
         clock: Callable[[], datetime],
         config: ConfigService,
+        outbox: OutboxService,
         *,
-        outbox: Outbox | None = None,
         shards: Shards | None = None,
-        claimer: str | None = None,
-        lease: timedelta = LEASE,
     ) -> None:
         self._db = db
         self._clock = clock
         self._config = config
         self.outbox = outbox
         self.shards = shards
-        self.claimer = claimer or default_claimer()
-        self.lease = lease
         self.sections: list[SectionSpec] = list(DEFAULT_SECTIONS)
         self._scheduled_unscheduled = False
+        outbox.register(DIGEST, self._prepare, self._settled)
 
-    def use(self, outbox: Outbox, *, shards: Shards | None = None) -> None:
-        """Post through ``outbox``, for the guilds of ``shards`` (None: every guild)."""
-        self.outbox = outbox
+    def use(self, *, shards: Shards | None = None) -> None:
+        """Queue the digests of the guilds of ``shards`` (None: every guild)."""
         self.shards = shards
 
     def add_section(self, name: str, provider: SectionProvider, *, order: int = 100) -> None:
@@ -297,21 +325,39 @@ class DigestService:
     # -- building ------------------------------------------------------------
 
     async def build(
-        self, guild_id: int, since: datetime, until: datetime, settings: GuildSettings | None = None
+        self,
+        guild_id: int,
+        since: datetime,
+        until: datetime,
+        settings: GuildSettings | None = None,
+        *,
+        session: AsyncSession | None = None,
     ) -> Digest:
         """Return the digest of (since, until]; a section that fails is left out, and logged."""
         settings = settings or await self._config.get(guild_id)
+        if session is None:
+            async with self._db.read() as own:
+                return await self._build(own, guild_id, since, until, settings)
+        return await self._build(session, guild_id, since, until, settings)
+
+    async def _build(
+        self,
+        session: AsyncSession,
+        guild_id: int,
+        since: datetime,
+        until: datetime,
+        settings: GuildSettings,
+    ) -> Digest:
         sections: list[DigestSection] = []
-        async with self._db.read() as session:
-            for spec in sorted(self.sections, key=lambda s: (s.order, s.name)):
-                try:
+        for spec in sorted(self.sections, key=lambda s: (s.order, s.name)):
+            try:
+                async with session.begin_nested():
                     section = await spec.provider(session, guild_id, since, until, settings)
-                except Exception:
-                    log.exception("digest section %s failed for guild %s", spec.name, guild_id)
-                    await session.rollback()
-                    continue
-                if section is not None and section.lines:
-                    sections.append(section)
+            except Exception:
+                log.exception("digest section %s failed for guild %s", spec.name, guild_id)
+                continue
+            if section is not None and section.lines:
+                sections.append(section)
         return Digest(
             guild_id=guild_id,
             since=since,
@@ -340,7 +386,7 @@ class DigestService:
         return await self.build(actor.guild_id, since, now, settings)
 
     async def send_now(self, actor: Actor) -> SendResult:
-        """Post a digest of everything since the last one, now, in the digest channel."""
+        """Queue a digest of everything since the last one, now, for the digest channel."""
         require_secretariat(actor)
         settings = await self._config.get(actor.guild_id)
         channel_id = settings.channels["digest"]
@@ -362,45 +408,64 @@ class DigestService:
                 period_end=now,
                 scheduled_for=None,
                 channel_id=channel_id,
-                claimer=self.claimer,
-                lease_until=now + self.lease,
                 now=now,
                 requested_by=actor.user_id,
             )
-        if run is None:
-            raise Conflict("A digest was sent a moment ago. Try again in a minute.")
-        return await self._deliver(run, now, settings)
+            if run is None:
+                raise Conflict("A digest was sent a moment ago. Try again in a minute.")
+            digest, key = await self._queue(session, run, settings, now)
+        if key is not None:
+            self.outbox.queued(now)
+        return SendResult("queued" if key else store.EMPTY, digest, key=key)
+
+    async def _queue(
+        self, session: AsyncSession, run: store.DigestRun, settings: GuildSettings, now: datetime
+    ) -> tuple[Digest, str | None]:
+        """Build a run's digest and queue its post (None: empty, the run says so)."""
+        assert run.id is not None
+        digest = await self.build(
+            run.guild_id, run.period_start, run.period_end, settings, session=session
+        )
+        if digest.empty:
+            run.status, run.detail = store.EMPTY, "nothing to report"
+            return digest, None
+        channel_id = run.channel_id or settings.channels["digest"]
+        if channel_id is None:
+            run.status, run.detail = store.FAILED, "no digest channel is set"
+            return digest, None
+        key = f"{DIGEST}:{run.id}"
+        await enqueue(
+            session,
+            items=[
+                NewItem(
+                    guild_id=run.guild_id,
+                    key=key,
+                    kind=DIGEST,
+                    lane=channel_lane(channel_id),
+                    due_at=now,
+                    payload={"run_id": run.id, "digest": encode_digest(digest)},
+                )
+            ],
+            now=now,
+        )
+        run.status = store.QUEUED
+        return digest, key
 
     # -- the tick --------------------------------------------------------------
 
     async def tick(self, now: datetime) -> DigestReport:
-        """Claim and post the digests due at ``now``; never raises."""
+        """Queue the digests due at ``now``; never raises."""
         report = DigestReport()
         try:
             if not self._scheduled_unscheduled:
                 await self.schedule_unscheduled(now)
                 self._scheduled_unscheduled = True
-            runs = await self._claim(now)
+            report = await self._claim(now)
         except Exception:
             log.exception("digest tick: claiming failed")
             report.errors += 1
-            return report
-        report.claimed = len(runs)
-        for run in runs:
-            try:
-                result = await self._deliver(run, now)
-            except Exception:
-                log.exception("digest run %s failed", run.id)
-                report.errors += 1
-                continue
-            if result.status == store.SENT:
-                report.sent += 1
-            elif result.status == store.EMPTY:
-                report.empty += 1
-            elif result.status == store.FAILED:
-                report.failed += 1
-            else:
-                report.retried += 1
+        if report.queued:
+            self.outbox.queued(now)
         return report
 
     async def schedule_unscheduled(self, now: datetime) -> int:
@@ -420,9 +485,8 @@ class DigestService:
         async with self._db.read() as session:
             return await store.next_digest_due(session, shards=self.shards)
 
-    async def _claim(self, now: datetime) -> list[store.DigestRun]:
-        started = time.monotonic()
-        runs: list[store.DigestRun] = []
+    async def _claim(self, now: datetime) -> DigestReport:
+        report = DigestReport()
         async with self._db.write() as session:
             for row in await store.guilds_due_for_digest(session, now=now, shards=self.shards):
                 settings = settings_from_row(row.guild_id, row)
@@ -443,89 +507,47 @@ class DigestService:
                     period_end=now,
                     scheduled_for=scheduled,
                     channel_id=channel_id,
-                    claimer=self.claimer,
-                    lease_until=now + self.lease,
                     now=now,
                 )
-                if run is not None:
-                    runs.append(run)
-            elapsed = timedelta(seconds=time.monotonic() - started)
-            runs.extend(
-                await store.claim_stale_runs(
-                    session,
-                    now=now,
-                    claimer=self.claimer,
-                    lease_until=now + elapsed + self.lease,
-                    shards=self.shards,
-                )
-            )
-        return runs
+                if run is None:
+                    continue
+                report.claimed += 1
+                _, key = await self._queue(session, run, settings, now)
+                if key is None:
+                    report.empty += 1
+                else:
+                    report.queued += 1
+            # Runs left sending or retrying by a version before the outbox.
+            for run in await store.stale_runs(session, now=now, shards=self.shards):
+                settings = await self._config.get_in(session, run.guild_id)
+                report.claimed += 1
+                _, key = await self._queue(session, run, settings, now)
+                report.queued += key is not None
+        return report
 
-    async def _deliver(
-        self, run: store.DigestRun, now: datetime, settings: GuildSettings | None = None
-    ) -> SendResult:
-        assert run.id is not None
-        if self.outbox is None:
-            raise RuntimeError("DigestService has no outbox: call use() first")
-        settings = settings or await self._config.get(run.guild_id)
-        digest = await self.build(run.guild_id, run.period_start, run.period_end, settings)
-        channel_id = run.channel_id or settings.channels["digest"]
+    # -- the outbox's side --------------------------------------------------------
 
-        async def finish(status: str, **kwargs: Any) -> SendResult:
-            assert run.id is not None
-            async with self._db.write() as session:
-                await store.finish_run(
-                    session, run_id=run.id, claimer=self.claimer, status=status, at=now, **kwargs
-                )
-            return SendResult(
-                status, digest, kwargs.get("message_id"), str(kwargs.get("detail") or "")
-            )
-
-        if digest.empty:
-            return await finish(store.EMPTY, detail="nothing to report")
-        if channel_id is None:
-            return await finish(store.FAILED, detail="no digest channel is set")
-        async with self._db.read() as session:
-            block = await get_block(session, guild_id=run.guild_id, channel_id=channel_id)
-        if block is not None and block.retry_at > now:
-            return await finish(store.FAILED, detail=f"channel unavailable: {block.error}")
-        post = DigestPost(
-            guild_id=run.guild_id,
-            channel_id=channel_id,
-            nonce=make_nonce("d", run.id),
-            digest=digest,
+    async def _prepare(self, items: Sequence[OutboxItem]) -> Post:
+        item = items[0]
+        channel = channel_of_lane(item.lane)
+        assert channel is not None
+        return DigestPost(
+            guild_id=item.guild_id,
+            channel_id=channel,
+            nonce=nonce_of(item),
+            ref=ref_of(item),
+            digest=decode_digest(item.guild_id, item.payload["digest"]),
         )
-        try:
-            result = await self.outbox.post(post)
-        except Exception as error:
-            log.exception("posting digest %s failed", run.id)
-            result = PostResult.retry(f"{type(error).__name__}: {error}")
-        if result.status is PostStatus.SENT:
-            if block is not None:
-                async with self._db.write() as session:
-                    await unblock_channel(session, guild_id=run.guild_id, channel_id=channel_id)
-            return await finish(store.SENT, message_id=result.message_id)
-        if result.status is PostStatus.FAILED:
-            log.warning("digest %s to channel %s failed: %s", run.id, channel_id, result.detail)
-            if result.channel_refused:
-                async with self._db.write() as session:
-                    notice = await channel_refused(
-                        session,
-                        config=self._config,
-                        guild_id=run.guild_id,
-                        channel_id=channel_id,
-                        result=result,
-                        purpose="digest",
-                        now=now,
-                    )
-                if notice is not None:
-                    try:
-                        await self.outbox.post(notice)
-                    except Exception:
-                        log.exception("telling the admins of guild %s failed", run.guild_id)
-            return await finish(store.FAILED, detail=result.detail or "refused by Discord")
-        if run.attempts >= MAX_ATTEMPTS:
-            return await finish(
-                store.FAILED, detail=f"gave up after {run.attempts} attempts: {result.detail}"
-            )
-        return await finish(store.RETRY, detail=result.detail, retry_at=now + backoff(run.attempts))
+
+    async def _settled(
+        self, session: AsyncSession, item: OutboxItem, result: PostResult | None
+    ) -> None:
+        status = store.SENT if item.status == OUTBOX_SENT else store.FAILED
+        await store.finish_run(
+            session,
+            run_id=int(item.payload["run_id"]),
+            status=status,
+            at=item.sent_at or self._clock(),
+            message_id=item.message_id,
+            detail=None if status == store.SENT else item.detail,
+        )

@@ -1,15 +1,14 @@
 """What the services hand to Discord, and how Discord's answer comes back.
 
 The services never import ``discord``: they describe each post as plain data
-(a reminder, a digest, a notice to the admins) with a ``nonce`` derived from
-the ledger row, and an ``Outbox`` posts it. ``bot.delivery.DiscordOutbox``
-is the real one; tests use in-memory ones.
-
-The nonce is the same on every attempt for the same row, and Discord is asked
-to enforce it (``enforce_nonce``): if a process crashed after posting but
-before marking the row sent, the retry gets the existing message back instead
-of posting a second one. Discord remembers nonces for a few minutes, which is
-why leases are short.
+(a reminder, a digest, a notice to the admins, a direct message) and an
+``Outbox`` posts it. ``bot.delivery.DiscordOutbox`` is the real one; tests
+use in-memory ones. Each post carries its outbox row's ``ref`` (row id and
+random marker), which the rendered message shows (a footer, or the end of
+the text): after a crash, ``Outbox.find`` looks for it in the destination's
+recent messages, so nothing is posted twice even though Discord forgets
+nonces after a few minutes (``bot.services.sending``). The ``nonce`` is
+still sent, as a second line of defence, and is never reused.
 """
 
 from __future__ import annotations
@@ -53,6 +52,7 @@ class ReminderPost:
     guild_id: int
     channel_id: int
     nonce: str
+    ref: str
     deadline_number: int
     title: str
     kind: str
@@ -75,6 +75,7 @@ class DirectPost:
     guild_id: int
     user_id: int
     nonce: str
+    ref: str
     open_reviews: int
     reminder: ReminderPost
 
@@ -113,6 +114,7 @@ class DigestPost:
     guild_id: int
     channel_id: int
     nonce: str
+    ref: str
     digest: Digest
 
 
@@ -123,10 +125,38 @@ class AdminNotice:
     guild_id: int
     channel_id: int
     nonce: str
+    ref: str
     text: str
 
 
-Post = ReminderPost | DirectPost | DigestPost | AdminNotice
+@dataclass(frozen=True)
+class ReminderBatch:
+    """Reminders due together in one channel, sent as one message (up to 10 embeds)."""
+
+    guild_id: int
+    channel_id: int
+    nonce: str
+    reminders: tuple[ReminderPost, ...]
+
+    @property
+    def ref(self) -> str:
+        """Return the first reminder's ref (each embed shows its own)."""
+        return self.reminders[0].ref
+
+
+Post = ReminderPost | ReminderBatch | DirectPost | DigestPost | AdminNotice
+
+
+def refs_of(post: Post) -> tuple[str, ...]:
+    """Return every outbox ref a post carries (one per row it sends)."""
+    if isinstance(post, ReminderBatch):
+        return tuple(r.ref for r in post.reminders)
+    return (post.ref,)
+
+
+def channel_of(post: Post) -> int | None:
+    """Return the channel a post goes to (None: a direct message)."""
+    return None if isinstance(post, DirectPost) else post.channel_id
 
 
 class PostStatus(enum.Enum):
@@ -145,15 +175,19 @@ class PostResult:
     message_id: int | None = None
     detail: str = ""
     http_status: int | None = None
-    retry_after: float | None = None
+    retry_after: float | None = None  # a rate limit: when to try again (not a failure)
 
     @classmethod
     def sent(cls, message_id: int | None) -> PostResult:
         return cls(PostStatus.SENT, message_id=message_id)
 
     @classmethod
-    def retry(cls, detail: str, http_status: int | None = None) -> PostResult:
-        return cls(PostStatus.RETRY, detail=detail, http_status=http_status)
+    def retry(
+        cls, detail: str, http_status: int | None = None, retry_after: float | None = None
+    ) -> PostResult:
+        return cls(
+            PostStatus.RETRY, detail=detail, http_status=http_status, retry_after=retry_after
+        )
 
     @classmethod
     def failed(cls, detail: str, http_status: int | None = None) -> PostResult:
@@ -169,3 +203,10 @@ class Outbox(Protocol):
     """Posts to Discord. ``post`` should not raise; if it does, the post is retried."""
 
     async def post(self, post: Post) -> PostResult: ...
+
+    async def find(self, post: Post, since: datetime) -> dict[str, int] | None:
+        """Return, by ref, the messages of ``post`` already in its destination since ``since``.
+
+        None when the destination cannot be read (then the post is retried later).
+        """
+        ...

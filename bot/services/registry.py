@@ -25,6 +25,7 @@ from bot.services.proposals import ProposalService, deadlines_from_storage
 from bot.services.reminders import ReminderService, default_claimer
 from bot.services.reviews import ReviewService
 from bot.services.screening import ScreeningService, screening_section_for
+from bot.services.sending import OutboxService
 from storage.database import Database
 from storage.types import utcnow
 
@@ -46,7 +47,8 @@ class Services:
     reviews: ReviewService = dataclasses.field(init=False)
     export: ExportService = dataclasses.field(init=False)
     audit: AuditService = dataclasses.field(init=False)
-    # Deadlines, reminders and digests (issue 4); one claimer id per process.
+    # Deadlines, reminders and digests (issue 4), sent through the outbox (issue 10).
+    outbox: OutboxService = dataclasses.field(init=False)
     deadlines: DeadlineService = dataclasses.field(init=False)
     reminders: ReminderService = dataclasses.field(init=False)
     digests: DigestService = dataclasses.field(init=False)
@@ -73,10 +75,10 @@ class Services:
         self.reviews = ReviewService(db, clock, config, deadline_passed)
         self.export = ExportService(db, clock)
         self.audit = AuditService(db)
-        claimer = default_claimer()
+        self.outbox = OutboxService(db, clock, config, claimer=default_claimer())
         self.deadlines = DeadlineService(db, clock, config)
-        self.reminders = ReminderService(db, clock, config, claimer=claimer)
-        self.digests = DigestService(db, clock, config, claimer=claimer)
+        self.reminders = ReminderService(db, clock, config, self.outbox)
+        self.digests = DigestService(db, clock, config, self.outbox)
         config.change_hooks.append(self.digests.on_config_change)
         self.balance = BalanceService(db, clock, config)
         self.digests.add_section("screening", screening_section_for(self.screening), order=20)

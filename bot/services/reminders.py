@@ -1,4 +1,4 @@
-"""Reminders: planned with their deadline, delivered exactly once by a ticker.
+"""Reminders: planned with their deadline, queued once, sent by the outbox.
 
 Planning turns a deadline (its wall-clock schedule and offsets) into reminder
 rows; ``bot.services.deadlines`` calls it in the transaction that changes the
@@ -11,27 +11,26 @@ A tick (``ReminderService.tick(now)``), in order:
 2. skips reminders whose deadline has passed (never sent late), and of the
    due reminders of one occurrence keeps only the nearest to the deadline
    (after downtime: one late reminder, not a burst);
-3. claims due rows in batches (``sending``, with a lease), posts each with a
-   nonce derived from the row, outside any transaction, and records the
-   outcome where the row is still this claimer's: ``sent``; ``failed`` on
-   403/404 (the channel is blocked and the admins told once); ``retry`` on
-   429/5xx/network errors, with a growing wait, until ``MAX_ATTEMPTS``.
+3. queues due reminders: in one transaction a batch of rows becomes
+   ``queued`` and each gets its outbox row (``reminder:<id>``, unique), with
+   who is still to act (the chase) as it stands at that moment, and, when
+   the server chose direct messages, one row per member chased (once per
+   reminder, whatever happens to the channel post).
 
-A process that crashes between posting and recording leaves the row in
-``sending``; when the lease is over another tick claims it again and posts
-with the same nonce, which Discord answers with the message already posted.
-No phase of a tick can stop the others, and no error escapes ``tick``.
+The outbox (``bot.services.sending``) sends them, on the channel's lane,
+several due together as one message; it tells this service how each ended
+(sent, with the time and whether it was late; failed; expired when its
+deadline came first), recorded on the reminder row. No phase of a tick can
+stop the others, and no error escapes ``tick``.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import secrets
 import socket
-import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass, replace
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
@@ -40,36 +39,33 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.config import ConfigService, GuildSettings
 from bot.services.outbox import (
-    AdminNotice,
     Chase,
     DirectPost,
-    Outbox,
     Post,
     PostResult,
-    PostStatus,
+    ReminderBatch,
     ReminderPost,
-    make_nonce,
 )
 from bot.services.recurrence import (
     Repeat,
     first_occurrence_after,
     occurrence,
 )
+from bot.services.sending import OutboxService, channel_of_lane, nonce_of, ref_of
+from bot.services.text import decode_line, encode_line
 from storage import deadlines as store
 from storage.chasing import proposals_short_of_speakers, unfinished_reviews
 from storage.database import Database
-from storage.deadlines import Deadline, Reminder, ReminderOutcome
-from storage.delivery import ChannelBlock, Shards, block_channel, blocks_in, unblock_channel
+from storage.deadlines import Deadline, Reminder
+from storage.delivery import Shards
+from storage.outbox import SENT as OUTBOX_SENT
+from storage.outbox import NewItem, OutboxItem, channel_lane, enqueue, user_lane
 
 log = logging.getLogger(__name__)
 
-LEASE: Final = timedelta(seconds=90)  # well inside Discord's nonce memory
 LOOKAHEAD: Final = timedelta(days=1)  # plan a recurrence this long before its first reminder
 LATE_AFTER: Final = timedelta(minutes=5)  # later than this, a reminder says it is late
-MAX_ATTEMPTS: Final = 6
-BLOCK_RETRY: Final = timedelta(hours=1)  # a refused channel is tried again after this
 BATCH: Final = 100
-CONCURRENCY: Final = 16
 MAX_NAMED: Final = 30  # chased members named in one reminder
 
 # Proposals whose reviews and speakers are still being chased (the proposals
@@ -258,46 +254,80 @@ class TickReport:
     rolled: int = 0
     skipped_passed: int = 0
     skipped_superseded: int = 0
-    claimed: int = 0
-    sent: int = 0
+    queued: int = 0
     failed: int = 0
-    retried: int = 0
-    late: int = 0
     errors: int = 0
 
     def __bool__(self) -> bool:
         return any(vars(self).values())
 
 
-def backoff(attempts: int) -> timedelta:
-    """Return how long to wait before another try after ``attempts`` tries."""
-    return timedelta(seconds=min(15 * 60, 30 * 2 ** max(0, attempts - 1)))
+REMINDER: Final = "reminder"
+CHASE_DM: Final = "chase_dm"
 
 
-@dataclass
-class _Delivery:
-    reminder: Reminder
-    deadline: Deadline
-    channel_id: int | None
-    outcome: ReminderOutcome | None = None
-    refused: PostResult | None = None  # 403/404 from Discord: block the channel
+def _encode_chase(chase: Chase | None) -> dict[str, object] | None:
+    if chase is None:
+        return None
+    return {
+        "summary": chase.summary,
+        "lines": [encode_line(line) for line in chase.lines],
+        "user_ids": list(chase.user_ids),
+        "direct": [list(pair) for pair in chase.direct],
+    }
+
+
+def _decode_chase(value: object) -> Chase | None:
+    if not isinstance(value, dict):
+        return None
+    return Chase(
+        summary=str(value.get("summary", "")),
+        lines=tuple(decode_line(line) for line in value.get("lines") or ()),
+        user_ids=tuple(int(u) for u in value.get("user_ids") or ()),
+        direct=tuple((int(u), int(n)) for u, n in value.get("direct") or ()),
+    )
+
+
+def reminder_post(item: OutboxItem, now: datetime, *, channel_id: int = 0) -> ReminderPost:
+    """Return the reminder an outbox row holds; it says it is late if it is, now."""
+    p = item.payload
+    return ReminderPost(
+        guild_id=item.guild_id,
+        channel_id=channel_of_lane(item.lane) or channel_id,
+        nonce=nonce_of(item),
+        ref=ref_of(item),
+        deadline_number=int(p["deadline_number"]),
+        title=str(p["title"]),
+        kind=str(p["kind"]),
+        link=p.get("link"),
+        deadline_at=datetime.fromisoformat(str(p["deadline_at"])),
+        zone=str(p["zone"]),
+        offset_minutes=int(p["offset_minutes"]),
+        repeat=str(p["repeat"]),
+        late=now - item.due_at > LATE_AFTER,
+        mention_role_id=p.get("mention_role_id"),
+        chase=_decode_chase(p.get("chase")),
+        chased_directly=bool(p.get("chased_directly")),
+    )
 
 
 class ReminderService:
-    """Plans recurring deadlines and delivers due reminders, exactly once."""
+    """Plans recurring deadlines, settles what must not be sent, and queues due reminders.
+
+    Sending is the outbox's (``bot.services.sending``): a due reminder becomes
+    an outbox row in the transaction that marks it queued, so it is sent once;
+    the outbox tells this service how it went (``_settled``).
+    """
 
     def __init__(
         self,
         db: Database,
         clock: Callable[[], datetime],
         config: ConfigService,
+        outbox: OutboxService,
         *,
-        outbox: Outbox | None = None,
         shards: Shards | None = None,
-        claimer: str | None = None,
-        lease: timedelta = LEASE,
         batch: int = BATCH,
-        concurrency: int = CONCURRENCY,
         chasers: Mapping[str, ChaseProvider] | None = None,
     ) -> None:
         self._db = db
@@ -305,45 +335,39 @@ class ReminderService:
         self._config = config
         self.outbox = outbox
         self.shards = shards
-        self.claimer = claimer or default_claimer()
-        self.lease = lease
         self.batch = batch
-        self.concurrency = concurrency
         self.chasers: dict[str, ChaseProvider] = dict(
             DEFAULT_CHASERS if chasers is None else chasers
         )
-        # Set when the process shuts down: a long tick ends after its batch.
-        self.stopping = False
+        outbox.register(REMINDER, self._prepare, self._settled)
+        outbox.register(CHASE_DM, self._prepare_direct)
 
-    def use(self, outbox: Outbox, *, shards: Shards | None = None) -> None:
-        """Deliver through ``outbox``, for the guilds of ``shards`` (None: every guild)."""
-        self.outbox = outbox
+    def use(self, *, shards: Shards | None = None) -> None:
+        """Queue the reminders of the guilds of ``shards`` (None: every guild)."""
         self.shards = shards
 
     # -- the tick ------------------------------------------------------------
 
     async def tick(self, now: datetime) -> TickReport:
-        """Plan, skip, claim and send everything due at ``now``; never raises."""
+        """Plan, skip and queue everything due at ``now``; never raises."""
         report = TickReport()
-        for phase in (self._roll_phase, self._skip_phase, self._send_phase):
+        for phase in (self._roll_phase, self._skip_phase, self._queue_phase):
             try:
                 await phase(now, report)
             except Exception:
                 report.errors += 1
                 log.exception("reminder tick: %s failed", phase.__name__.strip("_"))
-        if report.sent or report.failed or report.skipped_passed or report.errors:
+        if report.queued or report.failed or report.skipped_passed or report.errors:
             log.info(
-                "reminders: %d sent (%d late), %d failed, %d retried, %d skipped",
-                report.sent,
-                report.late,
+                "reminders: %d queued, %d failed, %d skipped",
+                report.queued,
                 report.failed,
-                report.retried,
                 report.skipped_passed + report.skipped_superseded,
             )
         return report
 
     async def next_due(self) -> datetime | None:
-        """Return when something of ours is next due (a reminder, a retry, a recurrence)."""
+        """Return when something of ours is next due (a reminder, a recurrence)."""
         async with self._db.read() as session:
             found = [
                 await store.next_reminder_due(session, shards=self.shards),
@@ -391,137 +415,92 @@ class ReminderService:
         report.skipped_passed += passed
         report.skipped_superseded += superseded
 
-    async def _send_phase(self, now: datetime, report: TickReport) -> None:
-        if self.outbox is None:
-            raise RuntimeError("ReminderService has no outbox: call use() first")
-        started = time.monotonic()
+    async def _queue_phase(self, now: datetime, report: TickReport) -> None:
+        """Turn due reminders into outbox rows, in batches, each batch one transaction."""
         while True:
-            # A long tick (thousands due at once) keeps each batch's lease
-            # measured from when that batch was claimed.
-            elapsed = timedelta(seconds=time.monotonic() - started)
             async with self._db.write() as session:
-                claimed = await store.claim_due_reminders(
-                    session,
-                    now=now,
-                    claimer=self.claimer,
-                    lease_until=now + elapsed + self.lease,
-                    shards=self.shards,
-                    limit=self.batch,
+                due = await store.queue_due_reminders(
+                    session, now=now, shards=self.shards, limit=self.batch
                 )
-                blocks = await blocks_in(session, guild_ids={r.guild_id for r, _ in claimed})
-            if not claimed:
+                items: list[NewItem] = []
+                for reminder, deadline in due:
+                    made = await self._items(session, reminder, deadline, now)
+                    if made:
+                        items += made
+                        report.queued += 1
+                    else:
+                        report.failed += 1
+                await enqueue(session, items=items, now=now)
+            if items:
+                self.outbox.queued(min(i.due_at for i in items))
+            if len(due) < self.batch:
                 return
-            report.claimed += len(claimed)
-            deliveries = await self._deliver(claimed, blocks, now, report)
-            await self._record(deliveries, blocks, now)
-            if len(claimed) < self.batch or self.stopping:
-                return
 
-    async def _deliver(
-        self,
-        claimed: list[tuple[Reminder, Deadline]],
-        blocks: Mapping[tuple[int, int], ChannelBlock],
-        now: datetime,
-        report: TickReport,
-    ) -> list[_Delivery]:
-        gate = asyncio.Semaphore(self.concurrency)
-
-        async def one(reminder: Reminder, deadline: Deadline) -> _Delivery:
-            async with gate:
-                return await self._deliver_one(reminder, deadline, blocks, now)
-
-        deliveries = await asyncio.gather(*(one(r, d) for r, d in claimed))
-        for delivery in deliveries:
-            outcome = delivery.outcome
-            assert outcome is not None
-            if outcome.status == store.SENT:
-                report.sent += 1
-                report.late += outcome.late
-            elif outcome.status == store.FAILED:
-                report.failed += 1
-            else:
-                report.retried += 1
-        return list(deliveries)
-
-    async def _deliver_one(
-        self,
-        reminder: Reminder,
-        deadline: Deadline,
-        blocks: Mapping[tuple[int, int], ChannelBlock],
-        now: datetime,
-    ) -> _Delivery:
+    async def _items(
+        self, session: AsyncSession, reminder: Reminder, deadline: Deadline, now: datetime
+    ) -> list[NewItem]:
+        """Return the outbox rows of one due reminder (none: it failed, marked so)."""
         assert reminder.id is not None
-        settings = await self._config.get(reminder.guild_id)
+        settings = await self._config.get_in(session, reminder.guild_id)
         channel_id = deadline.channel_id or settings.channels["reminders"]
-        delivery = _Delivery(reminder, deadline, channel_id)
-
-        def outcome(status: str, **kwargs: object) -> _Delivery:
-            assert reminder.id is not None
-            delivery.outcome = ReminderOutcome(reminder.id, status, now, **kwargs)  # type: ignore[arg-type]
-            return delivery
-
         if channel_id is None:
             log.warning(
                 "reminder %s: guild %s has no reminders channel", reminder.id, deadline.guild_id
             )
-            return outcome(store.FAILED, detail="no reminders channel is set")
-        block = blocks.get((reminder.guild_id, channel_id))
-        if block is not None and block.retry_at > now:
-            return outcome(store.FAILED, detail=f"channel unavailable: {block.error}"[:200])
-        late = now - reminder.due_at > LATE_AFTER
-        post = await self._reminder_post(reminder, deadline, settings, channel_id, late)
-        if post.chased_directly and post.chase is not None:
-            await self._direct_messages(reminder, post)
-        result = await self._post(post)
-        if result.status is PostStatus.SENT:
-            return outcome(store.SENT, message_id=result.message_id, late=late)
-        if result.status is PostStatus.FAILED:
-            log.warning(
-                "reminder %s to channel %s failed: %s", reminder.id, channel_id, result.detail
-            )
-            if result.channel_refused:
-                delivery.refused = result
-            return outcome(store.FAILED, detail=result.detail or "refused by Discord")
-        if reminder.attempts >= MAX_ATTEMPTS:
-            log.warning("reminder %s: giving up after %d attempts", reminder.id, reminder.attempts)
-            detail = f"gave up after {reminder.attempts} attempts: {result.detail}"
-            return outcome(store.FAILED, detail=detail)
-        return outcome(store.RETRY, detail=result.detail, retry_at=now + backoff(reminder.attempts))
-
-    async def _reminder_post(
-        self,
-        reminder: Reminder,
-        deadline: Deadline,
-        settings: GuildSettings,
-        channel_id: int,
-        late: bool,
-    ) -> ReminderPost:
-        assert reminder.id is not None
-        mention = None
-        if settings.rules.get("reminders.mention_mag"):
-            mention = settings.roles["mag"]
-        chase = await self._chase(deadline, reminder, settings)
-        direct = bool(settings.rules.get("reminders.dm_reviewers")) and deadline.kind == "reviews"
-        return ReminderPost(
-            guild_id=reminder.guild_id,
-            channel_id=channel_id,
-            nonce=make_nonce("r", reminder.id),
-            deadline_number=deadline.number,
-            title=deadline.title,
-            kind=deadline.kind,
-            link=deadline.link,
-            deadline_at=reminder.deadline_at,
-            zone=deadline.timezone,
-            offset_minutes=reminder.offset_minutes,
-            repeat=deadline.repeat,
-            late=late,
-            mention_role_id=mention,
-            chase=chase,
-            chased_directly=direct and chase is not None and bool(chase.direct),
+            reminder.status, reminder.detail = store.FAILED, "no reminders channel is set"
+            return []
+        mention = settings.roles["mag"] if settings.rules.get("reminders.mention_mag") else None
+        chase = await self._chase(session, deadline, reminder, settings)
+        direct = (
+            bool(settings.rules.get("reminders.dm_reviewers"))
+            and deadline.kind == "reviews"
+            and chase is not None
+            and bool(chase.direct)
         )
+        payload = {
+            "reminder_id": reminder.id,
+            "deadline_number": deadline.number,
+            "title": deadline.title,
+            "kind": deadline.kind,
+            "link": deadline.link,
+            "deadline_at": reminder.deadline_at.isoformat(),
+            "zone": deadline.timezone,
+            "offset_minutes": reminder.offset_minutes,
+            "repeat": deadline.repeat,
+            "mention_role_id": mention,
+            "chase": _encode_chase(chase),
+            "chased_directly": direct,
+        }
+        items = [
+            NewItem(
+                guild_id=reminder.guild_id,
+                key=f"{REMINDER}:{reminder.id}",
+                kind=REMINDER,
+                lane=channel_lane(channel_id),
+                due_at=reminder.due_at,
+                expires_at=reminder.deadline_at,
+                payload=payload,
+                batchable=True,
+            )
+        ]
+        if direct and chase is not None:
+            # Once per reminder: the rows exist once, whatever happens to the channel post.
+            items += [
+                NewItem(
+                    guild_id=reminder.guild_id,
+                    key=f"{REMINDER}:{reminder.id}:dm:{user_id}",
+                    kind=CHASE_DM,
+                    lane=user_lane(user_id),
+                    due_at=reminder.due_at,
+                    expires_at=reminder.deadline_at,
+                    payload={**payload, "chase": None, "open_reviews": count},
+                )
+                for user_id, count in chase.direct
+            ]
+        return items
 
     async def _chase(
-        self, deadline: Deadline, reminder: Reminder, settings: GuildSettings
+        self, session: AsyncSession, deadline: Deadline, reminder: Reminder, settings: GuildSettings
     ) -> Chase | None:
         provider = self.chasers.get(deadline.kind)
         if provider is None:
@@ -535,132 +514,58 @@ class ReminderService:
             settings=settings,
         )
         try:
-            async with self._db.read() as session:
+            async with session.begin_nested():
                 return await provider(session, context)
         except Exception:
             # A reminder without its chase list beats no reminder.
             log.exception("chasing for deadline %s failed", deadline.id)
             return None
 
-    async def _direct_messages(self, reminder: Reminder, post: ReminderPost) -> None:
-        assert post.chase is not None
-        for user_id, count in post.chase.direct:
-            direct = DirectPost(
-                guild_id=post.guild_id,
-                user_id=user_id,
-                nonce=make_nonce("r", reminder.id, "u", user_id),
-                open_reviews=count,
-                reminder=replace(post, chase=None),
-            )
-            result = await self._post(direct)
-            if result.status is not PostStatus.SENT:
-                # Members may refuse DMs; the channel reminder still says how many.
-                log.info("reminder %s: DM to %s not sent: %s", reminder.id, user_id, result.detail)
+    # -- the outbox's side ------------------------------------------------------
 
-    async def _post(self, post: Post) -> PostResult:
-        assert self.outbox is not None
-        try:
-            return await self.outbox.post(post)
-        except Exception as error:  # an outbox must not raise; if it does, retry later
-            log.exception("posting %s failed", post.nonce)
-            return PostResult.retry(f"{type(error).__name__}: {error}"[:200])
+    async def _prepare(self, items: Sequence[OutboxItem]) -> Post:
+        now = self._clock()
+        posts = tuple(reminder_post(item, now) for item in items)
+        if len(posts) == 1:
+            return posts[0]
+        first = items[0]
+        return ReminderBatch(
+            guild_id=first.guild_id,
+            channel_id=posts[0].channel_id,
+            nonce=nonce_of(first),
+            reminders=posts,
+        )
 
-    async def _record(
-        self,
-        deliveries: list[_Delivery],
-        blocks: Mapping[tuple[int, int], ChannelBlock],
-        now: datetime,
+    async def _prepare_direct(self, items: Sequence[OutboxItem]) -> Post:
+        item = items[0]
+        user_id = int(item.lane[2:])
+        reminder = reminder_post(item, self._clock())
+        return DirectPost(
+            guild_id=item.guild_id,
+            user_id=user_id,
+            nonce=nonce_of(item),
+            ref=ref_of(item),
+            open_reviews=int(item.payload.get("open_reviews", 0)),
+            reminder=reminder,
+        )
+
+    async def _settled(
+        self, session: AsyncSession, item: OutboxItem, result: PostResult | None
     ) -> None:
-        notices: list[AdminNotice] = []
-        async with self._db.write() as session:
-            await store.finish_reminders(
-                session,
-                claimer=self.claimer,
-                outcomes=[d.outcome for d in deliveries if d.outcome is not None],
-            )
-            sent_to = {
-                (d.reminder.guild_id, d.channel_id)
-                for d in deliveries
-                if d.outcome is not None and d.outcome.status == store.SENT and d.channel_id
-            }
-            for guild_id, channel_id in sorted(sent_to & set(blocks)):
-                await unblock_channel(session, guild_id=guild_id, channel_id=channel_id)
-            refused = {
-                (d.reminder.guild_id, d.channel_id): d.refused
-                for d in deliveries
-                if d.refused is not None and d.channel_id is not None
-            }
-            for (guild_id, channel_id), result in sorted(refused.items()):
-                assert result is not None
-                notice = await channel_refused(
-                    session,
-                    config=self._config,
-                    guild_id=guild_id,
-                    channel_id=channel_id,
-                    result=result,
-                    purpose="reminders",
-                    now=now,
-                )
-                if notice is not None:
-                    notices.append(notice)
-        for notice in notices:
-            await self._post(notice)
-
-
-async def channel_refused(
-    session: AsyncSession,
-    *,
-    config: ConfigService,
-    guild_id: int,
-    channel_id: int,
-    result: PostResult,
-    purpose: str,
-    now: datetime,
-) -> AdminNotice | None:
-    """Block a channel Discord refused; return the admins' notice if they were not told yet.
-
-    The notice is marked as given in this transaction, before it is posted:
-    the admins hear of a blocked channel at most once (the log line is always
-    written).
-    """
-    block = await block_channel(
-        session,
-        guild_id=guild_id,
-        channel_id=channel_id,
-        error=f"{result.http_status} {result.detail}".strip(),
-        now=now,
-        retry_at=now + BLOCK_RETRY,
-    )
-    log.warning(
-        "guild %s: channel %s refused %s posts (%s); blocked until %s",
-        guild_id,
-        channel_id,
-        purpose,
-        block.error,
-        block.retry_at.isoformat(),
-    )
-    if block.notified_at is not None:
-        return None
-    block.notified_at = now
-    await session.flush()
-    settings = await config.get(guild_id)
-    log_channel = settings.channels["log"]
-    if log_channel is None or log_channel == channel_id:
-        return None
-    reason = (
-        "the channel no longer exists"
-        if result.http_status == 404
-        else ("I am not allowed to post there")
-    )
-    text = (
-        f"I could not post {purpose} in <#{channel_id}>: {reason} ({result.http_status}). "
-        "Fix the channel's permissions, or choose another channel with "
-        f"`/config channel {purpose if purpose in ('reminders', 'digest') else 'reminders'}`. "
-        "Until then posts there are marked failed; I will try again in an hour."
-    )
-    return AdminNotice(
-        guild_id=guild_id,
-        channel_id=log_channel,
-        nonce=make_nonce("b", block.id),
-        text=text,
-    )
+        """Record on the reminder row how its outbox row ended (None: it expired)."""
+        reminder_id = int(item.payload["reminder_id"])
+        if result is None:
+            status, detail = store.SKIPPED, "deadline passed before it could be sent"
+        elif item.status == OUTBOX_SENT:
+            status, detail = store.SENT, None
+        else:
+            status, detail = store.FAILED, item.detail
+        await store.settle_reminder(
+            session,
+            reminder_id=reminder_id,
+            status=status,
+            at=item.sent_at,
+            message_id=item.message_id,
+            late=item.sent_at is not None and item.sent_at - item.due_at > LATE_AFTER,
+            detail=detail,
+        )

@@ -148,3 +148,30 @@ def quoted(value: object, limit: int = 60) -> str:
     if len(text) > limit:
         text = text[: max(1, limit - 1)] + "…"
     return f"`{text}`" if text else "(nothing)"
+
+
+def encode_line(line: Line) -> object:
+    """Return a line as plain JSON values (to keep it in an outbox row until it is sent)."""
+    if isinstance(line, str):
+        return line
+    return [
+        part
+        if isinstance(part, str)
+        else ({"url": part.url} if isinstance(part, Link) else {"t": part.text, "n": part.limit})
+        for part in line
+    ]
+
+
+def decode_line(value: object) -> Line:
+    """Return the line ``encode_line`` made (anything else becomes an empty line)."""
+    if isinstance(value, str):
+        return value
+    parts: list[str | Typed | Link] = []
+    for part in value if isinstance(value, list) else ():
+        if isinstance(part, str):
+            parts.append(part)
+        elif isinstance(part, dict) and "url" in part:
+            parts.append(Link(str(part["url"])))
+        elif isinstance(part, dict):
+            parts.append(Typed(str(part.get("t", "")), int(part.get("n", 100))))
+    return tuple(parts)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import discord
@@ -37,6 +37,7 @@ def reminder(**overrides) -> ReminderPost:
         "guild_id": GUILD,
         "channel_id": CHANNEL,
         "nonce": "mag-r-1",
+        "ref": "r1-1",
         "deadline_number": 3,
         "title": "Call for inputs @everyone",
         "kind": "consultation",
@@ -134,7 +135,12 @@ async def test_a_bad_request_is_not_retried(outbox) -> None:
 
 async def test_direct_messages_digests_and_notices(outbox, fake) -> None:
     direct = DirectPost(
-        guild_id=GUILD, user_id=USER, nonce="mag-r-1-u", open_reviews=2, reminder=reminder()
+        guild_id=GUILD,
+        user_id=USER,
+        nonce="mag-r-1-u",
+        ref="r1-u-1",
+        open_reviews=2,
+        reminder=reminder(),
     )
     assert (await outbox.post(direct)).status is PostStatus.SENT
     assert "2 assigned reviews still to score" in fake.dm_messages(USER)[0].content
@@ -149,8 +155,8 @@ async def test_direct_messages_digests_and_notices(outbox, fake) -> None:
         cycle_name="IGF 2027",
         sections=(DigestSection("changes", "What changed", ("**New proposals** (1): #1 A",)),),
     )
-    posted = await outbox.post(DigestPost(GUILD, CHANNEL, "mag-d-1", digest))
-    notice = await outbox.post(AdminNotice(GUILD, CHANNEL, "mag-b-1", "I could not post…"))
+    posted = await outbox.post(DigestPost(GUILD, CHANNEL, "mag-d-1", "d1-1", digest))
+    notice = await outbox.post(AdminNotice(GUILD, CHANNEL, "mag-b-1", "n1-1", "I could not post…"))
     assert posted.status is notice.status is PostStatus.SENT
     texts = [m.embed_text() + m.content for m in fake.channel_messages(CHANNEL)]
     assert "IGF 2027" in texts[0] and "I could not post" in texts[1]
@@ -188,3 +194,12 @@ def test_shards_come_from_the_settings() -> None:
     assert both is not None and both.ids == {0, 1}
     one = shards_of(load_settings({"SHARD_COUNT": "4", "SHARD_IDS": "1,3"}))
     assert one is not None and one.ids == {1, 3} and one.count == 4
+
+
+async def test_find_recognises_the_bots_own_messages_by_their_exact_ref(outbox, fake) -> None:
+    since = datetime.now(UTC) - timedelta(minutes=1)
+    sent = await outbox.post(reminder(ref="1-abc"))
+    await outbox.post(reminder(ref="11-abc", nonce="mag-r-11"))
+    assert await outbox.find(reminder(ref="1-abc"), since) == {"1-abc": sent.message_id}
+    assert await outbox.find(reminder(ref="1-ab"), since) == {}
+    assert await outbox.find(reminder(ref="1-abc"), datetime.now(UTC) + timedelta(minutes=1)) == {}

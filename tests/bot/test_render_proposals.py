@@ -204,6 +204,7 @@ def test_deadlines_reminders_digests_config_and_balance_show_typed_text_inert(te
         guild_id=9,
         channel_id=1,
         nonce="n",
+        ref="1-a",
         deadline_number=3,
         title=text,
         kind="reviews",
@@ -227,7 +228,7 @@ def test_deadlines_reminders_digests_config_and_balance_show_typed_text_inert(te
         deadlines_embed([deadline] * 3, include_past=False),
         reminder_embed(post),
         reminder_content(post),
-        direct_content(DirectPost(9, 7, "n", 2, post)),
+        direct_content(DirectPost(9, 7, "n", "2-b", 2, post)),
         digest_embed(digest),
     )
     row = GuildConfig(

@@ -53,10 +53,10 @@ async def test_a_reminder_a_few_seconds_ahead_arrives_once(world: World) -> None
     message = await world.fake.wait_for_message(
         world.channels["reminders"], lambda m: "Call for inputs" in m.embed_text(), timeout=30
     )
-    assert message.nonce == "mag-r-1"
+    assert message.nonce.startswith("mag-o-")
     assert "is due <t:" in message.content
     assert message.allowed_mentions == {"parse": []}  # nobody is pinged by default
-    await world.bot.wait_for_line(r"reminders: 1 sent \(0 late\)", timeout=5)
+    await world.bot.wait_for_line(r"outbox: reminder \S+ ×1 in c:\d+: sent", timeout=5)
     assert len(titled(world, "reminders", "Call for inputs")) == 1
 
 
@@ -69,7 +69,7 @@ async def test_a_reminder_due_while_the_bot_restarts_arrives_once(world: World) 
     message = await world.fake.wait_for_message(
         world.channels["reminders"], lambda m: "Scores due" in m.embed_text(), timeout=40
     )
-    assert message.nonce == "mag-r-2"
+    assert message.nonce.startswith("mag-o-")
     await world.bot.alive_while(world.fake.wait_connected(timeout=30, identifies=2))
     # Restart once more: nothing is sent twice.
     await world.restart_bot()
@@ -145,4 +145,4 @@ async def test_a_refused_channel_fails_the_reminder_and_tells_the_admins(world: 
     )
     assert f"<#{world.channels['reminders']}>" in notice.content
     assert titled(world, "reminders", "Refused") == []
-    await world.bot.wait_for_line(r"refused reminders posts", timeout=5)
+    await world.bot.wait_for_line(r"refused a reminder", timeout=5)

@@ -54,7 +54,7 @@ async def test_send_posts_once_in_the_digest_channel(world: World) -> None:
     (message,) = digests(world)
     text = message.embed_text()
     assert "IGF 2030" in text and "Scores due" in text
-    assert message.nonce is not None and str(message.nonce).startswith("mag-d-")
+    assert message.nonce is not None and str(message.nonce).startswith("mag-o-")
 
 
 async def test_only_the_secretariat_sends_digests(world: World) -> None:

@@ -11,6 +11,7 @@ from bot.services.auth import Actor
 from bot.services.config import ConfigService
 from bot.services.deadlines import DeadlineService, parse_due
 from bot.services.reminders import ReminderService
+from bot.services.sending import OutboxService
 from storage.audit import recent_events
 from storage.database import Database
 from storage.deadlines import latest_due, list_deadlines, reminders_of
@@ -97,7 +98,7 @@ async def test_the_due_time_is_read_in_the_given_zone(deadlines: DeadlineService
         ({"offsets": "7x"}, "not an offset"),
         ({"offsets": "200d"}, "at most 120 days"),
         ({"kind": "party"}, "kind must be one of"),
-        ({"repeat": "daily"}, "Repeat must be"),
+        ({"repeat": "hourly"}, "Repeat must be"),
         ({"link": "javascript:alert(1)"}, "https://"),
         ({"title": "   "}, "title"),
         ({"title": "x" * 201}, "at most 200"),
@@ -249,7 +250,7 @@ async def test_editing_a_recurring_schedule_keeps_what_was_sent_for_the_next_occ
     await deadlines.add(ADMIN, title="WG", due="2027-03-08 09:00", repeat="weekly", offsets="1d,1h")
     clock.now = datetime(2027, 3, 21, 10, tzinfo=UTC)  # the 1d reminder of the 22nd is due
     # The ticker plans the occurrences as they come near.
-    await ReminderService(db, clock, deadlines._config).roll(datetime(2027, 3, 20, tzinfo=UTC))
+    await _reminders(db, clock, deadlines._config).roll(datetime(2027, 3, 20, tzinfo=UTC))
     async with db.write() as session:
         rows = await reminders_of(session, guild_id=GUILD, deadline_ids=[1])
         day_before = next(r for r in rows if r.offset_minutes == DAY and r.deadline_at.day == 22)
@@ -288,7 +289,7 @@ async def test_a_recurring_deadline_can_become_a_one_off_and_back(
     deadlines: DeadlineService, db: Database, clock: FakeClock
 ) -> None:
     await deadlines.add(ADMIN, title="WG", due="2027-03-02 09:00", repeat="weekly", offsets="7d,1h")
-    await ReminderService(db, clock, deadlines._config).roll(clock.now)
+    await _reminders(db, clock, deadlines._config).roll(clock.now)
     one_off = await deadlines.edit(ADMIN, 1, repeat="none", due="2027-03-20 09:00")
     assert one_off.repeat == "none"
     pending = one_off.pending()
@@ -297,3 +298,7 @@ async def test_a_recurring_deadline_can_become_a_one_off_and_back(
     assert weekly.next_due_at == datetime(2027, 3, 20, 9, tzinfo=UTC)
     keys = [(r.occurrence, r.offset_minutes) for r in weekly.pending()]
     assert len(keys) == len(set(keys)) >= 2
+
+
+def _reminders(db: Database, clock: FakeClock, config: ConfigService) -> ReminderService:
+    return ReminderService(db, clock, config, OutboxService(db, clock, config, claimer="test"))

@@ -13,15 +13,13 @@ from storage.database import Database
 from storage.deadlines import (
     CANCELLED,
     PENDING,
-    SENDING,
+    QUEUED,
     SENT,
     Deadline,
     Reminder,
-    ReminderOutcome,
     allocate_deadline_number,
-    claim_due_reminders,
-    finish_reminders,
     next_reminder_due,
+    queue_due_reminders,
     reminders_of,
     upsert_reminders,
 )
@@ -63,7 +61,7 @@ async def test_the_shard_expression_matches_discords_formula(db: Database) -> No
             assert found == {g for g in ids if shards.owns(g)}, (count, shard_ids)
 
 
-async def test_concurrent_claims_never_overlap(db: Database) -> None:
+async def test_concurrent_queueing_never_overlaps(db: Database) -> None:
     deadline = await add_deadline(db)
     assert deadline.id is not None
     async with db.write() as session:
@@ -79,63 +77,23 @@ async def test_concurrent_claims_never_overlap(db: Database) -> None:
                 )
             )
 
-    async def claim(me: str) -> list[int]:
+    async def queue() -> list[int]:
         taken: list[int] = []
         while True:
             async with db.write() as session:
-                rows = await claim_due_reminders(
-                    session,
-                    now=NOW,
-                    claimer=me,
-                    lease_until=NOW + timedelta(minutes=1),
-                    shards=None,
-                    limit=7,
-                )
+                rows = await queue_due_reminders(session, now=NOW, shards=None, limit=7)
             if not rows:
                 return taken
             taken += [r.id for r, _ in rows if r.id is not None]
             await asyncio.sleep(0)
 
-    claims = await asyncio.gather(*(claim(f"c{i}") for i in range(8)))
+    claims = await asyncio.gather(*(queue() for _ in range(8)))
     every = [i for taken in claims for i in taken]
     assert len(every) == len(set(every)) == 120
-
-
-async def test_outcomes_count_only_for_the_current_claimer(db: Database) -> None:
-    deadline = await add_deadline(db)
-    assert deadline.id is not None
-    async with db.write() as session:
-        await upsert_reminders(
-            session,
-            guild_id=GUILD,
-            deadline_id=deadline.id,
-            plan={(0, 60): (NOW - timedelta(seconds=1), NOW + timedelta(hours=1))},
-            now=NOW,
-        )
-        ((row, _),) = await claim_due_reminders(
-            session, now=NOW, claimer="old", lease_until=NOW, shards=None, limit=5
-        )
-    later = NOW + timedelta(seconds=1)
-    async with db.write() as session:
-        ((again, _),) = await claim_due_reminders(
-            session, now=later, claimer="new", lease_until=later, shards=None, limit=5
-        )
-    assert again.id == row.id and again.attempts == 2
-    assert row.id is not None
-    stale = ReminderOutcome(row.id, SENT, later, message_id=1)
-    async with db.write() as session:
-        await finish_reminders(session, claimer="old", outcomes=[stale])
     async with db.read() as session:
-        (stored,) = await reminders_of(session, guild_id=GUILD, deadline_ids=[deadline.id])
-    assert (stored.status, stored.claimed_by) == (SENDING, "new")
-    async with db.write() as session:
-        await finish_reminders(
-            session, claimer="new", outcomes=[ReminderOutcome(row.id, SENT, later, message_id=2)]
-        )
-    async with db.read() as session:
-        (stored,) = await reminders_of(session, guild_id=GUILD, deadline_ids=[deadline.id])
+        rows = await reminders_of(session, guild_id=GUILD, deadline_ids=[deadline.id])
         assert await next_reminder_due(session, shards=None) is None
-    assert (stored.status, stored.message_id, stored.claimed_by) == (SENT, 2, None)
+    assert {r.status for r in rows} == {QUEUED}
 
 
 async def test_upserts_revive_cancelled_reminders_but_never_touch_sent_ones(db: Database) -> None:
@@ -176,13 +134,12 @@ async def test_a_digest_period_is_claimed_once(db: Database) -> None:
         "period_end": NOW,
         "scheduled_for": NOW,
         "channel_id": 5,
-        "lease_until": NOW + timedelta(minutes=1),
         "now": NOW,
     }
     async with db.write() as session:
-        run = await start_run(session, claimer="a", **kwargs)  # type: ignore[arg-type]
+        run = await start_run(session, **kwargs)  # type: ignore[arg-type]
     async with db.write() as session:
-        assert await start_run(session, claimer="b", **kwargs) is None  # type: ignore[arg-type]
+        assert await start_run(session, **kwargs) is None  # type: ignore[arg-type]
         latest = await last_run(session, guild_id=GUILD)
     assert run is not None and latest is not None and latest.id == run.id
 
