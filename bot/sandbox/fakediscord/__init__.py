@@ -9,6 +9,7 @@ answered (``FakeInteraction.wait_reply``) or posted (``channel_messages``).
 See ``server.py`` for the fake's scope.
 """
 
+from .clock import ManualClock
 from .interactions import FakeInteraction, FakeResponse, ProtocolError
 from .models import (
     ADMINISTRATOR,
@@ -44,5 +45,6 @@ __all__ = [
     "FakeResponse",
     "FakeRole",
     "FakeUser",
+    "ManualClock",
     "ProtocolError",
 ]

@@ -148,7 +148,7 @@ class FakeInteraction:
         self.message = message
         #: For a modal submit: the interaction that opened the modal.
         self.parent = parent
-        #: loop.time() when INTERACTION_CREATE went out (the 3 s clock starts here).
+        #: The fake's clock when INTERACTION_CREATE went out (the 3 s and 15 min start here).
         self.created: float | None = None
         self.responses: list[FakeResponse] = []
         self.protocol_errors: list[ProtocolError] = []

@@ -41,6 +41,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from .clock import Clock
 from .interactions import (
     ALLOWED_CALLBACKS,
     APPLICATION_COMMAND,
@@ -82,6 +83,7 @@ from .models import (
     FakeUser,
     SnowflakeFactory,
 )
+from .replies import json_reply, no_content
 from .validation import command_problems, form_errors, message_errors, modal_problems
 
 log = logging.getLogger(__name__)
@@ -107,20 +109,6 @@ EDIT_FLAGS = (1 << 2) | (1 << 15)
 MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT = 0, 19, 20
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
-
-
-def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    """A JSON reply with the exact content type discord.py insists on (no charset)."""
-    return web.Response(
-        status=status,
-        body=json.dumps(data).encode(),
-        content_type="application/json",
-        headers=headers,
-    )
-
-
-def _no_content() -> web.Response:
-    return web.Response(status=204)
 
 
 @dataclass
@@ -213,12 +201,16 @@ class FakeDiscord:
         owner_id: int = DEFAULT_OWNER_ID,
         shard_count: int = 1,
         interaction_timeout: float = 3.0,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
         host: str = "127.0.0.1",
     ) -> None:
         self.snowflake = SnowflakeFactory()
         self.app_id = app_id
         self.token = token
         self.shard_count = shard_count
+        self.clock = clock
+        self.wall_clock = wall_clock
         #: Seconds within which the first callback must arrive (Discord: 3).
         self.interaction_timeout = interaction_timeout
         #: Seconds the waiting helpers wait by default (also for a bot connection).
@@ -725,7 +717,7 @@ class FakeDiscord:
         self.interactions.append(ix)
         self._ix_by_id[ix_id] = ix
         self._ix_by_token[token] = ix
-        ix.created = asyncio.get_running_loop().time()
+        ix.created = self.clock()
         session.dispatch("INTERACTION_CREATE", payload)
         return ix
 
@@ -1091,7 +1083,7 @@ class FakeDiscord:
             return await handler(request, **match.groupdict())
         self.unexpected.append((request.method, request.path))
         log.warning("fake discord: unexpected %s %s", request.method, request.path)
-        return _json({"message": "404: Not Found", "code": 0}, 404)
+        return json_reply({"message": "404: Not Found", "code": 0}, 404)
 
     def _error(
         self,
@@ -1119,7 +1111,7 @@ class FakeDiscord:
         body: dict[str, Any] = {"message": message, "code": code}
         if errors:
             body["errors"] = errors
-        return _json(body, status, headers)
+        return json_reply(body, status, headers)
 
     @staticmethod
     async def _read_payload(
@@ -1280,10 +1272,10 @@ class FakeDiscord:
     # == REST: login, gateway, users, application ===============================
 
     async def _get_gateway(self, request: web.Request) -> web.Response:
-        return _json({"url": self.gateway_url})
+        return json_reply({"url": self.gateway_url})
 
     async def _get_gateway_bot(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_reply(
             {
                 "url": self.gateway_url,
                 "shards": self.shard_count,
@@ -1297,7 +1289,7 @@ class FakeDiscord:
         )
 
     async def _get_me(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_reply(
             {**self.bot_user.payload(), "verified": True, "mfa_enabled": False, "locale": "en-US"}
         )
 
@@ -1305,10 +1297,10 @@ class FakeDiscord:
         user = self.users.get(int(user_id))
         if user is None:
             return self._error(request, 404, 10013, "Unknown User")
-        return _json(user.payload())
+        return json_reply(user.payload())
 
     async def _get_application(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_reply(
             {
                 "id": str(self.app_id),
                 "name": self.bot_user.username,
@@ -1339,7 +1331,7 @@ class FakeDiscord:
         user = self.users.get(int(payload.get("recipient_id", 0)))
         if user is None:
             return self._error(request, 400, 50033, "Invalid Recipient(s)")
-        return _json(self._dm_channel(user).payload())
+        return json_reply(self._dm_channel(user).payload())
 
     # == REST: commands ========================================================
 
@@ -1348,7 +1340,7 @@ class FakeDiscord:
     ) -> web.Response:
         if int(app_id) != self.app_id:
             return self._error(request, 403, 50001, "Missing Access")
-        return _json(self.commands(int(guild_id) if guild_id else None))
+        return json_reply(self.commands(int(guild_id) if guild_id else None))
 
     async def _put_commands(
         self, request: web.Request, app_id: str, guild_id: str | None = None
@@ -1394,7 +1386,7 @@ class FakeDiscord:
             stored.append(entry)
         self._commands[scope] = stored
         self._changed()
-        return _json(stored)
+        return json_reply(stored)
 
     # == REST: interactions ====================================================
 
@@ -1430,8 +1422,7 @@ class FakeDiscord:
             return reject(
                 400, 40060, "Interaction has already been acknowledged.", "duplicate_callback"
             )
-        elapsed = asyncio.get_running_loop().time() - (ix.created or 0.0)
-        if elapsed > self.interaction_timeout:
+        if self.clock() - (ix.created or 0.0) > self.interaction_timeout:
             return reject(404, 10062, "Unknown interaction", "late_callback")
         if kind not in ALLOWED_CALLBACKS.get(ix.type, set()) or (
             kind == UPDATE_MESSAGE and ix.message is None
@@ -1491,7 +1482,7 @@ class FakeDiscord:
         self._record(ix, response, files)
         self._changed()
         if request.query.get("with_response") not in ("1", "true", "True"):
-            return _no_content()
+            return no_content()
         info: dict[str, Any] = {"id": str(ix.id), "type": ix.type}
         if message is not None:
             info.update(
@@ -1502,7 +1493,7 @@ class FakeDiscord:
         resource: dict[str, Any] = {"type": kind}
         if message is not None and kind != DEFERRED_UPDATE_MESSAGE:
             resource["message"] = message.payload()
-        return _json({"interaction": info, "resource": resource})
+        return json_reply({"interaction": info, "resource": resource})
 
     def _webhook_interaction(
         self, request: web.Request, app_id: str, token: str
@@ -1552,8 +1543,8 @@ class FakeDiscord:
         ix._set_reply(msg)
         self._record(ix, FakeResponse("followup", None, payload, 200, msg), files)
         if request.query.get("wait") in ("1", "true", "True"):
-            return _json(msg.payload())
-        return _no_content()
+            return json_reply(msg.payload())
+        return no_content()
 
     def _webhook_message(self, ix: FakeInteraction, ref: str) -> FakeMessage | None:
         if ref == "@original":
@@ -1591,7 +1582,7 @@ class FakeDiscord:
         found = self._webhook_target(request, app_id, token, ref)
         if isinstance(found, web.Response):
             return found
-        return _json(found[1].payload())
+        return json_reply(found[1].payload())
 
     async def _webhook_edit(
         self, request: web.Request, app_id: str, token: str, ref: str
@@ -1619,7 +1610,7 @@ class FakeDiscord:
         ix._set_reply(msg)
         self._record(ix, FakeResponse("edit", None, payload, 200, msg), files)
         self._changed()
-        return _json(msg.payload())
+        return json_reply(msg.payload())
 
     async def _webhook_delete(
         self, request: web.Request, app_id: str, token: str, ref: str
@@ -1630,7 +1621,7 @@ class FakeDiscord:
         ix, msg = found
         self._delete_message(msg)
         self._record(ix, FakeResponse("delete", None, {}, 204, msg), {})
-        return _no_content()
+        return no_content()
 
     # == REST: channels, guilds ================================================
 
@@ -1648,7 +1639,7 @@ class FakeDiscord:
         if fault.status == 404:
             return self._error(request, 404, 10003, "Unknown Channel")
         if fault.status == 500:
-            return _json({"message": "500: Internal Server Error", "code": 0}, 500)
+            return json_reply({"message": "500: Internal Server Error", "code": 0}, 500)
         reset = time.time() + fault.retry_after
         headers = {
             "X-RateLimit-Limit": "5",
@@ -1665,7 +1656,7 @@ class FakeDiscord:
             "retry_after": fault.retry_after,
             "global": False,
         }
-        return _json(body, 429, headers)
+        return json_reply(body, 429, headers)
 
     def _channel_or_error(
         self, request: web.Request, channel_id: str
@@ -1693,7 +1684,7 @@ class FakeDiscord:
 
     async def _get_channel(self, request: web.Request, channel_id: str) -> web.Response:
         channel, error = self._channel_or_error(request, channel_id)
-        return error or _json(channel.payload())  # type: ignore[union-attr]
+        return error or json_reply(channel.payload())  # type: ignore[union-attr]
 
     async def _post_channel_message(self, request: web.Request, channel_id: str) -> web.Response:
         payload, files = await self._read_payload(request)
@@ -1712,13 +1703,13 @@ class FakeDiscord:
         if nonce is not None and payload.get("enforce_nonce"):
             existing = self._nonces.get((channel.id, str(nonce)))
             if existing is not None:
-                return _json(existing.payload())
+                return json_reply(existing.payload())
         flags = int(payload.get("flags") or 0) & (CREATE_FLAGS & ~FLAG_EPHEMERAL)
         msg_type = MSG_REPLY if payload.get("message_reference") else MSG_DEFAULT
         msg = self._create_message(channel, payload, files, type=msg_type, flags=flags)
         if nonce is not None:
             self._nonces[(channel.id, str(nonce))] = msg
-        return _json(msg.payload())
+        return json_reply(msg.payload())
 
     def _channel_message(self, channel_id: str, message_id: str) -> FakeMessage | None:
         msg = self._messages.get(int(message_id))
@@ -1738,7 +1729,7 @@ class FakeDiscord:
             messages = [m for m in messages if m.id > int(after)]
         limit = int(request.query.get("limit", 50))
         newest_first = list(reversed(messages))[:limit]
-        return _json([m.payload() for m in newest_first])
+        return json_reply([m.payload() for m in newest_first])
 
     async def _get_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1746,7 +1737,7 @@ class FakeDiscord:
         msg = self._channel_message(channel_id, message_id)
         if msg is None:
             return self._error(request, 404, 10008, "Unknown Message")
-        return _json(msg.payload())
+        return json_reply(msg.payload())
 
     async def _edit_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1768,7 +1759,7 @@ class FakeDiscord:
             return self._error(request, 400, code, message, kind="invalid_form_body", errors=errors)
         self._apply_message_data(msg, payload, files, creating=False)
         self._changed()
-        return _json(msg.payload())
+        return json_reply(msg.payload())
 
     async def _delete_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1780,7 +1771,7 @@ class FakeDiscord:
         if msg is None:
             return self._error(request, 404, 10008, "Unknown Message")
         self._delete_message(msg)
-        return _no_content()
+        return no_content()
 
     def _guild_or_error(
         self, request: web.Request, guild_id: str
@@ -1797,19 +1788,19 @@ class FakeDiscord:
         data = guild.payload()
         for key in ("channels", "members", "threads", "voice_states", "presences", "joined_at"):
             data.pop(key, None)
-        return _json(data)
+        return json_reply(data)
 
     async def _get_guild_channels(self, request: web.Request, guild_id: str) -> web.Response:
         guild, error = self._guild_or_error(request, guild_id)
         if guild is None:
             return error  # type: ignore[return-value]
-        return _json([c.payload() for c in guild.channels.values()])
+        return json_reply([c.payload() for c in guild.channels.values()])
 
     async def _get_guild_roles(self, request: web.Request, guild_id: str) -> web.Response:
         guild, error = self._guild_or_error(request, guild_id)
         if guild is None:
             return error  # type: ignore[return-value]
-        return _json([r.payload() for r in guild.roles.values()])
+        return json_reply([r.payload() for r in guild.roles.values()])
 
     async def _get_member(self, request: web.Request, guild_id: str, user_id: str) -> web.Response:
         guild, error = self._guild_or_error(request, guild_id)
@@ -1818,7 +1809,7 @@ class FakeDiscord:
         member = guild.members.get(int(user_id))
         if member is None:
             return self._error(request, 404, 10007, "Unknown Member")
-        return _json(member.payload())
+        return json_reply(member.payload())
 
     async def _get_attachment(self, request: web.Request, attachment_id: str) -> web.Response:
         blob = self._blobs.get(int(attachment_id))
