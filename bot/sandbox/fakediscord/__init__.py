@@ -24,6 +24,7 @@ from .models import (
     FakeRole,
     FakeUser,
 )
+from .ratelimits import Bucket, RateLimitHit, RateLimits
 from .server import DEFAULT_APP_ID, DEFAULT_OWNER_ID, DEFAULT_TOKEN, FakeDiscord, FakeRequest
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "DEFAULT_OWNER_ID",
     "DEFAULT_TOKEN",
     "MANAGE_GUILD",
+    "Bucket",
     "FakeChannel",
     "FakeDiscord",
     "FakeGuild",
@@ -47,4 +49,6 @@ __all__ = [
     "FakeUser",
     "ManualClock",
     "ProtocolError",
+    "RateLimitHit",
+    "RateLimits",
 ]

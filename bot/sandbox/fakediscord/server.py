@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -83,7 +84,16 @@ from .models import (
     FakeUser,
     SnowflakeFactory,
 )
-from .replies import json_reply, no_content
+from .ratelimits import (
+    MESSAGE_CREATE,
+    Bucket,
+    RateLimiter,
+    RateLimitHit,
+    RateLimits,
+    Scope,
+    too_many_requests,
+)
+from .replies import ApiError, json_reply, no_content
 from .validation import command_problems, form_errors, message_errors, modal_problems
 
 log = logging.getLogger(__name__)
@@ -109,6 +119,28 @@ EDIT_FLAGS = (1 << 2) | (1 << 15)
 MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT = 0, 19, 20
 
 Handler = Callable[..., Awaitable[web.StreamResponse]]
+
+
+@dataclass(frozen=True)
+class _Route:
+    """A REST route: bot routes need ``Authorization: Bot``; ``bucket`` names a route limit.
+
+    Routes without bot auth are the interaction endpoints (they carry their
+    token in the path) and the attachment CDN: no global limit applies to them.
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    needs_auth: bool
+    bucket: str | None = None
+
+
+def _own_copy(limits: RateLimits | None) -> RateLimits:
+    """The limits to enforce (Discord's when None), with a channel table of the fake's own."""
+    if limits is None:
+        return RateLimits()
+    return dataclasses.replace(limits, channels=dict(limits.channels))
 
 
 @dataclass
@@ -201,6 +233,7 @@ class FakeDiscord:
         owner_id: int = DEFAULT_OWNER_ID,
         shard_count: int = 1,
         interaction_timeout: float = 3.0,
+        limits: RateLimits | None = None,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         host: str = "127.0.0.1",
@@ -213,6 +246,9 @@ class FakeDiscord:
         self.wall_clock = wall_clock
         #: Seconds within which the first callback must arrive (Discord: 3).
         self.interaction_timeout = interaction_timeout
+        self.rate_limiter = RateLimiter(_own_copy(limits), clock)
+        #: Every 429 the fake sent (rate limits and injected ones), oldest first.
+        self.rate_limit_hits: list[RateLimitHit] = []
         #: Seconds the waiting helpers wait by default (also for a bot connection).
         self.default_timeout = 10.0
         self.host = host
@@ -249,6 +285,17 @@ class FakeDiscord:
         self._routes = self._route_table()
         #: (guild id, command name) pairs a server admin opened to everyone.
         self.opened_commands: set[tuple[int, str]] = set()
+
+    # == settings ===============================================================
+
+    @property
+    def limits(self) -> RateLimits:
+        """The rate limits in force; assign new ones to change them mid-test."""
+        return self.rate_limiter.limits
+
+    @limits.setter
+    def limits(self, limits: RateLimits) -> None:
+        self.rate_limiter = RateLimiter(_own_copy(limits), self.clock)
 
     # == lifecycle ==============================================================
 
@@ -379,6 +426,21 @@ class FakeDiscord:
         if status not in (403, 404, 429, 500):
             raise ValueError("status must be 403, 404, 429 or 500")
         self._faults[channel_id].append(_Fault(status, times, retry_after))
+
+    def limit_channel(
+        self, channel_id: int, limit: int | None, per: float = 5.0, *, scope: Scope = "user"
+    ) -> None:
+        """Limit message creation in one channel to ``limit`` per ``per`` seconds.
+
+        Applies whatever the default limits are (also with ``RateLimits.off()``);
+        ``scope="shared"`` answers as a limit on the channel for everyone.
+        ``limit`` None gives the channel the default bucket back.
+        """
+        if limit is None:
+            self.limits.channels.pop(channel_id, None)
+        else:
+            self.limits.channels[channel_id] = Bucket(limit, per, scope)
+        self.rate_limiter.forget(MESSAGE_CREATE, channel_id)
 
     def _register_channel(self, channel: FakeChannel) -> None:
         self._channels[channel.id] = channel
@@ -1013,8 +1075,8 @@ class FakeDiscord:
 
     # == HTTP plumbing =========================================================
 
-    def _route_table(self) -> list[tuple[str, re.Pattern[str], Handler, bool]]:
-        """(method, path regex, handler, needs bot auth); webhook routes carry their token."""
+    def _route_table(self) -> list[_Route]:
+        """Every REST route the fake serves; webhook and callback routes carry their token."""
 
         def sid(name: str) -> str:
             return rf"(?P<{name}>\d+)"
@@ -1054,15 +1116,13 @@ class FakeDiscord:
             ("GET", f"{guild}/roles", self._get_guild_roles, True),
             ("GET", f"{guild}/members/{sid('user_id')}", self._get_member, True),
         ]
-        routes = [(m, re.compile(f"{API}{p}"), h, auth) for m, p, h, auth in table]
-        routes.append(
-            (
-                "GET",
-                re.compile(r"/attachments/\d+/(?P<attachment_id>\d+)/[^/]+"),
-                self._get_attachment,
-                False,
-            )
-        )
+        buckets = {("POST", f"{channel}/messages"): MESSAGE_CREATE}
+        routes = [
+            _Route(m, re.compile(f"{API}{p}"), h, auth, buckets.get((m, p)))
+            for m, p, h, auth in table
+        ]
+        attachment = re.compile(r"/attachments/\d+/(?P<attachment_id>\d+)/[^/]+")
+        routes.append(_Route("GET", attachment, self._get_attachment, False))
         return routes
 
     @web.middleware
@@ -1074,16 +1134,81 @@ class FakeDiscord:
         return response
 
     async def _dispatch_http(self, request: web.Request) -> web.StreamResponse:
-        for method, pattern, handler, needs_auth in self._routes:
-            match = pattern.fullmatch(request.path)
-            if match is None or method != request.method:
+        for route in self._routes:
+            match = route.pattern.fullmatch(request.path)
+            if match is None or route.method != request.method:
                 continue
-            if needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
+            if route.needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
                 return self._error(request, 401, 0, "401: Unauthorized", kind="unauthorized")
-            return await handler(request, **match.groupdict())
+            return await self._call_limited(request, route, match.groupdict())
         self.unexpected.append((request.method, request.path))
         log.warning("fake discord: unexpected %s %s", request.method, request.path)
         return json_reply({"message": "404: Not Found", "code": 0}, 404)
+
+    async def _call_limited(
+        self, request: web.Request, route: _Route, params: dict[str, str]
+    ) -> web.StreamResponse:
+        """Run a route's handler within the global limit and the route's bucket.
+
+        Bot routes count against the global limit; a route with a bucket
+        counts per channel and carries the bucket's headers on every answer.
+        A request refused with 429 (also an injected one) is not counted.
+        """
+        if route.needs_auth and (retry_after := self.rate_limiter.take_global()) is not None:
+            return self._too_many_requests(request, retry_after, "global")
+        use = None
+        if route.bucket is not None:
+            use = self.rate_limiter.take(route.bucket, int(params["channel_id"]))
+        if use is not None and use.retry_after is not None:
+            return self._too_many_requests(
+                request,
+                use.retry_after,
+                use.bucket.scope,
+                headers=use.headers(self.wall_clock()),
+                bucket=use.bucket_hash,
+            )
+        try:
+            response = await route.handler(request, **params)
+        except ApiError as error:
+            response = self._error(
+                request,
+                error.status,
+                error.code,
+                error.message,
+                kind=error.kind,
+                errors=error.errors,
+            )
+        if use is not None:
+            if response.status == 429:
+                self.rate_limiter.refund(use.route, int(params["channel_id"]))
+            for name, value in use.headers(self.wall_clock()).items():
+                response.headers.setdefault(name, value)
+        return response
+
+    def _too_many_requests(
+        self,
+        request: web.Request,
+        retry_after: float,
+        scope: Scope,
+        *,
+        headers: dict[str, str] | None = None,
+        bucket: str | None = None,
+        injected: bool = False,
+    ) -> web.Response:
+        """Answer 429 with the route's ``headers`` and record it in ``rate_limit_hits``."""
+        self.rate_limit_hits.append(
+            RateLimitHit(
+                request.method, request.path, scope, retry_after, bucket, self.clock(), injected
+            )
+        )
+        log.info(
+            "fake discord: 429 (%s) on %s %s, retry after %.3f s",
+            scope,
+            request.method,
+            request.path,
+            retry_after,
+        )
+        return too_many_requests(retry_after, scope, headers)
 
     def _error(
         self,
@@ -1640,23 +1765,17 @@ class FakeDiscord:
             return self._error(request, 404, 10003, "Unknown Channel")
         if fault.status == 500:
             return json_reply({"message": "500: Internal Server Error", "code": 0}, 500)
-        reset = time.time() + fault.retry_after
+        bucket = f"fake-channel-{channel_id}"
         headers = {
             "X-RateLimit-Limit": "5",
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{reset:.3f}",
+            "X-RateLimit-Reset": f"{self.wall_clock() + fault.retry_after:.3f}",
             "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
-            "X-RateLimit-Bucket": f"fake-channel-{channel_id}",
-            "X-RateLimit-Scope": "user",
-            "Retry-After": str(max(1, round(fault.retry_after))),
-            "Via": "1.1 google",
+            "X-RateLimit-Bucket": bucket,
         }
-        body = {
-            "message": "You are being rate limited.",
-            "retry_after": fault.retry_after,
-            "global": False,
-        }
-        return json_reply(body, 429, headers)
+        return self._too_many_requests(
+            request, fault.retry_after, "user", headers=headers, bucket=bucket, injected=True
+        )
 
     def _channel_or_error(
         self, request: web.Request, channel_id: str
