@@ -273,6 +273,7 @@ class FakeDiscord:
         self._channel_log: dict[int, list[FakeMessage]] = defaultdict(list)
         self._blobs: dict[int, tuple[str, bytes, str]] = {}
         self._nonces: dict[tuple[int, str], FakeMessage] = {}
+        self._slow_channels: dict[int, float] = {}
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
         self._ix_by_id: dict[int, FakeInteraction] = {}
@@ -441,6 +442,19 @@ class FakeDiscord:
         else:
             self.limits.channels[channel_id] = Bucket(limit, per, scope)
         self.rate_limiter.forget(MESSAGE_CREATE, channel_id)
+
+    def slow_channel(self, channel_id: int, seconds: float) -> None:
+        """Make message creation in one channel answer ``seconds`` late (0: on time again).
+
+        The delay comes before the fake handles the request, like a slow
+        Discord: the message exists only once the answer is on its way.
+        """
+        if seconds < 0:
+            raise ValueError("a delay cannot be negative")
+        if seconds:
+            self._slow_channels[channel_id] = seconds
+        else:
+            self._slow_channels.pop(channel_id, None)
 
     def _register_channel(self, channel: FakeChannel) -> None:
         self._channels[channel.id] = channel
@@ -1807,6 +1821,8 @@ class FakeDiscord:
 
     async def _post_channel_message(self, request: web.Request, channel_id: str) -> web.Response:
         payload, files = await self._read_payload(request)
+        if (delay := self._slow_channels.get(int(channel_id))) is not None:
+            await asyncio.sleep(delay)
         channel, error = self._channel_or_error(request, channel_id)
         if channel is None:
             return error  # type: ignore[return-value]
