@@ -25,7 +25,14 @@ from .models import (
     FakeUser,
 )
 from .ratelimits import Bucket, RateLimitHit, RateLimits
-from .server import DEFAULT_APP_ID, DEFAULT_OWNER_ID, DEFAULT_TOKEN, FakeDiscord, FakeRequest
+from .server import (
+    DEFAULT_APP_ID,
+    DEFAULT_OWNER_ID,
+    DEFAULT_TOKEN,
+    INTERACTION_TOKEN_LIFETIME,
+    FakeDiscord,
+    FakeRequest,
+)
 
 __all__ = [
     "ADMINISTRATOR",
@@ -35,6 +42,7 @@ __all__ = [
     "DEFAULT_EVERYONE_PERMISSIONS",
     "DEFAULT_OWNER_ID",
     "DEFAULT_TOKEN",
+    "INTERACTION_TOKEN_LIFETIME",
     "MANAGE_GUILD",
     "Bucket",
     "FakeChannel",

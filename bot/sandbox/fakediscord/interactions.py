@@ -83,7 +83,7 @@ class ProtocolError:
 
     ``kind`` is one of: late_callback, duplicate_callback, unknown_interaction,
     invalid_callback, invalid_form_body, empty_message, unknown_webhook,
-    unknown_message, unauthorized, invalid_command_schema.
+    expired_token, unknown_message, unauthorized, invalid_command_schema.
     """
 
     kind: str

@@ -104,6 +104,8 @@ DEFAULT_TOKEN = "fake-discord-bot-token"
 API = "/api/v10"
 HEARTBEAT_INTERVAL_MS = 41_250
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+#: Seconds an interaction token stays valid for followups and edits (Discord: 15 min).
+INTERACTION_TOKEN_LIFETIME = 15 * 60.0
 
 # Gateway intents the fake checks before sending an event.
 INTENT_GUILDS = 1 << 0
@@ -233,6 +235,7 @@ class FakeDiscord:
         owner_id: int = DEFAULT_OWNER_ID,
         shard_count: int = 1,
         interaction_timeout: float = 3.0,
+        interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
         limits: RateLimits | None = None,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
@@ -246,6 +249,8 @@ class FakeDiscord:
         self.wall_clock = wall_clock
         #: Seconds within which the first callback must arrive (Discord: 3).
         self.interaction_timeout = interaction_timeout
+        #: Seconds after which followups and webhook edits fail with 401 (Discord: 900).
+        self.interaction_token_lifetime = interaction_token_lifetime
         self.rate_limiter = RateLimiter(_own_copy(limits), clock)
         #: Every 429 the fake sent (rate limits and injected ones), oldest first.
         self.rate_limit_hits: list[RateLimitHit] = []
@@ -1637,9 +1642,19 @@ class FakeDiscord:
     def _webhook_interaction(
         self, request: web.Request, app_id: str, token: str
     ) -> tuple[FakeInteraction | None, web.Response | None]:
+        """The interaction a webhook token belongs to, or Discord's refusal.
+
+        After ``interaction_token_lifetime`` (15 min) Discord answers 401, code
+        50027 "Invalid Webhook Token", to followups, GET, PATCH and DELETE alike
+        (discord/discord-api-docs#6851; the code is in the JSON error codes).
+        """
         ix = self._ix_by_token.get(token)
         if ix is None or int(app_id) != self.app_id:
             return None, self._error(request, 404, 10015, "Unknown Webhook", kind="unknown_webhook")
+        if self.clock() - (ix.created or 0.0) > self.interaction_token_lifetime:
+            return None, self._error(
+                request, 401, 50027, "Invalid Webhook Token", kind="expired_token", ix=ix
+            )
         return ix, None
 
     async def _followup(self, request: web.Request, app_id: str, token: str) -> web.Response:
