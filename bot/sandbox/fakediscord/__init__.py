@@ -24,6 +24,7 @@ from .models import (
     FakeRole,
     FakeUser,
 )
+from .nonces import DEFAULT_NONCE_MEMORY
 from .ratelimits import Bucket, RateLimitHit, RateLimits
 from .server import (
     DEFAULT_APP_ID,
@@ -40,6 +41,7 @@ __all__ = [
     "DEFAULT_APP_ID",
     "DEFAULT_BOT_PERMISSIONS",
     "DEFAULT_EVERYONE_PERMISSIONS",
+    "DEFAULT_NONCE_MEMORY",
     "DEFAULT_OWNER_ID",
     "DEFAULT_TOKEN",
     "INTERACTION_TOKEN_LIFETIME",

@@ -597,8 +597,12 @@ class FakeMessage:
         """Every component, depth first (rows, sections, containers and labels opened)."""
         return iter_components(self.components)
 
-    def payload(self) -> dict[str, Any]:
-        """The message object Discord returns and embeds in component interactions."""
+    def payload(self, *, with_nonce: bool = True) -> dict[str, Any]:
+        """The message object Discord returns and embeds in component interactions.
+
+        The answer to a create and MESSAGE_CREATE carry the ``nonce``; fetched
+        messages (history, GET) do not, so ``with_nonce=False`` for those.
+        """
         data: dict[str, Any] = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
@@ -621,7 +625,7 @@ class FakeMessage:
         }
         if self.guild_id is not None:
             data["guild_id"] = str(self.guild_id)
-        if self.nonce is not None:
+        if with_nonce and self.nonce is not None:
             data["nonce"] = self.nonce
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)

@@ -84,6 +84,7 @@ from .models import (
     FakeUser,
     SnowflakeFactory,
 )
+from .nonces import DEFAULT_NONCE_MEMORY, NonceMemory, nonce_problems
 from .ratelimits import (
     MESSAGE_CREATE,
     Bucket,
@@ -237,6 +238,7 @@ class FakeDiscord:
         interaction_timeout: float = 3.0,
         interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
         limits: RateLimits | None = None,
+        nonce_memory: float | None = DEFAULT_NONCE_MEMORY,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         host: str = "127.0.0.1",
@@ -277,7 +279,7 @@ class FakeDiscord:
         self._messages: dict[int, FakeMessage] = {}
         self._channel_log: dict[int, list[FakeMessage]] = defaultdict(list)
         self._blobs: dict[int, tuple[str, bytes, str]] = {}
-        self._nonces: dict[tuple[int, str], FakeMessage] = {}
+        self._nonces = NonceMemory(nonce_memory, clock)
         self._slow_channels: dict[int, float] = {}
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
@@ -302,6 +304,15 @@ class FakeDiscord:
     @limits.setter
     def limits(self, limits: RateLimits) -> None:
         self.rate_limiter = RateLimiter(_own_copy(limits), self.clock)
+
+    @property
+    def nonce_memory(self) -> float | None:
+        """Seconds a nonce is remembered for ``enforce_nonce``; None or 0 remembers none."""
+        return self._nonces.seconds
+
+    @nonce_memory.setter
+    def nonce_memory(self, seconds: float | None) -> None:
+        self._nonces.seconds = seconds
 
     # == lifecycle ==============================================================
 
@@ -1844,6 +1855,15 @@ class FakeDiscord:
         denied = self._take_fault(request, channel.id) or self._write_denied(request, channel)
         if denied is not None:
             return denied
+        if problems := nonce_problems(payload):
+            return self._error(
+                request,
+                400,
+                50035,
+                "Invalid Form Body",
+                kind="invalid_form_body",
+                errors=form_errors(problems),
+            )
         problem = message_errors(payload, files, creating=True)
         if problem is not None:
             code, message, errors = problem
@@ -1851,14 +1871,16 @@ class FakeDiscord:
             return self._error(request, 400, code, message, kind=kind, errors=errors)
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):
-            existing = self._nonces.get((channel.id, str(nonce)))
+            existing = self._nonces.recall(channel.id, nonce)
+            if existing is not None and existing.deleted:
+                return self._error(request, 404, 10008, "Unknown Message")
             if existing is not None:
                 return json_reply(existing.payload())
         flags = int(payload.get("flags") or 0) & (CREATE_FLAGS & ~FLAG_EPHEMERAL)
         msg_type = MSG_REPLY if payload.get("message_reference") else MSG_DEFAULT
         msg = self._create_message(channel, payload, files, type=msg_type, flags=flags)
         if nonce is not None:
-            self._nonces[(channel.id, str(nonce))] = msg
+            self._nonces.remember(channel.id, nonce, msg)
         return json_reply(msg.payload())
 
     def _channel_message(self, channel_id: str, message_id: str) -> FakeMessage | None:
@@ -1879,7 +1901,7 @@ class FakeDiscord:
             messages = [m for m in messages if m.id > int(after)]
         limit = int(request.query.get("limit", 50))
         newest_first = list(reversed(messages))[:limit]
-        return json_reply([m.payload() for m in newest_first])
+        return json_reply([m.payload(with_nonce=False) for m in newest_first])
 
     async def _get_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1887,7 +1909,7 @@ class FakeDiscord:
         msg = self._channel_message(channel_id, message_id)
         if msg is None:
             return self._error(request, 404, 10008, "Unknown Message")
-        return json_reply(msg.payload())
+        return json_reply(msg.payload(with_nonce=False))
 
     async def _edit_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
