@@ -28,6 +28,7 @@ ADMINISTRATOR = discord.Permissions(administrator=True).value
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 VIEW_CHANNEL = discord.Permissions(view_channel=True).value
 SEND_MESSAGES = discord.Permissions(send_messages=True).value
+READ_MESSAGE_HISTORY = discord.Permissions(read_message_history=True).value
 ALL_PERMISSIONS = discord.Permissions.all().value
 
 #: What @everyone may do by default in a fresh guild (a typical community server).

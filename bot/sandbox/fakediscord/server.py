@@ -43,6 +43,7 @@ import aiohttp
 from aiohttp import web
 
 from .clock import Clock
+from .history import history_page
 from .interactions import (
     ALLOWED_CALLBACKS,
     APPLICATION_COMMAND,
@@ -76,6 +77,7 @@ from .models import (
     DM,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     FakeChannel,
@@ -1890,18 +1892,27 @@ class FakeDiscord:
         return msg
 
     async def _get_channel_messages(self, request: web.Request, channel_id: str) -> web.Response:
+        """A page of history, newest first (see ``history_page``), without nonces.
+
+        Guild channels need View Channel (else 403, 50001); without Read
+        Message History the answer is an empty list, as on Discord.
+        """
         channel, error = self._channel_or_error(request, channel_id)
         if channel is None:
             return error  # type: ignore[return-value]
-        messages = self.channel_messages(channel.id)
-        before, after = request.query.get("before"), request.query.get("after")
-        if before:
-            messages = [m for m in messages if m.id < int(before)]
-        if after:
-            messages = [m for m in messages if m.id > int(after)]
-        limit = int(request.query.get("limit", 50))
-        newest_first = list(reversed(messages))[:limit]
-        return json_reply([m.payload(with_nonce=False) for m in newest_first])
+        if channel.guild_id is not None:
+            perms = self.guilds[channel.guild_id].bot_permissions
+            if not perms & VIEW_CHANNEL:
+                return self._error(request, 403, 50001, "Missing Access")
+            if not perms & READ_MESSAGE_HISTORY:
+                return json_reply([])
+        try:
+            page = history_page(self.channel_messages(channel.id), request.query)
+        except ValueError as problem:
+            path, text = problem.args
+            errors = form_errors([(path, text)])
+            return self._error(request, 400, 50035, "Invalid Form Body", errors=errors)
+        return json_reply([m.payload(with_nonce=False) for m in page])
 
     async def _get_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
