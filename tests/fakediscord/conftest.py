@@ -22,14 +22,18 @@ from bot.sandbox.fakediscord import FakeDiscord, FakeGuild, ManualClock
 GUILD_ID = 1_330_000_000_000_000_000
 TEXT_ID = GUILD_ID + 1
 OTHER_TEXT_ID = GUILD_ID + 2
+VOICE_ID = GUILD_ID + 3
+STAGE_ID = GUILD_ID + 4
 MEMBER_ID = GUILD_ID + 10
 
 
 def build_guild(fake: FakeDiscord) -> FakeGuild:
-    """One guild: two text channels and one member."""
+    """One guild: two text channels, a voice and a stage channel, one member."""
     guild = fake.add_guild(GUILD_ID, "IGF MAG")
     guild.add_channel(TEXT_ID, "general")
     guild.add_channel(OTHER_TEXT_ID, "digest")
+    guild.add_voice_channel(VOICE_ID, "meeting-room")
+    guild.add_stage_channel(STAGE_ID, "open-forum")
     guild.add_member(MEMBER_ID, "member")
     return guild
 

@@ -26,6 +26,7 @@ from .models import (
 )
 from .nonces import DEFAULT_NONCE_MEMORY
 from .ratelimits import Bucket, RateLimitHit, RateLimits
+from .scheduled_events import CREATE_EVENTS, MANAGE_EVENTS, FakeScheduledEvent
 from .server import (
     DEFAULT_APP_ID,
     DEFAULT_OWNER_ID,
@@ -38,6 +39,7 @@ from .server import (
 __all__ = [
     "ADMINISTRATOR",
     "ALL_PERMISSIONS",
+    "CREATE_EVENTS",
     "DEFAULT_APP_ID",
     "DEFAULT_BOT_PERMISSIONS",
     "DEFAULT_EVERYONE_PERMISSIONS",
@@ -45,6 +47,7 @@ __all__ = [
     "DEFAULT_OWNER_ID",
     "DEFAULT_TOKEN",
     "INTERACTION_TOKEN_LIFETIME",
+    "MANAGE_EVENTS",
     "MANAGE_GUILD",
     "Bucket",
     "FakeChannel",
@@ -56,6 +59,7 @@ __all__ = [
     "FakeRequest",
     "FakeResponse",
     "FakeRole",
+    "FakeScheduledEvent",
     "FakeUser",
     "ManualClock",
     "ProtocolError",

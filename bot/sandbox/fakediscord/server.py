@@ -97,6 +97,7 @@ from .ratelimits import (
     too_many_requests,
 )
 from .replies import ApiError, json_reply, no_content
+from .scheduled_events import FakeScheduledEvent, ScheduledEventRoutes
 from .validation import command_problems, form_errors, message_errors, modal_problems
 
 log = logging.getLogger(__name__)
@@ -292,6 +293,7 @@ class FakeDiscord:
         self._faults: dict[int, list[_Fault]] = defaultdict(list)
         self._event = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._scheduled_event_routes = ScheduledEventRoutes(self)
         self._routes = self._route_table()
         #: (guild id, command name) pairs a server admin opened to everyone.
         self.opened_commands: set[tuple[int, str]] = set()
@@ -589,6 +591,10 @@ class FakeDiscord:
         if channel is None or channel.type != DM or not channel.recipients:
             return None
         return channel.recipients[0]
+
+    def scheduled_events(self, guild_id: int) -> list[FakeScheduledEvent]:
+        """A guild's scheduled events (deleted ones gone), oldest first."""
+        return list(self.guilds[guild_id].scheduled_events.values())
 
     async def changed(self, timeout: float | None = None) -> bool:
         """Wait until anything changes (a message, an answer, a connection); False on timeout."""
@@ -1120,6 +1126,9 @@ class FakeDiscord:
         webhook = f"/webhooks/{sid('app_id')}/(?P<token>[^/]+)"
         webhook_message = rf"{webhook}/messages/(?P<ref>@original|\d+)"
         callback = f"/interactions/{sid('interaction_id')}/(?P<token>[^/]+)/callback"
+        events = f"{guild}/scheduled-events"
+        event = f"{events}/{sid('event_id')}"
+        scheduled = self._scheduled_event_routes
         table: list[tuple[str, str, Handler, bool]] = [
             ("GET", "/gateway", self._get_gateway, True),
             ("GET", "/gateway/bot", self._get_gateway_bot, True),
@@ -1147,6 +1156,11 @@ class FakeDiscord:
             ("GET", f"{guild}/channels", self._get_guild_channels, True),
             ("GET", f"{guild}/roles", self._get_guild_roles, True),
             ("GET", f"{guild}/members/{sid('user_id')}", self._get_member, True),
+            ("GET", events, scheduled.list, True),
+            ("POST", events, scheduled.create, True),
+            ("GET", event, scheduled.get, True),
+            ("PATCH", event, scheduled.modify, True),
+            ("DELETE", event, scheduled.delete, True),
         ]
         buckets = {("POST", f"{channel}/messages"): MESSAGE_CREATE}
         routes = [
