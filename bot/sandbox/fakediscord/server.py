@@ -4,24 +4,38 @@ Scope: what a slash-command bot built on discord.py 2.7 touches. Login
 (``/users/@me``, ``/oauth2/applications/@me``), ``/gateway/bot``, the gateway
 (HELLO, IDENTIFY, READY, GUILD_CREATE, RESUME, heartbeats, sharding by
 Discord's ``(guild_id >> 22) % shard_count``), command sync, interaction
-callbacks and followup webhooks, channel messages (JSON and multipart) and
-DMs. Everything else is answered 404 and recorded in ``unexpected``, so a test
-notices when the bot starts using a route the fake does not model.
+callbacks and followup webhooks, channel messages (JSON and multipart),
+channel history, DMs and guild scheduled events. Everything else is answered
+404 and recorded in ``unexpected``, so a test notices when the bot starts
+using a route the fake does not model.
 
 The fake also behaves like Discord where a bot most often goes wrong, so tests
 catch it: a callback after ``interaction_timeout`` seconds (3 s on Discord) or
 a second callback is rejected with Discord's errors and recorded in
-``protocol_errors``; message, modal, autocomplete and command-schema limits
-are enforced with 400 "Invalid Form Body"; the bot needs View Channel and
-Send Messages to post. Faults (403/404/429/500) can be injected per channel.
+``protocol_errors``, and so is a followup or webhook edit after the token's
+15 minutes (401, 50027); message, nonce, modal, autocomplete and
+command-schema limits are enforced with 400 "Invalid Form Body"; the bot
+needs View Channel and Send Messages to post; ``enforce_nonce`` returns the
+earlier message only for ``nonce_memory`` seconds. Rate limits are Discord's
+by default (``ratelimits.py``: 50 requests/s globally, interaction endpoints
+exempt; 5 messages per 5 s per channel, DMs included; the full header set;
+429s with ``Via`` so discord.py retries them), recorded in
+``rate_limit_hits``; ``RateLimits.off()`` turns them off. Faults can be
+injected per channel: ``fail_channel`` (403/404/429/500), ``limit_channel``
+(a tighter bucket) and ``slow_channel`` (late answers). Every duration runs on
+the injectable ``clock``.
 
 The limit checks live in ``validation.py``, the entities in ``models.py``,
-the interaction records and option building in ``interactions.py``.
+the interaction records and option building in ``interactions.py``, rate
+limits in ``ratelimits.py``, nonces in ``nonces.py``, history pages in
+``history.py``, scheduled events in ``scheduled_events.py``.
 
 Not modelled: presences, voice, threads, reactions, channel permission
-overwrites, attachments in options, rate limits other than injected ones.
-Replies are JSON with ``Content-Type: application/json`` exactly: discord.py
-only parses bodies whose content type is exactly that string.
+overwrites, attachments in options, per-route limits other than message
+creation (webhooks, edits, deletes, scheduled events), the invalid-request
+limit (10,000 per 10 minutes). Replies are JSON with ``Content-Type:
+application/json`` exactly: discord.py only parses bodies whose content type
+is exactly that string (``replies.py``).
 """
 
 from __future__ import annotations
@@ -227,7 +241,17 @@ class _Session:
 
 
 class FakeDiscord:
-    """A local Discord for one test module; see the module docstring for its scope."""
+    """A local Discord for one test module; see the module docstring for its scope.
+
+    ``limits`` are the rate limits enforced: Discord's (``RateLimits()``) by
+    default, so a bot that bursts waits here as it would on Discord (the whole
+    suite stays green with them, a few seconds slower); ``RateLimits.off()``
+    for none, e.g. in a benchmark of the bot's own overhead. ``clock`` (monotonic seconds)
+    times every duration Discord enforces and ``wall_clock`` (POSIX seconds)
+    is "now" for timestamps; pass a ``ManualClock`` to move time by hand.
+    ``nonce_memory`` is how many seconds a nonce is remembered for
+    ``enforce_nonce`` (None or 0: never, a Discord that forgets).
+    """
 
     def __init__(
         self,
