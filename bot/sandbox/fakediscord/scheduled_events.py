@@ -322,19 +322,19 @@ class ScheduledEventRoutes:
     def _announce(self, guild: FakeGuild, name: str, event: FakeScheduledEvent) -> None:
         self._fake._guild_event(guild, name, event.payload(), intent=INTENT_GUILD_SCHEDULED_EVENTS)
 
-    async def list(self, request: web.Request, guild_id: str) -> web.Response:
+    async def list_events(self, request: web.Request, guild_id: str) -> web.Response:
         guild = self._guild(guild_id)
         counts = request.query.get("with_user_count") in ("1", "true", "True")
         return json_reply(
             [e.payload(with_user_count=counts) for e in guild.scheduled_events.values()]
         )
 
-    async def get(self, request: web.Request, guild_id: str, event_id: str) -> web.Response:
+    async def get_event(self, request: web.Request, guild_id: str, event_id: str) -> web.Response:
         event = self._event(self._guild(guild_id), event_id)
         counts = request.query.get("with_user_count") in ("1", "true", "True")
         return json_reply(event.payload(with_user_count=counts))
 
-    async def create(self, request: web.Request, guild_id: str) -> web.Response:
+    async def create_event(self, request: web.Request, guild_id: str) -> web.Response:
         guild = self._guild(guild_id)
         body = await self._body(request)
         self._check_permissions(guild, body.get("entity_type"), creating=True)
@@ -359,7 +359,9 @@ class ScheduledEventRoutes:
         self._fake._changed()
         return json_reply(event.payload())
 
-    async def modify(self, request: web.Request, guild_id: str, event_id: str) -> web.Response:
+    async def modify_event(
+        self, request: web.Request, guild_id: str, event_id: str
+    ) -> web.Response:
         guild = self._guild(guild_id)
         event = self._event(guild, event_id)
         patch = await self._body(request)
@@ -391,7 +393,9 @@ class ScheduledEventRoutes:
         self._fake._changed()
         return json_reply(event.payload())
 
-    async def delete(self, request: web.Request, guild_id: str, event_id: str) -> web.Response:
+    async def delete_event(
+        self, request: web.Request, guild_id: str, event_id: str
+    ) -> web.Response:
         guild = self._guild(guild_id)
         event = self._event(guild, event_id)
         self._check_permissions(

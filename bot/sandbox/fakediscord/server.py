@@ -1180,11 +1180,11 @@ class FakeDiscord:
             ("GET", f"{guild}/channels", self._get_guild_channels, True),
             ("GET", f"{guild}/roles", self._get_guild_roles, True),
             ("GET", f"{guild}/members/{sid('user_id')}", self._get_member, True),
-            ("GET", events, scheduled.list, True),
-            ("POST", events, scheduled.create, True),
-            ("GET", event, scheduled.get, True),
-            ("PATCH", event, scheduled.modify, True),
-            ("DELETE", event, scheduled.delete, True),
+            ("GET", events, scheduled.list_events, True),
+            ("POST", events, scheduled.create_event, True),
+            ("GET", event, scheduled.get_event, True),
+            ("PATCH", event, scheduled.modify_event, True),
+            ("DELETE", event, scheduled.delete_event, True),
         ]
         buckets = {("POST", f"{channel}/messages"): MESSAGE_CREATE}
         routes = [
