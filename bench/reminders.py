@@ -1,6 +1,7 @@
 """Benchmark: 10,000 reminders due in the same minute across 200 guilds.
 
     python -m bench.reminders [--guilds 200] [--per-guild 50] [--database-url URL]
+                              [--discord-limits]
 
 The fake Discord (``bot.sandbox.fakediscord``) runs in a child process, as
 Discord would be another machine; this process is the bot: the real
@@ -16,9 +17,10 @@ max, the longest event-loop stall of the bot's loop (a monitor task sleeping
 At the end the fake is asked how many messages it holds: each reminder must
 be there exactly once.
 
-Note: the fake does not model Discord's rate limits (50 requests/s per bot,
-5 messages per 5 s per channel); real Discord would make delivery of 10,000
-messages take at least 200 s. The figures measure the bot's own overhead.
+The fake runs with its rate limits off (``RateLimits.off()``), so the figures
+measure the bot's own overhead. ``--discord-limits`` runs it under Discord's
+(50 requests/s per bot, 5 messages per 5 s per channel): then 10,000
+messages take at least 200 s, and the 429s the fake sent are counted.
 """
 
 from __future__ import annotations
@@ -63,15 +65,15 @@ def guild_ids(count: int) -> list[int]:
 # --- the fake Discord, in its own process -------------------------------------
 
 
-def serve_fake(conn: Connection, guilds: int) -> None:
+def serve_fake(conn: Connection, guilds: int, discord_limits: bool) -> None:
     """Run a fake Discord with ``guilds`` guilds until told to stop; answer counts."""
-    asyncio.run(_serve_fake(conn, guilds))
+    asyncio.run(_serve_fake(conn, guilds, discord_limits))
 
 
-async def _serve_fake(conn: Connection, guilds: int) -> None:
-    from bot.sandbox.fakediscord import FakeDiscord
+async def _serve_fake(conn: Connection, guilds: int, discord_limits: bool) -> None:
+    from bot.sandbox.fakediscord import FakeDiscord, RateLimits
 
-    fake = FakeDiscord()
+    fake = FakeDiscord(limits=None if discord_limits else RateLimits.off())
     await fake.start()
     for i, guild_id in enumerate(guild_ids(guilds)):
         guild = fake.add_guild(guild_id, f"Guild {i}")
@@ -83,7 +85,7 @@ async def _serve_fake(conn: Connection, guilds: int) -> None:
         if command == "count":
             messages = [m for m in fake.all_messages() if m.channel_id >= CHANNEL_BASE]
             nonces = [str(m.nonce) for m in messages]
-            conn.send((len(messages), len(set(nonces))))
+            conn.send((len(messages), len(set(nonces)), len(fake.rate_limit_hits)))
         else:
             await fake.stop()
             conn.send("stopped")
@@ -190,7 +192,9 @@ def percentile(values: Sequence[float], q: float) -> float:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     context = multiprocessing.get_context("spawn")
     parent, child = context.Pipe()
-    fake = context.Process(target=serve_fake, args=(child, args.guilds), daemon=True)
+    fake = context.Process(
+        target=serve_fake, args=(child, args.guilds, args.discord_limits), daemon=True
+    )
     fake.start()
     url, token = parent.recv()
     use_api(url)
@@ -241,7 +245,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     async with db.read() as session:
         statuses = await count_by_status(session)
     parent.send("count")
-    held, distinct = parent.recv()
+    held, distinct, too_many_requests = parent.recv()
     parent.send("stop")
     parent.recv()
     fake.join(5)
@@ -260,6 +264,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "delivered_posts": len(outbox.lateness),
         "fake_holds": held,
         "distinct_nonces": distinct,
+        "discord_limits": args.discord_limits,
+        "fake_sent_429s": too_many_requests,
         "ledger": statuses,
         "all_delivered_after_first_due_s": outbox.last_post - first_due.timestamp(),
         "last_post_after_last_due_s": outbox.last_post - last_due.timestamp(),
@@ -281,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--per-guild", type=int, default=50)
     parser.add_argument("--lead", type=float, default=8.0, help="seconds before the first is due")
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--discord-limits", action="store_true", help="the fake enforces Discord's rate limits"
+    )
     parser.add_argument(
         "--freeze-gc", action="store_true", help="gc.freeze() after start (see the stall figure)"
     )

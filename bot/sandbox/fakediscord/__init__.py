@@ -9,6 +9,7 @@ answered (``FakeInteraction.wait_reply``) or posted (``channel_messages``).
 See ``server.py`` for the fake's scope.
 """
 
+from .clock import ManualClock
 from .interactions import FakeInteraction, FakeResponse, ProtocolError
 from .models import (
     ADMINISTRATOR,
@@ -23,17 +24,32 @@ from .models import (
     FakeRole,
     FakeUser,
 )
-from .server import DEFAULT_APP_ID, DEFAULT_OWNER_ID, DEFAULT_TOKEN, FakeDiscord, FakeRequest
+from .nonces import DEFAULT_NONCE_MEMORY
+from .ratelimits import Bucket, RateLimitHit, RateLimits
+from .scheduled_events import CREATE_EVENTS, MANAGE_EVENTS, FakeScheduledEvent
+from .server import (
+    DEFAULT_APP_ID,
+    DEFAULT_OWNER_ID,
+    DEFAULT_TOKEN,
+    INTERACTION_TOKEN_LIFETIME,
+    FakeDiscord,
+    FakeRequest,
+)
 
 __all__ = [
     "ADMINISTRATOR",
     "ALL_PERMISSIONS",
+    "CREATE_EVENTS",
     "DEFAULT_APP_ID",
     "DEFAULT_BOT_PERMISSIONS",
     "DEFAULT_EVERYONE_PERMISSIONS",
+    "DEFAULT_NONCE_MEMORY",
     "DEFAULT_OWNER_ID",
     "DEFAULT_TOKEN",
+    "INTERACTION_TOKEN_LIFETIME",
+    "MANAGE_EVENTS",
     "MANAGE_GUILD",
+    "Bucket",
     "FakeChannel",
     "FakeDiscord",
     "FakeGuild",
@@ -43,6 +59,10 @@ __all__ = [
     "FakeRequest",
     "FakeResponse",
     "FakeRole",
+    "FakeScheduledEvent",
     "FakeUser",
+    "ManualClock",
     "ProtocolError",
+    "RateLimitHit",
+    "RateLimits",
 ]

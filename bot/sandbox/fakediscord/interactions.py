@@ -83,7 +83,7 @@ class ProtocolError:
 
     ``kind`` is one of: late_callback, duplicate_callback, unknown_interaction,
     invalid_callback, invalid_form_body, empty_message, unknown_webhook,
-    unknown_message, unauthorized, invalid_command_schema.
+    expired_token, unknown_message, unauthorized, invalid_command_schema.
     """
 
     kind: str
@@ -148,7 +148,7 @@ class FakeInteraction:
         self.message = message
         #: For a modal submit: the interaction that opened the modal.
         self.parent = parent
-        #: loop.time() when INTERACTION_CREATE went out (the 3 s clock starts here).
+        #: The fake's clock when INTERACTION_CREATE went out (the 3 s and 15 min start here).
         self.created: float | None = None
         self.responses: list[FakeResponse] = []
         self.protocol_errors: list[ProtocolError] = []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 if TYPE_CHECKING:
+    from .scheduled_events import FakeScheduledEvent
     from .server import FakeDiscord
 
 DISCORD_EPOCH_MS = 1_420_070_400_000
@@ -28,6 +29,7 @@ ADMINISTRATOR = discord.Permissions(administrator=True).value
 MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 VIEW_CHANNEL = discord.Permissions(view_channel=True).value
 SEND_MESSAGES = discord.Permissions(send_messages=True).value
+READ_MESSAGE_HISTORY = discord.Permissions(read_message_history=True).value
 ALL_PERMISSIONS = discord.Permissions.all().value
 
 #: What @everyone may do by default in a fresh guild (a typical community server).
@@ -64,7 +66,8 @@ FLAG_LOADING = 1 << 7
 
 #: Channel types the fake can render, and whether messages can be posted in them.
 TEXT_CHANNEL_TYPES = {0, 5}  # text, announcement
-VOICE_CHANNEL_TYPES = {2, 13}  # voice, stage (text-in-voice is allowed on both)
+VOICE_CHANNEL, STAGE_CHANNEL = 2, 13
+VOICE_CHANNEL_TYPES = {VOICE_CHANNEL, STAGE_CHANNEL}  # text-in-voice is allowed on both
 CATEGORY = 4
 DM = 1
 
@@ -222,7 +225,7 @@ class FakeChannel:
             data["user_limit"] = 0
             data["rtc_region"] = None
             data["video_quality_mode"] = 1
-            if self.type == 13:
+            if self.type == STAGE_CHANNEL:
                 data["topic"] = self.topic
         return data
 
@@ -304,6 +307,8 @@ class FakeGuild:
         }
         self.channels: dict[int, FakeChannel] = {}
         self.members: dict[int, FakeMember] = {}
+        #: Scheduled events by id (the REST routes keep it; see scheduled_events.py).
+        self.scheduled_events: dict[int, FakeScheduledEvent] = {}
         #: The managed role Discord creates for a bot invited with permissions.
         self.bot_role = FakeRole(
             fake.snowflake(),
@@ -403,6 +408,18 @@ class FakeGuild:
         self._fake._register_channel(channel)
         self._fake._guild_event(self, event, channel.payload())
         return channel
+
+    def add_voice_channel(
+        self, channel_id: int, name: str, *, parent_id: int | None = None
+    ) -> FakeChannel:
+        """Add a voice channel (type 2), e.g. to host a voice scheduled event."""
+        return self.add_channel(channel_id, name, VOICE_CHANNEL, parent_id=parent_id)
+
+    def add_stage_channel(
+        self, channel_id: int, name: str, *, parent_id: int | None = None, topic: str | None = None
+    ) -> FakeChannel:
+        """Add a stage channel (type 13), e.g. to host a stage scheduled event."""
+        return self.add_channel(channel_id, name, STAGE_CHANNEL, parent_id=parent_id, topic=topic)
 
     def add_member(
         self,
@@ -515,7 +532,7 @@ class FakeGuild:
             "voice_states": [],
             "presences": [],
             "stage_instances": [],
-            "guild_scheduled_events": [],
+            "guild_scheduled_events": [e.payload() for e in self.scheduled_events.values()],
             "soundboard_sounds": [],
             "joined_at": iso(self.joined_at),
             "large": len(self.members) >= 250,
@@ -597,8 +614,12 @@ class FakeMessage:
         """Every component, depth first (rows, sections, containers and labels opened)."""
         return iter_components(self.components)
 
-    def payload(self) -> dict[str, Any]:
-        """The message object Discord returns and embeds in component interactions."""
+    def payload(self, *, with_nonce: bool = True) -> dict[str, Any]:
+        """The message object Discord returns and embeds in component interactions.
+
+        The answer to a create and MESSAGE_CREATE carry the ``nonce``; fetched
+        messages (history, GET) do not, so ``with_nonce=False`` for those.
+        """
         data: dict[str, Any] = {
             "id": str(self.id),
             "channel_id": str(self.channel_id),
@@ -621,7 +642,7 @@ class FakeMessage:
         }
         if self.guild_id is not None:
             data["guild_id"] = str(self.guild_id)
-        if self.nonce is not None:
+        if with_nonce and self.nonce is not None:
             data["nonce"] = self.nonce
         if self.webhook_id is not None:
             data["webhook_id"] = str(self.webhook_id)

@@ -4,30 +4,45 @@ Scope: what a slash-command bot built on discord.py 2.7 touches. Login
 (``/users/@me``, ``/oauth2/applications/@me``), ``/gateway/bot``, the gateway
 (HELLO, IDENTIFY, READY, GUILD_CREATE, RESUME, heartbeats, sharding by
 Discord's ``(guild_id >> 22) % shard_count``), command sync, interaction
-callbacks and followup webhooks, channel messages (JSON and multipart) and
-DMs. Everything else is answered 404 and recorded in ``unexpected``, so a test
-notices when the bot starts using a route the fake does not model.
+callbacks and followup webhooks, channel messages (JSON and multipart),
+channel history, DMs and guild scheduled events. Everything else is answered
+404 and recorded in ``unexpected``, so a test notices when the bot starts
+using a route the fake does not model.
 
 The fake also behaves like Discord where a bot most often goes wrong, so tests
 catch it: a callback after ``interaction_timeout`` seconds (3 s on Discord) or
 a second callback is rejected with Discord's errors and recorded in
-``protocol_errors``; message, modal, autocomplete and command-schema limits
-are enforced with 400 "Invalid Form Body"; the bot needs View Channel and
-Send Messages to post. Faults (403/404/429/500) can be injected per channel.
+``protocol_errors``, and so is a followup or webhook edit after the token's
+15 minutes (401, 50027); message, nonce, modal, autocomplete and
+command-schema limits are enforced with 400 "Invalid Form Body"; the bot
+needs View Channel and Send Messages to post; ``enforce_nonce`` returns the
+earlier message only for ``nonce_memory`` seconds. Rate limits are Discord's
+by default (``ratelimits.py``: 50 requests/s globally, interaction endpoints
+exempt; 5 messages per 5 s per channel, DMs included; the full header set;
+429s with ``Via`` so discord.py retries them), recorded in
+``rate_limit_hits``; ``RateLimits.off()`` turns them off. Faults can be
+injected per channel: ``fail_channel`` (403/404/429/500), ``limit_channel``
+(a tighter bucket) and ``slow_channel`` (late answers). Every duration runs on
+the injectable ``clock``.
 
 The limit checks live in ``validation.py``, the entities in ``models.py``,
-the interaction records and option building in ``interactions.py``.
+the interaction records and option building in ``interactions.py``, rate
+limits in ``ratelimits.py``, nonces in ``nonces.py``, history pages in
+``history.py``, scheduled events in ``scheduled_events.py``.
 
 Not modelled: presences, voice, threads, reactions, channel permission
-overwrites, attachments in options, rate limits other than injected ones.
-Replies are JSON with ``Content-Type: application/json`` exactly: discord.py
-only parses bodies whose content type is exactly that string.
+overwrites, attachments in options, per-route limits other than message
+creation (webhooks, edits, deletes, scheduled events), the invalid-request
+limit (10,000 per 10 minutes). Replies are JSON with ``Content-Type:
+application/json`` exactly: discord.py only parses bodies whose content type
+is exactly that string (``replies.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import re
@@ -41,6 +56,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from .clock import Clock
+from .history import history_page
 from .interactions import (
     ALLOWED_CALLBACKS,
     APPLICATION_COMMAND,
@@ -74,6 +91,7 @@ from .models import (
     DM,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
+    READ_MESSAGE_HISTORY,
     SEND_MESSAGES,
     VIEW_CHANNEL,
     FakeChannel,
@@ -82,6 +100,18 @@ from .models import (
     FakeUser,
     SnowflakeFactory,
 )
+from .nonces import DEFAULT_NONCE_MEMORY, NonceMemory, nonce_problems
+from .ratelimits import (
+    MESSAGE_CREATE,
+    Bucket,
+    RateLimiter,
+    RateLimitHit,
+    RateLimits,
+    Scope,
+    too_many_requests,
+)
+from .replies import ApiError, json_reply, no_content
+from .scheduled_events import FakeScheduledEvent, ScheduledEventRoutes
 from .validation import command_problems, form_errors, message_errors, modal_problems
 
 log = logging.getLogger(__name__)
@@ -92,6 +122,8 @@ DEFAULT_TOKEN = "fake-discord-bot-token"
 API = "/api/v10"
 HEARTBEAT_INTERVAL_MS = 41_250
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
+#: Seconds an interaction token stays valid for followups and edits (Discord: 15 min).
+INTERACTION_TOKEN_LIFETIME = 15 * 60.0
 
 # Gateway intents the fake checks before sending an event.
 INTENT_GUILDS = 1 << 0
@@ -109,18 +141,26 @@ MSG_DEFAULT, MSG_REPLY, MSG_CHAT_INPUT = 0, 19, 20
 Handler = Callable[..., Awaitable[web.StreamResponse]]
 
 
-def _json(data: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> web.Response:
-    """A JSON reply with the exact content type discord.py insists on (no charset)."""
-    return web.Response(
-        status=status,
-        body=json.dumps(data).encode(),
-        content_type="application/json",
-        headers=headers,
-    )
+@dataclass(frozen=True)
+class _Route:
+    """A REST route: bot routes need ``Authorization: Bot``; ``bucket`` names a route limit.
+
+    Routes without bot auth are the interaction endpoints (they carry their
+    token in the path) and the attachment CDN: no global limit applies to them.
+    """
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: Handler
+    needs_auth: bool
+    bucket: str | None = None
 
 
-def _no_content() -> web.Response:
-    return web.Response(status=204)
+def _own_copy(limits: RateLimits | None) -> RateLimits:
+    """The limits to enforce (Discord's when None), with a channel table of the fake's own."""
+    if limits is None:
+        return RateLimits()
+    return dataclasses.replace(limits, channels=dict(limits.channels))
 
 
 @dataclass
@@ -201,7 +241,17 @@ class _Session:
 
 
 class FakeDiscord:
-    """A local Discord for one test module; see the module docstring for its scope."""
+    """A local Discord for one test module; see the module docstring for its scope.
+
+    ``limits`` are the rate limits enforced: Discord's (``RateLimits()``) by
+    default, so a bot that bursts waits here as it would on Discord (the whole
+    suite stays green with them, a few seconds slower); ``RateLimits.off()``
+    for none, e.g. in a benchmark of the bot's own overhead. ``clock`` (monotonic seconds)
+    times every duration Discord enforces and ``wall_clock`` (POSIX seconds)
+    is "now" for timestamps; pass a ``ManualClock`` to move time by hand.
+    ``nonce_memory`` is how many seconds a nonce is remembered for
+    ``enforce_nonce`` (None or 0: never, a Discord that forgets).
+    """
 
     def __init__(
         self,
@@ -213,14 +263,26 @@ class FakeDiscord:
         owner_id: int = DEFAULT_OWNER_ID,
         shard_count: int = 1,
         interaction_timeout: float = 3.0,
+        interaction_token_lifetime: float = INTERACTION_TOKEN_LIFETIME,
+        limits: RateLimits | None = None,
+        nonce_memory: float | None = DEFAULT_NONCE_MEMORY,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
         host: str = "127.0.0.1",
     ) -> None:
         self.snowflake = SnowflakeFactory()
         self.app_id = app_id
         self.token = token
         self.shard_count = shard_count
+        self.clock = clock
+        self.wall_clock = wall_clock
         #: Seconds within which the first callback must arrive (Discord: 3).
         self.interaction_timeout = interaction_timeout
+        #: Seconds after which followups and webhook edits fail with 401 (Discord: 900).
+        self.interaction_token_lifetime = interaction_token_lifetime
+        self.rate_limiter = RateLimiter(_own_copy(limits), clock)
+        #: Every 429 the fake sent (rate limits and injected ones), oldest first.
+        self.rate_limit_hits: list[RateLimitHit] = []
         #: Seconds the waiting helpers wait by default (also for a bot connection).
         self.default_timeout = 10.0
         self.host = host
@@ -244,7 +306,8 @@ class FakeDiscord:
         self._messages: dict[int, FakeMessage] = {}
         self._channel_log: dict[int, list[FakeMessage]] = defaultdict(list)
         self._blobs: dict[int, tuple[str, bytes, str]] = {}
-        self._nonces: dict[tuple[int, str], FakeMessage] = {}
+        self._nonces = NonceMemory(nonce_memory, clock)
+        self._slow_channels: dict[int, float] = {}
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
         self._ix_by_id: dict[int, FakeInteraction] = {}
@@ -254,9 +317,30 @@ class FakeDiscord:
         self._faults: dict[int, list[_Fault]] = defaultdict(list)
         self._event = asyncio.Event()
         self._runner: web.AppRunner | None = None
+        self._scheduled_event_routes = ScheduledEventRoutes(self)
         self._routes = self._route_table()
         #: (guild id, command name) pairs a server admin opened to everyone.
         self.opened_commands: set[tuple[int, str]] = set()
+
+    # == settings ===============================================================
+
+    @property
+    def limits(self) -> RateLimits:
+        """The rate limits in force; assign new ones to change them mid-test."""
+        return self.rate_limiter.limits
+
+    @limits.setter
+    def limits(self, limits: RateLimits) -> None:
+        self.rate_limiter = RateLimiter(_own_copy(limits), self.clock)
+
+    @property
+    def nonce_memory(self) -> float | None:
+        """Seconds a nonce is remembered for ``enforce_nonce``; None or 0 remembers none."""
+        return self._nonces.seconds
+
+    @nonce_memory.setter
+    def nonce_memory(self, seconds: float | None) -> None:
+        self._nonces.seconds = seconds
 
     # == lifecycle ==============================================================
 
@@ -388,6 +472,34 @@ class FakeDiscord:
             raise ValueError("status must be 403, 404, 429 or 500")
         self._faults[channel_id].append(_Fault(status, times, retry_after))
 
+    def limit_channel(
+        self, channel_id: int, limit: int | None, per: float = 5.0, *, scope: Scope = "user"
+    ) -> None:
+        """Limit message creation in one channel to ``limit`` per ``per`` seconds.
+
+        Applies whatever the default limits are (also with ``RateLimits.off()``);
+        ``scope="shared"`` answers as a limit on the channel for everyone.
+        ``limit`` None gives the channel the default bucket back.
+        """
+        if limit is None:
+            self.limits.channels.pop(channel_id, None)
+        else:
+            self.limits.channels[channel_id] = Bucket(limit, per, scope)
+        self.rate_limiter.forget(MESSAGE_CREATE, channel_id)
+
+    def slow_channel(self, channel_id: int, seconds: float) -> None:
+        """Make message creation in one channel answer ``seconds`` late (0: on time again).
+
+        The delay comes before the fake handles the request, like a slow
+        Discord: the message exists only once the answer is on its way.
+        """
+        if seconds < 0:
+            raise ValueError("a delay cannot be negative")
+        if seconds:
+            self._slow_channels[channel_id] = seconds
+        else:
+            self._slow_channels.pop(channel_id, None)
+
     def _register_channel(self, channel: FakeChannel) -> None:
         self._channels[channel.id] = channel
 
@@ -503,6 +615,10 @@ class FakeDiscord:
         if channel is None or channel.type != DM or not channel.recipients:
             return None
         return channel.recipients[0]
+
+    def scheduled_events(self, guild_id: int) -> list[FakeScheduledEvent]:
+        """A guild's scheduled events (deleted ones gone), oldest first."""
+        return list(self.guilds[guild_id].scheduled_events.values())
 
     async def changed(self, timeout: float | None = None) -> bool:
         """Wait until anything changes (a message, an answer, a connection); False on timeout."""
@@ -725,7 +841,7 @@ class FakeDiscord:
         self.interactions.append(ix)
         self._ix_by_id[ix_id] = ix
         self._ix_by_token[token] = ix
-        ix.created = asyncio.get_running_loop().time()
+        ix.created = self.clock()
         session.dispatch("INTERACTION_CREATE", payload)
         return ix
 
@@ -1021,8 +1137,8 @@ class FakeDiscord:
 
     # == HTTP plumbing =========================================================
 
-    def _route_table(self) -> list[tuple[str, re.Pattern[str], Handler, bool]]:
-        """(method, path regex, handler, needs bot auth); webhook routes carry their token."""
+    def _route_table(self) -> list[_Route]:
+        """Every REST route the fake serves; webhook and callback routes carry their token."""
 
         def sid(name: str) -> str:
             return rf"(?P<{name}>\d+)"
@@ -1034,6 +1150,9 @@ class FakeDiscord:
         webhook = f"/webhooks/{sid('app_id')}/(?P<token>[^/]+)"
         webhook_message = rf"{webhook}/messages/(?P<ref>@original|\d+)"
         callback = f"/interactions/{sid('interaction_id')}/(?P<token>[^/]+)/callback"
+        events = f"{guild}/scheduled-events"
+        event = f"{events}/{sid('event_id')}"
+        scheduled = self._scheduled_event_routes
         table: list[tuple[str, str, Handler, bool]] = [
             ("GET", "/gateway", self._get_gateway, True),
             ("GET", "/gateway/bot", self._get_gateway_bot, True),
@@ -1061,16 +1180,19 @@ class FakeDiscord:
             ("GET", f"{guild}/channels", self._get_guild_channels, True),
             ("GET", f"{guild}/roles", self._get_guild_roles, True),
             ("GET", f"{guild}/members/{sid('user_id')}", self._get_member, True),
+            ("GET", events, scheduled.list_events, True),
+            ("POST", events, scheduled.create_event, True),
+            ("GET", event, scheduled.get_event, True),
+            ("PATCH", event, scheduled.modify_event, True),
+            ("DELETE", event, scheduled.delete_event, True),
         ]
-        routes = [(m, re.compile(f"{API}{p}"), h, auth) for m, p, h, auth in table]
-        routes.append(
-            (
-                "GET",
-                re.compile(r"/attachments/\d+/(?P<attachment_id>\d+)/[^/]+"),
-                self._get_attachment,
-                False,
-            )
-        )
+        buckets = {("POST", f"{channel}/messages"): MESSAGE_CREATE}
+        routes = [
+            _Route(m, re.compile(f"{API}{p}"), h, auth, buckets.get((m, p)))
+            for m, p, h, auth in table
+        ]
+        attachment = re.compile(r"/attachments/\d+/(?P<attachment_id>\d+)/[^/]+")
+        routes.append(_Route("GET", attachment, self._get_attachment, False))
         return routes
 
     @web.middleware
@@ -1082,16 +1204,81 @@ class FakeDiscord:
         return response
 
     async def _dispatch_http(self, request: web.Request) -> web.StreamResponse:
-        for method, pattern, handler, needs_auth in self._routes:
-            match = pattern.fullmatch(request.path)
-            if match is None or method != request.method:
+        for route in self._routes:
+            match = route.pattern.fullmatch(request.path)
+            if match is None or route.method != request.method:
                 continue
-            if needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
+            if route.needs_auth and not request.headers.get("Authorization", "").startswith("Bot "):
                 return self._error(request, 401, 0, "401: Unauthorized", kind="unauthorized")
-            return await handler(request, **match.groupdict())
+            return await self._call_limited(request, route, match.groupdict())
         self.unexpected.append((request.method, request.path))
         log.warning("fake discord: unexpected %s %s", request.method, request.path)
-        return _json({"message": "404: Not Found", "code": 0}, 404)
+        return json_reply({"message": "404: Not Found", "code": 0}, 404)
+
+    async def _call_limited(
+        self, request: web.Request, route: _Route, params: dict[str, str]
+    ) -> web.StreamResponse:
+        """Run a route's handler within the global limit and the route's bucket.
+
+        Bot routes count against the global limit; a route with a bucket
+        counts per channel and carries the bucket's headers on every answer.
+        A request refused with 429 (also an injected one) is not counted.
+        """
+        if route.needs_auth and (retry_after := self.rate_limiter.take_global()) is not None:
+            return self._too_many_requests(request, retry_after, "global")
+        use = None
+        if route.bucket is not None:
+            use = self.rate_limiter.take(route.bucket, int(params["channel_id"]))
+        if use is not None and use.retry_after is not None:
+            return self._too_many_requests(
+                request,
+                use.retry_after,
+                use.bucket.scope,
+                headers=use.headers(self.wall_clock()),
+                bucket=use.bucket_hash,
+            )
+        try:
+            response = await route.handler(request, **params)
+        except ApiError as error:
+            response = self._error(
+                request,
+                error.status,
+                error.code,
+                error.message,
+                kind=error.kind,
+                errors=error.errors,
+            )
+        if use is not None:
+            if response.status == 429:
+                self.rate_limiter.refund(use.route, int(params["channel_id"]))
+            for name, value in use.headers(self.wall_clock()).items():
+                response.headers.setdefault(name, value)
+        return response
+
+    def _too_many_requests(
+        self,
+        request: web.Request,
+        retry_after: float,
+        scope: Scope,
+        *,
+        headers: dict[str, str] | None = None,
+        bucket: str | None = None,
+        injected: bool = False,
+    ) -> web.Response:
+        """Answer 429 with the route's ``headers`` and record it in ``rate_limit_hits``."""
+        self.rate_limit_hits.append(
+            RateLimitHit(
+                request.method, request.path, scope, retry_after, bucket, self.clock(), injected
+            )
+        )
+        log.info(
+            "fake discord: 429 (%s) on %s %s, retry after %.3f s",
+            scope,
+            request.method,
+            request.path,
+            retry_after,
+        )
+        return too_many_requests(retry_after, scope, headers)
 
     def _error(
         self,
@@ -1119,7 +1306,7 @@ class FakeDiscord:
         body: dict[str, Any] = {"message": message, "code": code}
         if errors:
             body["errors"] = errors
-        return _json(body, status, headers)
+        return json_reply(body, status, headers)
 
     @staticmethod
     async def _read_payload(
@@ -1280,10 +1467,10 @@ class FakeDiscord:
     # == REST: login, gateway, users, application ===============================
 
     async def _get_gateway(self, request: web.Request) -> web.Response:
-        return _json({"url": self.gateway_url})
+        return json_reply({"url": self.gateway_url})
 
     async def _get_gateway_bot(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_reply(
             {
                 "url": self.gateway_url,
                 "shards": self.shard_count,
@@ -1297,7 +1484,7 @@ class FakeDiscord:
         )
 
     async def _get_me(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_reply(
             {**self.bot_user.payload(), "verified": True, "mfa_enabled": False, "locale": "en-US"}
         )
 
@@ -1305,10 +1492,10 @@ class FakeDiscord:
         user = self.users.get(int(user_id))
         if user is None:
             return self._error(request, 404, 10013, "Unknown User")
-        return _json(user.payload())
+        return json_reply(user.payload())
 
     async def _get_application(self, request: web.Request) -> web.Response:
-        return _json(
+        return json_reply(
             {
                 "id": str(self.app_id),
                 "name": self.bot_user.username,
@@ -1339,7 +1526,7 @@ class FakeDiscord:
         user = self.users.get(int(payload.get("recipient_id", 0)))
         if user is None:
             return self._error(request, 400, 50033, "Invalid Recipient(s)")
-        return _json(self._dm_channel(user).payload())
+        return json_reply(self._dm_channel(user).payload())
 
     # == REST: commands ========================================================
 
@@ -1348,7 +1535,7 @@ class FakeDiscord:
     ) -> web.Response:
         if int(app_id) != self.app_id:
             return self._error(request, 403, 50001, "Missing Access")
-        return _json(self.commands(int(guild_id) if guild_id else None))
+        return json_reply(self.commands(int(guild_id) if guild_id else None))
 
     async def _put_commands(
         self, request: web.Request, app_id: str, guild_id: str | None = None
@@ -1394,7 +1581,7 @@ class FakeDiscord:
             stored.append(entry)
         self._commands[scope] = stored
         self._changed()
-        return _json(stored)
+        return json_reply(stored)
 
     # == REST: interactions ====================================================
 
@@ -1430,8 +1617,7 @@ class FakeDiscord:
             return reject(
                 400, 40060, "Interaction has already been acknowledged.", "duplicate_callback"
             )
-        elapsed = asyncio.get_running_loop().time() - (ix.created or 0.0)
-        if elapsed > self.interaction_timeout:
+        if self.clock() - (ix.created or 0.0) > self.interaction_timeout:
             return reject(404, 10062, "Unknown interaction", "late_callback")
         if kind not in ALLOWED_CALLBACKS.get(ix.type, set()) or (
             kind == UPDATE_MESSAGE and ix.message is None
@@ -1491,7 +1677,7 @@ class FakeDiscord:
         self._record(ix, response, files)
         self._changed()
         if request.query.get("with_response") not in ("1", "true", "True"):
-            return _no_content()
+            return no_content()
         info: dict[str, Any] = {"id": str(ix.id), "type": ix.type}
         if message is not None:
             info.update(
@@ -1502,14 +1688,24 @@ class FakeDiscord:
         resource: dict[str, Any] = {"type": kind}
         if message is not None and kind != DEFERRED_UPDATE_MESSAGE:
             resource["message"] = message.payload()
-        return _json({"interaction": info, "resource": resource})
+        return json_reply({"interaction": info, "resource": resource})
 
     def _webhook_interaction(
         self, request: web.Request, app_id: str, token: str
     ) -> tuple[FakeInteraction | None, web.Response | None]:
+        """The interaction a webhook token belongs to, or Discord's refusal.
+
+        After ``interaction_token_lifetime`` (15 min) Discord answers 401, code
+        50027 "Invalid Webhook Token", to followups, GET, PATCH and DELETE alike
+        (discord/discord-api-docs#6851; the code is in the JSON error codes).
+        """
         ix = self._ix_by_token.get(token)
         if ix is None or int(app_id) != self.app_id:
             return None, self._error(request, 404, 10015, "Unknown Webhook", kind="unknown_webhook")
+        if self.clock() - (ix.created or 0.0) > self.interaction_token_lifetime:
+            return None, self._error(
+                request, 401, 50027, "Invalid Webhook Token", kind="expired_token", ix=ix
+            )
         return ix, None
 
     async def _followup(self, request: web.Request, app_id: str, token: str) -> web.Response:
@@ -1552,8 +1748,8 @@ class FakeDiscord:
         ix._set_reply(msg)
         self._record(ix, FakeResponse("followup", None, payload, 200, msg), files)
         if request.query.get("wait") in ("1", "true", "True"):
-            return _json(msg.payload())
-        return _no_content()
+            return json_reply(msg.payload())
+        return no_content()
 
     def _webhook_message(self, ix: FakeInteraction, ref: str) -> FakeMessage | None:
         if ref == "@original":
@@ -1591,7 +1787,7 @@ class FakeDiscord:
         found = self._webhook_target(request, app_id, token, ref)
         if isinstance(found, web.Response):
             return found
-        return _json(found[1].payload())
+        return json_reply(found[1].payload())
 
     async def _webhook_edit(
         self, request: web.Request, app_id: str, token: str, ref: str
@@ -1619,7 +1815,7 @@ class FakeDiscord:
         ix._set_reply(msg)
         self._record(ix, FakeResponse("edit", None, payload, 200, msg), files)
         self._changed()
-        return _json(msg.payload())
+        return json_reply(msg.payload())
 
     async def _webhook_delete(
         self, request: web.Request, app_id: str, token: str, ref: str
@@ -1630,7 +1826,7 @@ class FakeDiscord:
         ix, msg = found
         self._delete_message(msg)
         self._record(ix, FakeResponse("delete", None, {}, 204, msg), {})
-        return _no_content()
+        return no_content()
 
     # == REST: channels, guilds ================================================
 
@@ -1648,24 +1844,18 @@ class FakeDiscord:
         if fault.status == 404:
             return self._error(request, 404, 10003, "Unknown Channel")
         if fault.status == 500:
-            return _json({"message": "500: Internal Server Error", "code": 0}, 500)
-        reset = time.time() + fault.retry_after
+            return json_reply({"message": "500: Internal Server Error", "code": 0}, 500)
+        bucket = f"fake-channel-{channel_id}"
         headers = {
             "X-RateLimit-Limit": "5",
             "X-RateLimit-Remaining": "0",
-            "X-RateLimit-Reset": f"{reset:.3f}",
+            "X-RateLimit-Reset": f"{self.wall_clock() + fault.retry_after:.3f}",
             "X-RateLimit-Reset-After": f"{fault.retry_after:.3f}",
-            "X-RateLimit-Bucket": f"fake-channel-{channel_id}",
-            "X-RateLimit-Scope": "user",
-            "Retry-After": str(max(1, round(fault.retry_after))),
-            "Via": "1.1 google",
+            "X-RateLimit-Bucket": bucket,
         }
-        body = {
-            "message": "You are being rate limited.",
-            "retry_after": fault.retry_after,
-            "global": False,
-        }
-        return _json(body, 429, headers)
+        return self._too_many_requests(
+            request, fault.retry_after, "user", headers=headers, bucket=bucket, injected=True
+        )
 
     def _channel_or_error(
         self, request: web.Request, channel_id: str
@@ -1693,16 +1883,27 @@ class FakeDiscord:
 
     async def _get_channel(self, request: web.Request, channel_id: str) -> web.Response:
         channel, error = self._channel_or_error(request, channel_id)
-        return error or _json(channel.payload())  # type: ignore[union-attr]
+        return error or json_reply(channel.payload())  # type: ignore[union-attr]
 
     async def _post_channel_message(self, request: web.Request, channel_id: str) -> web.Response:
         payload, files = await self._read_payload(request)
+        if (delay := self._slow_channels.get(int(channel_id))) is not None:
+            await asyncio.sleep(delay)
         channel, error = self._channel_or_error(request, channel_id)
         if channel is None:
             return error  # type: ignore[return-value]
         denied = self._take_fault(request, channel.id) or self._write_denied(request, channel)
         if denied is not None:
             return denied
+        if problems := nonce_problems(payload):
+            return self._error(
+                request,
+                400,
+                50035,
+                "Invalid Form Body",
+                kind="invalid_form_body",
+                errors=form_errors(problems),
+            )
         problem = message_errors(payload, files, creating=True)
         if problem is not None:
             code, message, errors = problem
@@ -1710,15 +1911,17 @@ class FakeDiscord:
             return self._error(request, 400, code, message, kind=kind, errors=errors)
         nonce = payload.get("nonce")
         if nonce is not None and payload.get("enforce_nonce"):
-            existing = self._nonces.get((channel.id, str(nonce)))
+            existing = self._nonces.recall(channel.id, nonce)
+            if existing is not None and existing.deleted:
+                return self._error(request, 404, 10008, "Unknown Message")
             if existing is not None:
-                return _json(existing.payload())
+                return json_reply(existing.payload())
         flags = int(payload.get("flags") or 0) & (CREATE_FLAGS & ~FLAG_EPHEMERAL)
         msg_type = MSG_REPLY if payload.get("message_reference") else MSG_DEFAULT
         msg = self._create_message(channel, payload, files, type=msg_type, flags=flags)
         if nonce is not None:
-            self._nonces[(channel.id, str(nonce))] = msg
-        return _json(msg.payload())
+            self._nonces.remember(channel.id, nonce, msg)
+        return json_reply(msg.payload())
 
     def _channel_message(self, channel_id: str, message_id: str) -> FakeMessage | None:
         msg = self._messages.get(int(message_id))
@@ -1727,18 +1930,27 @@ class FakeDiscord:
         return msg
 
     async def _get_channel_messages(self, request: web.Request, channel_id: str) -> web.Response:
+        """A page of history, newest first (see ``history_page``), without nonces.
+
+        Guild channels need View Channel (else 403, 50001); without Read
+        Message History the answer is an empty list, as on Discord.
+        """
         channel, error = self._channel_or_error(request, channel_id)
         if channel is None:
             return error  # type: ignore[return-value]
-        messages = self.channel_messages(channel.id)
-        before, after = request.query.get("before"), request.query.get("after")
-        if before:
-            messages = [m for m in messages if m.id < int(before)]
-        if after:
-            messages = [m for m in messages if m.id > int(after)]
-        limit = int(request.query.get("limit", 50))
-        newest_first = list(reversed(messages))[:limit]
-        return _json([m.payload() for m in newest_first])
+        if channel.guild_id is not None:
+            perms = self.guilds[channel.guild_id].bot_permissions
+            if not perms & VIEW_CHANNEL:
+                return self._error(request, 403, 50001, "Missing Access")
+            if not perms & READ_MESSAGE_HISTORY:
+                return json_reply([])
+        try:
+            page = history_page(self.channel_messages(channel.id), request.query)
+        except ValueError as problem:
+            path, text = problem.args
+            errors = form_errors([(path, text)])
+            return self._error(request, 400, 50035, "Invalid Form Body", errors=errors)
+        return json_reply([m.payload(with_nonce=False) for m in page])
 
     async def _get_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1746,7 +1958,7 @@ class FakeDiscord:
         msg = self._channel_message(channel_id, message_id)
         if msg is None:
             return self._error(request, 404, 10008, "Unknown Message")
-        return _json(msg.payload())
+        return json_reply(msg.payload(with_nonce=False))
 
     async def _edit_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1768,7 +1980,7 @@ class FakeDiscord:
             return self._error(request, 400, code, message, kind="invalid_form_body", errors=errors)
         self._apply_message_data(msg, payload, files, creating=False)
         self._changed()
-        return _json(msg.payload())
+        return json_reply(msg.payload())
 
     async def _delete_channel_message(
         self, request: web.Request, channel_id: str, message_id: str
@@ -1780,7 +1992,7 @@ class FakeDiscord:
         if msg is None:
             return self._error(request, 404, 10008, "Unknown Message")
         self._delete_message(msg)
-        return _no_content()
+        return no_content()
 
     def _guild_or_error(
         self, request: web.Request, guild_id: str
@@ -1797,19 +2009,19 @@ class FakeDiscord:
         data = guild.payload()
         for key in ("channels", "members", "threads", "voice_states", "presences", "joined_at"):
             data.pop(key, None)
-        return _json(data)
+        return json_reply(data)
 
     async def _get_guild_channels(self, request: web.Request, guild_id: str) -> web.Response:
         guild, error = self._guild_or_error(request, guild_id)
         if guild is None:
             return error  # type: ignore[return-value]
-        return _json([c.payload() for c in guild.channels.values()])
+        return json_reply([c.payload() for c in guild.channels.values()])
 
     async def _get_guild_roles(self, request: web.Request, guild_id: str) -> web.Response:
         guild, error = self._guild_or_error(request, guild_id)
         if guild is None:
             return error  # type: ignore[return-value]
-        return _json([r.payload() for r in guild.roles.values()])
+        return json_reply([r.payload() for r in guild.roles.values()])
 
     async def _get_member(self, request: web.Request, guild_id: str, user_id: str) -> web.Response:
         guild, error = self._guild_or_error(request, guild_id)
@@ -1818,7 +2030,7 @@ class FakeDiscord:
         member = guild.members.get(int(user_id))
         if member is None:
             return self._error(request, 404, 10007, "Unknown Member")
-        return _json(member.payload())
+        return json_reply(member.payload())
 
     async def _get_attachment(self, request: web.Request, attachment_id: str) -> web.Response:
         blob = self._blobs.get(int(attachment_id))
