@@ -200,9 +200,11 @@ async def claim(
     more due rows of the same kind when they are ``batchable``. A row whose
     lease ran out (its sender died) is due again, with ``attempted_at`` kept.
 
-    The candidates are read first, then leased with one UPDATE that re-checks
-    each row is still free: two claimers never lease the same row, and on
-    PostgreSQL a claimer waits at most for the other's short transaction.
+    The candidates are read first, then locked (``FOR UPDATE SKIP LOCKED``,
+    in id order) and leased with one UPDATE that re-checks each row is still
+    free: two claimers never lease the same row, never wait for each other
+    and never deadlock; of a lane only the rows up to the first one another
+    claimer got are kept, so a lane is never split between two senders.
     """
     lease_over = and_(col(OutboxItem.status) == SENDING, col(OutboxItem.lease_until) < now)
     due = or_(and_(col(OutboxItem.status) == QUEUED, col(OutboxItem.due_at) <= now), lease_over)
@@ -234,7 +236,9 @@ async def claim(
     picked: list[int] = []
     heads: dict[str, tuple[str, bool]] = {}
     taken: dict[str, int] = {}
+    lane_of: dict[int, str] = {}
     for row_id, lane, kind, batchable in (await session.exec(query)).all():
+        lane_of[int(row_id)] = lane
         if lane in busy_lanes:
             continue
         if lane not in heads:
@@ -252,9 +256,33 @@ async def claim(
             taken[lane] = per_lane  # a different kind ends the batch: order is kept
     if not picked:
         return []
+    # Lock the picked rows that are still free, in id order and skipping rows
+    # another claimer holds: concurrent claimers never wait on each other and
+    # never deadlock (PostgreSQL; SQLite runs one writer at a time anyway).
+    locking = (
+        select(col(OutboxItem.id))
+        .where(col(OutboxItem.id).in_(picked), or_(due))
+        .order_by(col(OutboxItem.id))
+        .with_for_update(skip_locked=True)
+    )
+    free = set((await session.exec(locking)).all())
+    # Per lane keep only the leading run of rows this claimer got: a lane whose
+    # head went to someone else is theirs, and its order is kept.
+    kept: list[int] = []
+    lost: set[str] = set()
+    for row_id in picked:
+        lane = lane_of[row_id]
+        if lane in lost:
+            continue
+        if row_id in free:
+            kept.append(row_id)
+        else:
+            lost.add(lane)
+    if not kept:
+        return []
     statement = (
         update(OutboxItem)
-        .where(col(OutboxItem.id).in_(picked), or_(due))
+        .where(col(OutboxItem.id).in_(sorted(kept)), or_(due))
         .values(status=SENDING, claimed_by=claimer, lease_until=lease_until)
         .returning(col(OutboxItem.id))
     )
