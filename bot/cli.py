@@ -16,6 +16,7 @@ import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from dotenv import load_dotenv
 
@@ -24,6 +25,7 @@ from bot.settings import TOKEN_HELP, Settings, SettingsError, load_settings, set
 log = logging.getLogger("magbot")
 
 EXIT_CONFIG = 2
+EXIT_DATABASE = 3
 SANDBOX_HINT = (
     "To try the bot without a Discord account, run `magbot sandbox` (`make sandbox` in a checkout)."
 )
@@ -63,10 +65,74 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class DatabaseUnreachable(Exception):
+    """The database could not be used at start; the message is one line for the operator."""
+
+
+def _one_line(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
+
+
+async def reach_database(settings: Settings, *, sleep: Any = asyncio.sleep) -> None:
+    """Return once the database answers; wait for it up to ``DATABASE_WAIT`` seconds.
+
+    Each failed attempt is one log line. A database that is away (refused,
+    timed out, locked) is tried again with a growing pause; one that answers
+    with an error that waiting cannot fix (bad password, no such database)
+    ends the wait at once. Either way ``DatabaseUnreachable`` names
+    ``DATABASE_URL`` in one line.
+    """
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from storage.database import Database, is_unavailable
+
+    where = make_url(settings.database_url).render_as_string(hide_password=True)
+    loop = asyncio.get_running_loop()
+    give_up = loop.time() + settings.database_wait
+    pause, attempt = 1.0, 0
+    while True:
+        attempt += 1
+        db = Database(settings.database_url, timeout=max(settings.database_timeout, 3.0))
+        try:
+            async with db.read() as session:
+                await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
+        except Exception as error:
+            reason = _one_line(error)
+            if not is_unavailable(error):
+                raise DatabaseUnreachable(
+                    f"the database at DATABASE_URL={where} refused to work: {reason}"
+                ) from None
+            left = give_up - loop.time()
+            if left <= 0:
+                raise DatabaseUnreachable(
+                    f"the database at DATABASE_URL={where} did not answer within "
+                    f"{settings.database_wait:g} s (DATABASE_WAIT): {reason}"
+                ) from None
+            wait = min(pause, left)
+            log.warning(
+                "database at %s not reachable (attempt %d: %s); trying again in %.0f s",
+                where,
+                attempt,
+                reason,
+                wait,
+            )
+            await sleep(wait)
+            pause = min(pause * 2, 10.0)
+        else:
+            if attempt > 1:
+                log.info("database at %s reachable after %d attempts", where, attempt)
+            return
+        finally:
+            await db.dispose()
+
+
 async def _run(settings: Settings) -> int:
     from bot.client import MagBot, use_api
 
     token = settings.require_token().get()
+    await reach_database(settings)
     use_api(settings.discord_api_url)
     bot = MagBot(settings)
     stop = asyncio.Event()
@@ -95,6 +161,7 @@ async def _sync(settings: Settings, guild_id: int | None) -> int:
     from bot.client import MagBot, use_api
 
     token = settings.require_token().get()
+    await reach_database(settings)
     use_api(settings.discord_api_url)
     bot = MagBot(settings, sync_commands=False)
     async with bot:
@@ -112,6 +179,7 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
     from storage import migrate
     from storage.database import Database
 
+    await reach_database(settings)
     db = Database(settings.database_url)
     try:
         if args.db_command == "upgrade":
@@ -155,6 +223,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"magbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
+    except DatabaseUnreachable as error:
+        print(f"magbot: {error}", file=sys.stderr)
+        return EXIT_DATABASE
     except KeyboardInterrupt:
         return 0
 

@@ -17,6 +17,7 @@ from discord.ext import commands
 from bot.clock import Clock
 from bot.delivery import start_deliveries
 from bot.roster import refresh_roster
+from bot.services.faults import log_failure
 from bot.services.registry import Services
 from bot.settings import Settings
 from bot.tree import MagTree
@@ -108,23 +109,28 @@ class MagBot(commands.AutoShardedBot):
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
         self.settings = settings
-        self.db = Database(settings.database_url)
+        self.db = Database(settings.database_url, timeout=settings.database_timeout)
         self.services = Services.create(self.db, clock)
         self.clock = Clock(clock)
         self._sync_commands = sync_commands
 
     async def setup_hook(self) -> None:
         """Prepare everything before the gateway connects."""
-        if self.settings.auto_migrate:
-            await migrate.upgrade(self.db)
-        else:
-            current, head = await migrate.current_revision(self.db), migrate.head_revision()
-            if current != head:
-                log.warning(
-                    "database schema is at %s but the code expects %s: run `magbot db upgrade`",
-                    current,
-                    head,
-                )
+        # Migrations may take longer than a command may wait: no timeout for them.
+        schema = self.db.untimed()
+        try:
+            if self.settings.auto_migrate:
+                await migrate.upgrade(schema)
+            else:
+                current, head = await migrate.current_revision(schema), migrate.head_revision()
+                if current != head:
+                    log.warning(
+                        "database schema is at %s but the code expects %s: run `magbot db upgrade`",
+                        current,
+                        head,
+                    )
+        finally:
+            await schema.dispose()
         for name in [*cog_modules(), *self.settings.extra_cogs]:
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions))
@@ -144,8 +150,8 @@ class MagBot(commands.AutoShardedBot):
         for guild in list(self.guilds):
             try:
                 await refresh_roster(self, guild.id, fresh=timedelta(seconds=ROSTER_SECONDS))
-            except Exception:
-                log.exception("could not check the MAG roster of guild %s", guild.id)
+            except Exception as error:
+                log_failure(log, f"checking the MAG roster of guild {guild.id}", error)
 
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))

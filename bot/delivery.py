@@ -42,6 +42,7 @@ from bot.render.reminders import (
     reminder_embed,
     reminder_mentions,
 )
+from bot.services.faults import log_failure
 from bot.services.outbox import (
     AdminNotice,
     DigestPost,
@@ -244,8 +245,8 @@ class Deliveries:
                 try:
                     await self._services.reminders.tick(now)
                     await self._services.digests.tick(now)
-                except Exception:  # the services never raise; if they did, keep ticking
-                    log.exception("delivery tick failed")
+                except Exception as error:  # the services never raise; if they did, keep ticking
+                    log_failure(log, "delivery tick", error)
                 if not self._again or self._stopped:
                     break
             self._wake.set()
@@ -297,7 +298,7 @@ class Deliveries:
                 failures += 1
                 wait = min(MAX_BACKOFF, 0.5 * 2**failures)
                 if failures == 1:
-                    log.exception("sending failed; trying again in %.0f s", wait)
+                    log_failure(log, f"sending (next try in {wait:.0f} s)", error)
                 elif failures % 10 == 0 or wait < MAX_BACKOFF:
                     log.warning("sending still failing (%s); next try in %.0f s", error, wait)
                 await self._sleep(wait)

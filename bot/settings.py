@@ -63,6 +63,10 @@ class Settings:
     shard_count: int | None = None
     shard_ids: tuple[int, ...] | None = None
     auto_migrate: bool = True
+    # Seconds: the longest any command waits on the database before saying
+    # "unavailable, try again"; and how long ``magbot run`` waits for it at start.
+    database_timeout: float = 1.5
+    database_wait: float = 60.0
     # Where Discord's API lives; only the sandbox and the tests change it.
     discord_api_url: str | None = None
     extra_cogs: tuple[str, ...] = field(default_factory=tuple)
@@ -111,6 +115,18 @@ def _database_url(raw: str) -> str:
             "are supported."
         )
     return raw
+
+
+def _seconds(name: str, raw: str | None, default: float, *, low: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not low <= value <= 3600:
+        raise SettingsError(f"{name}={raw!r} must be a number of seconds from {low:g} to 3600.")
+    return value
 
 
 def _module_exists(name: str) -> bool:
@@ -177,7 +193,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "Give importable module names, separated by commas."
             )
 
+    database_timeout = _seconds("DATABASE_TIMEOUT", get("DATABASE_TIMEOUT"), 1.5, low=0.1)
+    database_wait = _seconds("DATABASE_WAIT", get("DATABASE_WAIT"), 60.0, low=0.0)
+
     return Settings(
+        database_timeout=database_timeout,
+        database_wait=database_wait,
         discord_token=Secret(token) if token else None,
         database_url=_database_url(get("DATABASE_URL") or DEFAULT_DATABASE_URL),
         dev_guild_id=_snowflake("DEV_GUILD_ID", dev_guild) if dev_guild else None,

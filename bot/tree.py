@@ -16,7 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
-from storage.database import committed, track_commits
+from storage.database import committed, is_unavailable, track_commits
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,13 @@ GENERIC_SAVED = (
     "Check the result before trying again. If it happens again, tell an admin the error "
     "id `{error_id}`."
 )
-
+UNAVAILABLE = (
+    "The database is unavailable right now, so nothing was changed. Try again in a moment."
+)
+UNAVAILABLE_SAVED = (
+    "Your change was saved, but the database became unavailable while answering. "
+    "Check the result in a moment before trying again."
+)
 
 MESSAGE_MAX = 2000
 
@@ -54,6 +60,8 @@ def user_message(error: BaseException) -> str | None:
     original = unwrap(error)
     if isinstance(original, UserError):
         return str(original)
+    if is_unavailable(original):
+        return UNAVAILABLE_SAVED if committed() else UNAVAILABLE
     if isinstance(error, app_commands.TransformerError):
         return f"`{str(error.value)[:50]}` is not a valid {error.type.name.lower()} here."
     if isinstance(error, app_commands.NoPrivateMessage):
@@ -102,19 +110,38 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
         log.warning("could not answer %s with an error message", describe(interaction))
 
 
+def explain(error: BaseException, where: str) -> str:
+    """Return what to tell the user about ``error`` in ``where``; log what needs it.
+
+    An outage of the database gets one warning line (no traceback: it is not a
+    bug, and a traceback per command would flood the log); anything
+    unexpected is logged with its traceback under an error id the user sees.
+    """
+    text = user_message(error)
+    original = unwrap(error)
+    if text is not None:
+        if is_unavailable(original):
+            reason = str(original).strip().splitlines()[0][:200] if str(original).strip() else ""
+            log.warning(
+                "database unavailable in %s: %s%s",
+                where,
+                type(original).__name__,
+                f": {reason}" if reason else "",
+            )
+        return text
+    error_id = new_error_id()
+    log.error(
+        "unexpected error %s in %s",
+        error_id,
+        where,
+        exc_info=(type(original), original, original.__traceback__),
+    )
+    return (GENERIC_SAVED if committed() else GENERIC).format(error_id=error_id)
+
+
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
     """Answer ``interaction`` about ``error``; log the unexpected ones with an id."""
-    text = user_message(error)
-    if text is None:
-        error_id = new_error_id()
-        original = unwrap(error)
-        log.error(
-            "unexpected error %s in %s",
-            error_id,
-            describe(interaction),
-            exc_info=(type(original), original, original.__traceback__),
-        )
-        text = (GENERIC_SAVED if committed() else GENERIC).format(error_id=error_id)
+    text = explain(error, describe(interaction))
     if interaction.type is discord.InteractionType.autocomplete:
         # Suggestions can't carry a message; Discord shows "loading options failed".
         return

@@ -25,7 +25,7 @@ from bot.errors import UserError
 from bot.render.confirm import echo_embed, echo_text
 from bot.services.auth import Actor
 from bot.services.pending import DRAFT_FOR
-from bot.tree import GENERIC, GENERIC_SAVED, new_error_id, report_error, send_ephemeral
+from bot.tree import explain, report_error, send_ephemeral
 from bot.ui import (
     FORM_PREFIX,
     Answering,
@@ -165,16 +165,8 @@ class FormsCog(commands.Cog):
         except UserError as error:
             await _echo(interaction, str(error), values, labels, kind=kind, args=args)
         except Exception as error:
-            error_id = new_error_id()
-            log.error(
-                "unexpected error %s in form %s (guild %s, user %s)",
-                error_id,
-                kind,
-                interaction.guild_id,
-                interaction.user.id,
-                exc_info=(type(error), error, error.__traceback__),
-            )
-            text = (GENERIC_SAVED if committed() else GENERIC).format(error_id=error_id)
+            where = f"form {kind} (guild {interaction.guild_id}, user {interaction.user.id})"
+            text = explain(error, where)
             try:
                 await _echo(interaction, text, values, labels, kind=kind, args=args)
             except Exception as second:  # the answer itself failed: at least say so

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -54,7 +55,65 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def _install_sqlite_behaviour(engine: AsyncEngine) -> None:
+_UNAVAILABLE_NAMES = frozenset(
+    {
+        # asyncpg: the server went away, refused us, or is shutting down.
+        "PostgresConnectionError",
+        "OperatorInterventionError",
+        "ConnectionDoesNotExistError",
+        "InterfaceError",
+        # SQLAlchemy: no pooled connection came within pool_timeout.
+        "TimeoutError",
+    }
+)
+_SQLITE_UNAVAILABLE = ("database is locked", "disk is full", "unable to open", "disk i/o error")
+
+
+def _raised_in_database_code(error: BaseException) -> bool:
+    tb = error.__traceback__
+    while tb is not None:
+        module = str(tb.tb_frame.f_globals.get("__name__", ""))
+        if module.startswith(("sqlalchemy", "asyncpg", "aiosqlite", "storage.")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Return whether ``error`` means the database could not be reached in time.
+
+    That is: refused or dropped connections, a statement or a pool checkout
+    that ran out of time, a locked or full SQLite file. Anything else (a bad
+    query, a constraint) is a bug or a rule, not an outage.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, sa_exc.OperationalError):
+            if type(current.orig).__module__.startswith("sqlite3"):
+                # SQLite says "operational" for bad SQL too: only these are outages.
+                text = str(current.orig).lower()
+                return any(marker in text for marker in _SQLITE_UNAVAILABLE)
+            return True
+        if isinstance(current, sa_exc.TimeoutError):
+            return True
+        if isinstance(current, OSError | TimeoutError) and _raised_in_database_code(current):
+            return True  # ConnectionRefusedError, asyncpg's command_timeout, ...
+        if type(current).__module__.startswith("asyncpg") and _UNAVAILABLE_NAMES & {
+            k.__name__ for k in type(current).__mro__
+        }:
+            return True
+        orig = getattr(current, "orig", None)
+        current = (
+            orig if isinstance(orig, BaseException) else (current.__cause__ or current.__context__)
+        )
+    return False
+
+
+def _install_sqlite_behaviour(engine: AsyncEngine, *, busy_ms: int) -> None:
     """Set pragmas on every connection and take over BEGIN from pysqlite."""
 
     @event.listens_for(engine.sync_engine, "connect")
@@ -65,7 +124,7 @@ def _install_sqlite_behaviour(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         for pragma in (
             "PRAGMA journal_mode=WAL",
-            "PRAGMA busy_timeout=5000",
+            f"PRAGMA busy_timeout={busy_ms}",
             "PRAGMA foreign_keys=ON",
             "PRAGMA synchronous=NORMAL",
             # Deleted rows are overwritten with zeros, not left in free pages:
@@ -82,19 +141,38 @@ def _install_sqlite_behaviour(engine: AsyncEngine) -> None:
 
 
 class Database:
-    """One engine and the sessions made from it."""
+    """One engine and the sessions made from it.
 
-    def __init__(self, url: str, *, echo: bool = False, **engine_kwargs: Any) -> None:
+    ``timeout`` (seconds) bounds every wait on the database: connecting, a
+    pooled connection, each statement on PostgreSQL, the write lock on
+    SQLite. Past it the call raises and ``is_unavailable`` recognises the
+    error, so a command can say "try again in a moment" instead of hanging.
+    None (migrations, maintenance, tests) waits as long as the work needs.
+    """
+
+    def __init__(
+        self, url: str, *, echo: bool = False, timeout: float | None = None, **engine_kwargs: Any
+    ) -> None:
         self.url = normalise_url(url)
+        self.timeout = timeout
+        self._echo = echo
+        self._engine_kwargs = dict(engine_kwargs)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         if not self.is_sqlite:
             engine_kwargs.setdefault("pool_pre_ping", True)
+            if timeout is not None:
+                connect_args = dict(engine_kwargs.pop("connect_args", {}))
+                connect_args.setdefault("timeout", min(1.0, timeout))
+                connect_args.setdefault("command_timeout", timeout)
+                engine_kwargs["connect_args"] = connect_args
+                engine_kwargs.setdefault("pool_timeout", min(1.0, timeout))
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         if self.is_sqlite:
-            _install_sqlite_behaviour(self.engine)
+            busy_ms = 5000 if timeout is None else max(1, round(timeout * 1000))
+            _install_sqlite_behaviour(self.engine, busy_ms=busy_ms)
         # Same pool, but connections checked out through it begin IMMEDIATE.
         self._write_engine = self.engine.execution_options(**{_IMMEDIATE: True})
         self._read_sessions = async_sessionmaker(
@@ -103,6 +181,13 @@ class Database:
         self._write_sessions = async_sessionmaker(
             self._write_engine, class_=AsyncSession, expire_on_commit=False
         )
+
+    def untimed(self) -> Database:
+        """Return a new Database on the same URL without timeouts (migrations, VACUUM).
+
+        The caller disposes of it.
+        """
+        return Database(self.url, echo=self._echo, **self._engine_kwargs)
 
     @property
     def backend(self) -> str:
@@ -152,7 +237,11 @@ class Database:
                 async with self.engine.connect() as conn:
                     autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
                     names = ", ".join(f'"{name}"' for name in tables)
-                    await autocommit.exec_driver_sql(f"VACUUM {names}")
+                    raw = await autocommit.get_raw_connection()
+                    # VACUUM may outlast the commands' statement timeout.
+                    await raw.driver_connection.execute(  # type: ignore[union-attr]
+                        f"VACUUM {names}", timeout=600
+                    )
         except Exception:
             # The erasure itself is committed; only its clean-up failed.
             log.exception("could not scrub the database after erasing data")

@@ -41,6 +41,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.errors import Conflict, InvalidInput
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings, settings_from_row
+from bot.services.faults import log_failure
 from bot.services.outbox import Digest, DigestPost, DigestSection, Post, PostResult
 from bot.services.recurrence import digest_period, next_digest_time
 from bot.services.reminders import Schedule
@@ -461,8 +462,8 @@ class DigestService:
                 await self.schedule_unscheduled(now)
                 self._scheduled_unscheduled = True
             report = await self._claim(now)
-        except Exception:
-            log.exception("digest tick: claiming failed")
+        except Exception as error:
+            log_failure(log, "digest tick: claiming", error)
             report.errors += 1
         if report.queued:
             self.outbox.queued(now)

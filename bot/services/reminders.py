@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.config import ConfigService, GuildSettings
+from bot.services.faults import log_failure
 from bot.services.outbox import (
     Chase,
     DirectPost,
@@ -354,9 +355,9 @@ class ReminderService:
         for phase in (self._roll_phase, self._skip_phase, self._queue_phase):
             try:
                 await phase(now, report)
-            except Exception:
+            except Exception as error:
                 report.errors += 1
-                log.exception("reminder tick: %s failed", phase.__name__.strip("_"))
+                log_failure(log, f"reminder tick: {phase.__name__.strip('_')}", error)
         if report.queued or report.failed or report.skipped_passed or report.errors:
             log.info(
                 "reminders: %d queued, %d failed, %d skipped",

@@ -42,6 +42,7 @@ from typing import Final
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.services.config import ConfigService
+from bot.services.faults import log_failure
 from bot.services.outbox import AdminNotice, Outbox, Post, PostResult, PostStatus, make_nonce
 from storage import outbox as store
 from storage.database import Database
@@ -409,10 +410,10 @@ class Sender:
     async def _send(self, items: list[OutboxItem]) -> None:
         try:
             await self._send_one(items)
-        except Exception:
+        except Exception as error:
             # The lease runs out and another attempt looks before posting.
             self.report.errors += 1
-            log.exception("sending outbox rows %s failed", [i.id for i in items])
+            log_failure(log, f"sending outbox rows {[i.id for i in items]}", error)
 
     async def _send_one(self, items: list[OutboxItem]) -> None:
         service = self.service

@@ -34,8 +34,11 @@ def test_every_setting_is_read() -> None:
             "SHARD_IDS": "3, 1",
             "AUTO_MIGRATE": "off",
             "EXTRA_COGS": "json, tests",
+            "DATABASE_TIMEOUT": "2.5",
+            "DATABASE_WAIT": "0",
         }
     )
+    assert (settings.database_timeout, settings.database_wait) == (2.5, 0.0)
     assert settings.require_token().get() == TOKEN
     assert settings.dev_guild_id == 123456789012345678
     assert settings.log_level == "DEBUG"
@@ -65,6 +68,9 @@ def test_the_token_never_shows_itself() -> None:
         ({"AUTO_MIGRATE": "maybe"}, "AUTO_MIGRATE"),
         ({"EXTRA_COGS": "no_such_module_here"}, "EXTRA_COGS"),
         ({"DISCORD_API_URL": "ftp://x"}, "DISCORD_API_URL"),
+        ({"DATABASE_TIMEOUT": "soon"}, "DATABASE_TIMEOUT"),
+        ({"DATABASE_TIMEOUT": "0"}, "DATABASE_TIMEOUT"),
+        ({"DATABASE_WAIT": "-1"}, "DATABASE_WAIT"),
     ],
 )
 def test_a_bad_value_is_named(env: dict[str, str], variable: str) -> None:

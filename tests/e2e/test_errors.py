@@ -44,3 +44,29 @@ async def test_an_unexpected_error_gets_an_id_and_a_logged_traceback(
     if deferred:
         # The public "thinking…" placeholder is removed so the error stays private.
         assert not world.fake.channel_messages(world.channels["general"])
+
+
+async def test_a_locked_database_gets_a_clear_answer_and_then_works_again(world: World) -> None:
+    import sqlite3
+    import time
+
+    path = world.bot.workdir / "magbot.db"
+    holder = sqlite3.connect(path, isolation_level=None)
+    start = len(world.bot.lines)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the file
+        began = time.monotonic()
+        reply = await world.run("admin", "config timezone", name="America/Bogota")
+        waited = time.monotonic() - began
+        assert reply.ephemeral
+        assert "database is unavailable right now" in reply.content
+        assert "Try again in a moment" in reply.content
+        assert waited < 3.0, "Discord gives an interaction 3 s for its first answer"
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    logged = await world.bot.wait_for_line("database unavailable in config timezone", after=start)
+    assert "WARNING" in logged
+    reply = await world.run("admin", "config timezone", name="America/Bogota")
+    assert "unavailable" not in reply.content
+    assert "America/Bogota" in (await world.run("admin", "config show")).embed_text()
