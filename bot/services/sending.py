@@ -439,6 +439,12 @@ class Sender:
             if already:
                 # The earlier attempt reached Discord: record it, post nothing again.
                 self.report.found += len(already)
+                log.info(
+                    "outbox: %d of %d taken-over row(s) found in %s: recorded, not posted again",
+                    len(already),
+                    len(items),
+                    items[0].lane,
+                )
                 for item in already:
                     await self._settle([item], PostResult.sent(found[ref_of(item)]), now)
                 items = [i for i in items if ref_of(i) not in found]

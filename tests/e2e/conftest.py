@@ -103,9 +103,10 @@ async def world(
 ) -> AsyncIterator[World]:
     """One fake Discord and one bot process for the whole test module.
 
-    A module may set ``BOT_ENV = {...}`` for extra environment of its bot.
+    A module may set ``BOT_ENV = {...}`` for extra environment of its bot, and
+    ``FAKE_OPTIONS = {...}`` for its local Discord (e.g. ``nonce_memory=None``).
     """
-    fake = FakeDiscord()
+    fake = FakeDiscord(**getattr(request.module, "FAKE_OPTIONS", {}))
     await fake.start()
     guild, channels, roles, users = build_guild(fake)
     workdir = tmp_path_factory.mktemp("bot")

@@ -308,6 +308,7 @@ class FakeDiscord:
         self._blobs: dict[int, tuple[str, bytes, str]] = {}
         self._nonces = NonceMemory(nonce_memory, clock)
         self._slow_channels: dict[int, float] = {}
+        self._held_answers: dict[int, float] = {}
         self._commands: dict[int | None, list[dict[str, Any]]] = {}
         self._command_ids: dict[tuple[int | None, str, int], int] = {}
         self._ix_by_id: dict[int, FakeInteraction] = {}
@@ -499,6 +500,20 @@ class FakeDiscord:
             self._slow_channels[channel_id] = seconds
         else:
             self._slow_channels.pop(channel_id, None)
+
+    def hold_answers(self, channel_id: int, seconds: float) -> None:
+        """Make message creation in one channel answer ``seconds`` after the message exists.
+
+        Unlike ``slow_channel`` the message is posted (and seen by everyone)
+        first; a client that dies meanwhile never learns that it was: the
+        window in which a sender crashes "between post and record".
+        """
+        if seconds < 0:
+            raise ValueError("a delay cannot be negative")
+        if seconds:
+            self._held_answers[channel_id] = seconds
+        else:
+            self._held_answers.pop(channel_id, None)
 
     def _register_channel(self, channel: FakeChannel) -> None:
         self._channels[channel.id] = channel
@@ -1921,6 +1936,8 @@ class FakeDiscord:
         msg = self._create_message(channel, payload, files, type=msg_type, flags=flags)
         if nonce is not None:
             self._nonces.remember(channel.id, nonce, msg)
+        if (hold := self._held_answers.get(channel.id)) is not None:
+            await asyncio.sleep(hold)
         return json_reply(msg.payload())
 
     def _channel_message(self, channel_id: str, message_id: str) -> FakeMessage | None:
