@@ -28,6 +28,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import multiprocessing
 import os
 import resource
@@ -46,8 +47,9 @@ from sqlalchemy import insert, select, text
 from bot.client import use_api
 from bot.clock import Clock
 from bot.delivery import Deliveries, DiscordOutbox
-from bot.services.outbox import Post, PostResult, ReminderPost
+from bot.services.outbox import Post, PostResult, ReminderBatch, ReminderPost
 from bot.services.registry import Services
+from bot.services.sending import Sender
 from storage.config import GuildConfig
 from storage.database import Database
 from storage.deadlines import Deadline, Reminder, count_by_status
@@ -56,6 +58,7 @@ from storage.types import utcnow
 
 GUILD_BASE = 1_200_000_000_000_000_000
 CHANNEL_BASE = 1_210_000_000_000_000_000
+DIGEST_BASE = 1_220_000_000_000_000_000
 
 
 def guild_ids(count: int) -> list[int]:
@@ -65,19 +68,37 @@ def guild_ids(count: int) -> list[int]:
 # --- the fake Discord, in its own process -------------------------------------
 
 
-def serve_fake(conn: Connection, guilds: int, discord_limits: bool) -> None:
-    """Run a fake Discord with ``guilds`` guilds until told to stop; answer counts."""
-    asyncio.run(_serve_fake(conn, guilds, discord_limits))
+def serve_fake(
+    conn: Connection, guilds: int, discord_limits: bool, faults: dict[str, Any] | None = None
+) -> None:
+    """Run a fake Discord with ``guilds`` guilds until told to stop; answer counts.
+
+    ``faults``: ``slow`` {channel: seconds}, ``limited`` {channel: (n, per)},
+    ``nonce_memory`` (None: a Discord that forgets nonces at once).
+    """
+    asyncio.run(_serve_fake(conn, guilds, discord_limits, faults or {}))
 
 
-async def _serve_fake(conn: Connection, guilds: int, discord_limits: bool) -> None:
+async def _serve_fake(
+    conn: Connection, guilds: int, discord_limits: bool, faults: dict[str, Any]
+) -> None:
     from bot.sandbox.fakediscord import FakeDiscord, RateLimits
 
-    fake = FakeDiscord(limits=None if discord_limits else RateLimits.off())
+    options: dict[str, Any] = {}
+    if "nonce_memory" in faults:
+        options["nonce_memory"] = faults["nonce_memory"]
+    fake = FakeDiscord(limits=None if discord_limits else RateLimits.off(), **options)
     await fake.start()
     for i, guild_id in enumerate(guild_ids(guilds)):
         guild = fake.add_guild(guild_id, f"Guild {i}")
         guild.add_channel(CHANNEL_BASE + i, "reminders")
+        guild.add_channel(DIGEST_BASE + i, "digest")
+    for channel, seconds in faults.get("slow", {}).items():
+        fake.slow_channel(channel, seconds)
+    for channel, seconds in faults.get("held", {}).items():
+        fake.hold_answers(channel, seconds)
+    for channel, (limit, per) in faults.get("limited", {}).items():
+        fake.limit_channel(channel, limit, per, scope="shared")
     conn.send((fake.url, fake.token))
     loop = asyncio.get_running_loop()
     while True:
@@ -86,6 +107,8 @@ async def _serve_fake(conn: Connection, guilds: int, discord_limits: bool) -> No
             messages = [m for m in fake.all_messages() if m.channel_id >= CHANNEL_BASE]
             nonces = [str(m.nonce) for m in messages]
             conn.send((len(messages), len(set(nonces)), len(fake.rate_limit_hits)))
+        elif command == "texts":
+            conn.send([(m.channel_id, m.embed_text(), m.content) for m in fake.all_messages()])
         else:
             await fake.stop()
             conn.send("stopped")
@@ -101,20 +124,31 @@ class TimedOutbox:
     def __init__(self, inner: DiscordOutbox) -> None:
         self.inner = inner
         self.lateness: list[float] = []
+        self.by_guild: dict[int, list[float]] = {}
         self.last_post = 0.0
         self.done = asyncio.Event()
         self.expected = 0
 
     async def post(self, post: Post) -> PostResult:
         result = await self.inner.post(post)
-        if isinstance(post, ReminderPost) and result.message_id is not None:
+        if result.message_id is not None:
+            reminders: tuple[ReminderPost, ...] = ()
+            if isinstance(post, ReminderPost):
+                reminders = (post,)
+            elif isinstance(post, ReminderBatch):
+                reminders = post.reminders
             now = time.time()
-            due = post.deadline_at - timedelta(minutes=post.offset_minutes)
-            self.lateness.append(now - due.timestamp())
-            self.last_post = now
-            if len(self.lateness) >= self.expected:
+            for reminder in reminders:
+                due = reminder.deadline_at - timedelta(minutes=reminder.offset_minutes)
+                self.lateness.append(now - due.timestamp())
+                self.by_guild.setdefault(reminder.guild_id, []).append(now - due.timestamp())
+                self.last_post = now
+            if reminders and len(self.lateness) >= self.expected:
                 self.done.set()
         return result
+
+    async def find(self, post: Post, since: datetime) -> dict[str, int] | None:
+        return await self.inner.find(post, since)
 
 
 async def monitor_stalls(
@@ -215,8 +249,6 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     await client.login(token)
     services = Services.create(db)
     outbox = TimedOutbox(DiscordOutbox(client))
-    services.reminders.use(outbox)  # type: ignore[arg-type]
-    services.digests.use(outbox)  # type: ignore[arg-type]
 
     first_due = utcnow() + timedelta(seconds=args.lead)
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -229,7 +261,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         gc.freeze()
     clock = Clock(utcnow)
     clock.start()
-    deliveries = Deliveries(services, clock)
+    deliveries = Deliveries(services, clock, Sender(services.outbox, outbox))  # type: ignore[arg-type]
+    services.deadlines.on_planned.append(deliveries.wake_at)
     stalls: list[tuple[float, float]] = []
     stop = asyncio.Event()
     monitor = asyncio.create_task(monitor_stalls(stalls, stop))
@@ -299,11 +332,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         help="PostgreSQL URL (a throwaway schema is used); default a fresh SQLite file",
     )
     args = parser.parse_args(argv)
-    results = asyncio.run(run(args))
+    report(asyncio.run(run(args)))
+
+
+def report(results: dict[str, Any]) -> None:
+    """Print the figures one per line, then all of them as one JSON line."""
     width = max(len(k) for k in results)
     for key, value in results.items():
         shown = f"{value:.3f}" if isinstance(value, float) else value
         print(f"{key:<{width}}  {shown}")
+    print(json.dumps(results, default=str))
 
 
 if __name__ == "__main__":
