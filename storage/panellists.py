@@ -22,7 +22,19 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, func, update
+from sqlalchemy import (
+    JSON,
+    Column,
+    Index,
+    Text,
+    UniqueConstraint,
+    and_,
+    delete,
+    func,
+    not_,
+    or_,
+    update,
+)
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -77,6 +89,7 @@ class Participation(SQLModel, table=True):
         Index("ix_participation_guild_person", "guild_id", "person_id"),
         Index("ix_participation_guild_status", "guild_id", "status"),
         Index("ix_participation_guild_invitee", "guild_id", "invitee_id"),
+        Index("ix_participation_guild_invited", "guild_id", "invited_user_id"),
         Index("ix_participation_guild_answered", "guild_id", "answered_by"),
     )
 
@@ -98,6 +111,9 @@ class Participation(SQLModel, table=True):
     contact: str | None = Field(default=None, sa_type=Text)
     invited_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     invitations: int = Field(default=0)
+    # The account the last invitation went to (the nominee at that time; for
+    # the rate limit). Never read as a claim: ``invitee_id`` is the claim.
+    invited_user_id: int | None = Field(default=None, sa_type=DiscordId)
     # The person's own answer: "given" or "refused", who gave it and how
     # ("discord": the invitee's own buttons or command; "secretariat": an answer
     # given outside Discord, recorded by the secretariat with a note).
@@ -258,8 +274,11 @@ async def list_participations(
 ) -> list[tuple[Participation, Person, Proposal]]:
     """Return participations with person and proposal, newest first.
 
-    ``visible_to`` (a user id) keeps only those on that user's proposals, those
-    whose invitation went to them, and those of the person they are.
+    ``visible_to`` (a user id) keeps only those on that user's proposals and
+    those whose nominee they are, by the rule of
+    ``bot.services.visibility.nominee_account`` (the secretariat's link wins,
+    then the account the nominator named, then a link for one's own
+    nominations), and those they answered on Discord.
     """
     query = (
         select(Participation, Person, Proposal)
@@ -272,11 +291,31 @@ async def list_participations(
     if status is not None:
         query = query.where(Participation.status == status)
     if visible_to is not None:
+        # COALESCE: with NULL the NOT below would be NULL, not true.
+        by_secretariat = and_(
+            col(Person.user_id).is_not(None),
+            func.coalesce(col(Person.link_source), "") == "secretariat",
+        )
         query = query.where(
-            (Proposal.proposer_id == visible_to)
-            | (Participation.invitee_id == visible_to)
-            | (Participation.answered_by == visible_to)
-            | (Person.user_id == visible_to)
+            or_(
+                col(Proposal.proposer_id) == visible_to,
+                and_(by_secretariat, col(Person.user_id) == visible_to),
+                and_(
+                    not_(by_secretariat),
+                    or_(
+                        col(Participation.invitee_id) == visible_to,
+                        and_(
+                            col(Participation.invitee_id).is_(None),
+                            col(Person.user_id) == visible_to,
+                            col(Participation.nominated_by) == visible_to,
+                        ),
+                    ),
+                ),
+                and_(
+                    col(Participation.answered_by) == visible_to,
+                    col(Participation.answer_source) == "discord",
+                ),
+            )
         )
     query = query.order_by(col(Participation.id).desc()).limit(limit)
     return [(pa, pe, pr) for pa, pe, pr in (await session.exec(query)).all()]
@@ -388,7 +427,7 @@ async def invitations_since(
         .select_from(Participation)
         .where(
             Participation.guild_id == guild_id,
-            Participation.invitee_id == user_id,
+            Participation.invited_user_id == user_id,
             col(Participation.invited_at) >= since,
         )
     )
@@ -486,27 +525,46 @@ async def resolve_flags(
     return int(result.rowcount or 0)
 
 
+def _progress(pa: Participation) -> tuple[int, int]:
+    """Rank how far a nomination went (``move_participations`` keeps the further one)."""
+    if pa.removed_at is not None:
+        return (0, 0)
+    if pa.consent is not None:
+        return (3, 1 if pa.answer_source == "discord" else 0)
+    return (2 if pa.invited_at is not None else 1, 0)
+
+
 async def move_participations(
     session: AsyncSession, *, guild_id: int, source_id: int, target_id: int
 ) -> tuple[int, int]:
     """Move every participation of person ``source_id`` to ``target_id``.
 
-    A participation the target already has (same proposal and role) is not
-    moved but deleted: the merged person holds that seat once. Returns
-    (moved, dropped). Flags follow the participations.
+    When both hold the same seat (same proposal and role), the merged person
+    keeps it once: the one that went furthest (an answer of the nominee's own
+    over one the secretariat recorded, over an invitation, over a bare
+    nomination; a removed seat last) is kept and the other deleted, so an
+    answer is never lost to a merge. Returns (moved, dropped). Flags follow
+    the participations.
     """
-    target_roles = {
-        (pa.proposal_id, pa.role)
+    seats = {
+        (pa.proposal_id, pa.role): pa
         for pa in await participations_of(session, guild_id=guild_id, person_id=target_id)
     }
     moved = dropped = 0
     for pa in await participations_of(session, guild_id=guild_id, person_id=source_id):
-        if (pa.proposal_id, pa.role) in target_roles:
-            await session.delete(pa)
-            dropped += 1
-        else:
+        kept = seats.get((pa.proposal_id, pa.role))
+        if kept is None:
             pa.person_id = target_id
             moved += 1
+            continue
+        dropped += 1
+        if _progress(pa) > _progress(kept):
+            await session.delete(kept)
+            await session.flush()
+            pa.person_id = target_id
+            seats[(pa.proposal_id, pa.role)] = pa
+        else:
+            await session.delete(pa)
     await session.flush()
     await session.exec(
         update(IdentityFlag)

@@ -474,7 +474,9 @@ def conflicts_query(
     conflict recorded in ``ConflictDeclaration`` (declared by the member, or a
     suspected one the secretariat confirmed), the member submitted the proposal
     (left out with ``include_own=False``), or the member's own account agreed
-    to an active participation on it. What others typed never does: see
+    to an active participation on it, or a person confirmed as the member
+    agreed to one (also when the secretariat recorded that answer). What
+    others typed never does: see
     ``suspected_query``. A pair may come more than once, with different reasons.
     """
     active_list = list(active)
@@ -514,6 +516,20 @@ def conflicts_query(
         ),
         col(Participation.proposal_id),
         col(Participation.answered_by),
+    )
+    # The member is the person (they confirmed it, or the secretariat did) and
+    # the person agreed, also when the secretariat recorded the answer.
+    add(
+        select(col(Participation.proposal_id), col(Person.user_id), literal(ON_IT))
+        .join(Person, col(Person.id) == col(Participation.person_id))
+        .where(
+            col(Person.guild_id) == guild_id,
+            col(Person.user_id).is_not(None),
+            col(Participation.consent) == GIVEN,
+            col(Participation.status).in_(active_list),
+        ),
+        col(Participation.proposal_id),
+        col(Person.user_id),
     )
     return union_all(*parts)
 

@@ -19,6 +19,8 @@ LINKS = {
 SOURCES = {
     "nominator": "as first stated by a nominator",
     "person": "confirmed by the person",
+    "invitee": "name, affiliation, group and region seen and confirmed by the invited account; "
+    "gender and country as stated by a nominator",
     "secretariat": "set by the secretariat",
 }
 KINDS = {
@@ -117,6 +119,11 @@ def flags_embed(flags: Sequence[FlagView]) -> discord.Embed:
 def change_embed(change: PersonChange, what: str) -> discord.Embed:
     """Return a person record after a change, saying what changed."""
     settled = f" {change.resolved_flags} flag(s) settled." if change.resolved_flags else ""
+    if change.voided_answers:
+        settled += (
+            f" {change.voided_answers} answer(s) another account gave were voided: those "
+            "nominations are unanswered again; invite them with `/panellist status`."
+        )
     return person_embed(change.person, heading=f"{what}.{settled}")
 
 

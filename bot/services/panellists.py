@@ -57,7 +57,15 @@ from bot.services.taxonomy import (
     tidy_block,
 )
 from bot.services.text import quoted
-from bot.services.visibility import Nominee, nominee, sees_entry, sees_personal
+from bot.services.visibility import (
+    LINK_INVITATION,
+    LINK_OWN,
+    Nominee,
+    nominee,
+    nominee_account,
+    sees_entry,
+    sees_personal,
+)
 from storage.audit import record_event
 from storage.database import Database
 from storage.panellists import (
@@ -85,12 +93,6 @@ OPEN_PROPOSALS: Final = frozenset({"submitted", "screened_out", "under_review", 
 # A nominee can answer while the proposal is in one of these.
 ANSWERABLE: Final = OPEN_PROPOSALS
 LIST_LIMIT: Final = 50
-# Where a Confirm links the person (see ``Person.link_source``); only the
-# first and last route invitations of nominations that name no account.
-LINK_INVITATION: Final = "invitation"
-LINK_OWN: Final = "own"
-LINK_SECRETARIAT: Final = "secretariat"
-ROUTING_LINKS: Final = frozenset({LINK_INVITATION, LINK_SECRETARIAT})
 # The details a nomination states about a person, compared with the record.
 DETAILS: Final = ("stakeholder_group", "region", "gender", "country")
 
@@ -115,7 +117,8 @@ def status_of(participation: Participation) -> str:
     return "nominated"
 
 
-def _settle(participation: Participation, now: datetime) -> None:
+def settle(participation: Participation, now: datetime) -> None:
+    """Set a nomination's status (and agreement) from its facts."""
     participation.status = status_of(participation)
     participation.agreed_in_principle = participation.status == "confirmed"
     participation.updated_at = now
@@ -315,7 +318,7 @@ class PanellistService:
             return Invitation(
                 None, f"they already got {recent} invitations from this server today (the limit)"
             )
-        pa.invitee_id = user_id
+        pa.invited_user_id = user_id  # not ``invitee_id``: that stays the nominator's claim
         pa.invited_at = now
         pa.invitations += 1
         return Invitation(user_id)
@@ -430,7 +433,7 @@ class PanellistService:
                     session, actor, person, participation, values, member_id, now
                 )
             invitation = await self._invite(session, participation, person, now, resend=False)
-            _settle(participation, now)
+            settle(participation, now)
             await record_event(
                 session,
                 guild_id=actor.guild_id,
@@ -549,7 +552,7 @@ class PanellistService:
                     invitation = await self._invite(session, pa, pe, now, resend=True)
                     if not invitation.sent and not restored:
                         raise Conflict(f"The invitation is not sent: {invitation.reason}.")
-            _settle(pa, now)
+            settle(pa, now)
             if pa.status == before and invitation is None:
                 raise Conflict(f"Nomination #{pa.id} is already {before}.")
             await record_event(
@@ -606,10 +609,9 @@ class PanellistService:
             pa.answer_source = "discord"
             pa.answer_note = None
             pa.responded_at = now
-            pa.invitee_id = pa.invitee_id or user_id
             if accept:
                 await self._bind(session, pe, pa, user_id, now)
-            _settle(pa, now)
+            settle(pa, now)
             await record_event(
                 session,
                 guild_id=guild_id,
@@ -645,10 +647,13 @@ class PanellistService:
         assert person.id is not None
         if person.user_id is None:
             person.user_id = user_id
-            person.link_source = LINK_OWN if pa.nominated_by == user_id else LINK_INVITATION
-            if person.details_source == "nominator":
-                # Confirming agrees to the details the invitation showed them.
-                person.details_source = "person"
+            own = pa.nominated_by == user_id
+            person.link_source = LINK_OWN if own else LINK_INVITATION
+            if person.details_source == "nominator" and not own:
+                # Confirming agrees to what the invitation showed (name,
+                # affiliation, group, region), nothing more; and someone who
+                # nominated "themselves" confirms only what they typed.
+                person.details_source = "invitee"
             person.updated_at = now
         elif person.user_id != user_id:
             await add_flag(
@@ -739,13 +744,20 @@ class PanellistService:
                 )
             if pa.removed_at is not None:
                 raise Conflict(f"Nomination #{pa.id} is withdrawn: put it back first.")
+            if pa.answer_source == "discord" and pa.consent is not None:
+                raise Conflict(
+                    f"The nominee answered nomination #{pa.id} themselves on Discord "
+                    f"({'confirmed' if pa.consent == 'given' else 'declined'}): their answer "
+                    "stands, and only they can change it. If that account is not the person, "
+                    "correct the link with `/person link`: that voids its answers."
+                )
             before = pa.status
             pa.consent = "given" if accept else "refused"
             pa.answered_by = None
             pa.answer_source = "secretariat"
             pa.answer_note = text
             pa.responded_at = now
-            _settle(pa, now)
+            settle(pa, now)
             await record_event(
                 session,
                 guild_id=actor.guild_id,
@@ -852,23 +864,6 @@ class PanellistService:
             )
         await self._db.scrub(tables=("person", "participation", "identity_flag"))
         return Forgotten(person_id=person_id, participations=len(proposal_ids), proposals=labels)
-
-
-def nominee_account(participation: Participation, person: Person) -> int | None:
-    """Return the account a nomination's invitation goes to, and that may answer it.
-
-    The account the nominator named for this nomination; else the account
-    confirmed as the person, if it was confirmed through someone else's
-    invitation or by the secretariat (a link someone made by nominating and
-    confirming themselves routes only their own nominations). Else nobody.
-    """
-    if participation.invitee_id is not None:
-        return participation.invitee_id
-    if person.user_id is not None and (
-        person.link_source in ROUTING_LINKS or person.user_id == participation.nominated_by
-    ):
-        return person.user_id
-    return None
 
 
 def _answering_accounts(participation: Participation, person: Person) -> set[int]:

@@ -21,7 +21,12 @@ from typing import Any, Final
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
-from bot.services.panellists import LINK_SECRETARIAT, MAX_AFFILIATION, MAX_CONTACT, MAX_NAME
+from bot.services.panellists import (
+    MAX_AFFILIATION,
+    MAX_CONTACT,
+    MAX_NAME,
+    settle,
+)
 from bot.services.proposals import label_of
 from bot.services.taxonomy import (
     GENDERS,
@@ -35,6 +40,7 @@ from bot.services.taxonomy import (
     tidy,
 )
 from bot.services.text import quoted
+from bot.services.visibility import LINK_SECRETARIAT
 from storage.audit import record_event
 from storage.database import Database
 from storage.panellists import (
@@ -109,6 +115,8 @@ class PersonChange:
     person: PersonView
     changed: tuple[str, ...]
     resolved_flags: int
+    # Answers given on Discord by an account that is not the person (after a link).
+    voided_answers: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,7 +209,13 @@ class PeopleService:
         return [_flag_view(f, p) for f, p in found]
 
     async def link(self, actor: Actor, person_id: int, user_id: int | None) -> PersonChange:
-        """Set (or clear) the Discord account confirmed as this person."""
+        """Set (or clear) the Discord account confirmed as this person.
+
+        From then on every nomination of the person invites and hears that
+        account alone. An answer another account gave on Discord for one of
+        them was not the person's: it is voided (audited), and the nomination
+        goes back to unanswered, to be invited again.
+        """
         require_secretariat(actor)
         now = self._clock()
         async with self._db.write() as session:
@@ -210,6 +224,17 @@ class PeopleService:
             person.user_id = user_id
             person.link_source = LINK_SECRETARIAT if user_id is not None else None
             person.updated_at = now
+            voided: list[int] = []
+            if user_id is not None:
+                for seat in await participations_of(
+                    session, guild_id=actor.guild_id, person_id=person_id
+                ):
+                    if seat.answer_source == "discord" and seat.answered_by not in (None, user_id):
+                        seat.consent = seat.answered_by = seat.answer_source = None
+                        seat.answer_note = seat.responded_at = None
+                        seat.invited_at = seat.invited_user_id = None
+                        settle(seat, now)
+                        voided.append(seat.id or 0)
             resolved = await resolve_flags(
                 session,
                 guild_id=actor.guild_id,
@@ -226,11 +251,11 @@ class PeopleService:
                 action="person.link",
                 target=f"person:{person_id}",
                 before={"user_id": before},
-                after={"user_id": user_id, "flags_resolved": resolved},
+                after={"user_id": user_id, "flags_resolved": resolved, "answers_voided": voided},
                 at=now,
             )
             view = await self._view(session, actor.guild_id, person)
-        return PersonChange(view, ("account",), resolved)
+        return PersonChange(view, ("account",), resolved, len(voided))
 
     async def correct(
         self,

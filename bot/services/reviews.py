@@ -36,6 +36,7 @@ from storage.database import Database
 from storage.profiles import list_members
 from storage.proposals import ProposalBrief, list_proposals, proposals_by_ids
 from storage.reviews import (
+    LINKED_ON_IT,
     add_assignments,
     add_conflict,
     assigned_unreviewed,
@@ -325,10 +326,14 @@ class ReviewService:
                     "No MAG member with the MAG role has a profile yet, so nobody can be "
                     "assigned. Ask MAG members to run `/profile set`."
                 )
-            # Suspected conflicts are avoided too: nobody is harmed by not reviewing.
+            # Conflicts that count are avoided, and a person confirmed as the
+            # member being on it; not what a proposer typed (a named account,
+            # an affiliation): typing a MAG member's name must not choose who
+            # reviews one's proposal.
+            suspected = await find_suspected(session, guild_id=actor.guild_id)
             conflicts = {
                 **await find_conflicts(session, guild_id=actor.guild_id),
-                **await find_suspected(session, guild_id=actor.guild_id),
+                **{pair: why for pair, why in suspected.items() if LINKED_ON_IT in why},
             }
             existing = await list_assignments(session, guild_id=actor.guild_id)
             plan = assign_reviewers(

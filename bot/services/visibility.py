@@ -69,13 +69,48 @@ def hides_small_counts(actor: Actor) -> bool:
     return not actor.can_act_as_secretariat
 
 
+# How a person record got its Discord account (``Person.link_source``).
+LINK_INVITATION: Final = "invitation"  # the account confirmed an invitation someone sent it
+LINK_OWN: Final = "own"  # the account nominated "this person" and confirmed itself
+LINK_SECRETARIAT: Final = "secretariat"  # the secretariat set it
+
+
+def nominee_account(participation: Participation, person: Person) -> int | None:
+    """Return the account a nomination's invitation goes to, and that alone may answer it.
+
+    The one rule of who is the nominee, used for inviting, answering and
+    seeing:
+
+    1. the account the secretariat confirmed as the person: their word wins
+       over whatever a nominator named;
+    2. else the account the nominator named for *this* nomination (a claim
+       that binds only this nomination, and only once its holder confirms);
+    3. else the account the person record is linked to, but only for the
+       nominations of that account itself (someone who put themselves on a
+       proposal). A link made by confirming an invitation is never used for
+       another nominator's nomination: the account may be anyone's, and the
+       nominator who pointed the invitation at it may have been the same
+       person (an alt account).
+    """
+    if person.user_id is not None and person.link_source == LINK_SECRETARIAT:
+        return person.user_id
+    if participation.invitee_id is not None:
+        return participation.invitee_id
+    if person.user_id is not None and person.user_id == participation.nominated_by:
+        return person.user_id
+    return None
+
+
 def nominee_accounts(participation: Participation, person: Person) -> set[int]:
-    """Return the accounts that are this nomination's nominee (its invitee, the person)."""
-    return {
-        uid
-        for uid in (participation.invitee_id, participation.answered_by, person.user_id)
-        if uid is not None
-    }
+    """Return the accounts that see a nomination as its nominee.
+
+    The nominee (``nominee_account``), and the account that answered it on
+    Discord (it sees its own answer).
+    """
+    found = {nominee_account(participation, person)}
+    if participation.answer_source == "discord":
+        found.add(participation.answered_by)
+    return {uid for uid in found if uid is not None}
 
 
 @dataclass(frozen=True, slots=True)

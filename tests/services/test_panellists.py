@@ -192,11 +192,18 @@ async def test_a_link_made_on_ones_own_nomination_routes_only_ones_own(
     assert not unnamed.invitation.sent
     with pytest.raises(PermissionDenied):
         await _answer(services, SQUATTER, unnamed.entry.nominee.participation_id)
-    # A link confirmed through someone else's invitation does route.
+    # A link confirmed through someone else's invitation does not route either:
+    # the nominator may have pointed it at an account of their own.
     invited = await nominate(services, 2, "Bo Chen", actor=PROPOSER, member_id=NOMINEE.user_id)
     await _answer(services, NOMINEE, invited.entry.nominee.participation_id)
     third = await nominate(services, 1, "Bo Chen", actor=SQUATTER, role="rapporteur")
-    assert third.invitation.user_id == NOMINEE.user_id
+    assert not third.invitation.sent
+    # The secretariat's link does, for every nomination.
+    await services.people.link(SECRETARIAT, invited.entry.nominee.person_id, NOMINEE.user_id)
+    again = await services.panellists.set_status(
+        SQUATTER, third.entry.nominee.participation_id, "invited"
+    )
+    assert again.invitation is not None and again.invitation.user_id == NOMINEE.user_id
 
 
 async def test_the_nominees_answer_is_theirs_alone(services: Services, db: Database) -> None:
@@ -326,7 +333,7 @@ async def test_the_nominee_confirms_and_binds_their_account(
     assert (person.user_id, person.link_source, person.details_source) == (
         NOMINEE.user_id,
         "invitation",
-        "person",
+        "invitee",  # what the invitation showed, not gender nor country
     )
     with pytest.raises(Conflict, match="already confirmed"):
         await _answer(services, NOMINEE, pid)

@@ -282,8 +282,8 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
     members = [mag(300 + i) for i in range(8)]
     for i, member in enumerate(members):
         await profile(services, member, group=groups[i % 4], affiliation=f"Org {i}")
-    # An automatic conflict: member 300's organisation organises proposal 1.
-    await nominate(services, 1, "Olu", role="organizer", affiliation="Org 0")
+    # A conflict that counts: member 300 declared one on proposal 1.
+    await services.reviews.declare_conflict(members[0], 1)
     with pytest.raises(PermissionDenied):
         await services.reviews.assign(MAG, 3)
 
@@ -321,6 +321,25 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
     assert [e.action for e in events] == ["review.assign", "review.assign"]
     with pytest.raises(InvalidInput):
         await services.reviews.assign(SECRETARIAT, 0)
+
+
+async def test_what_a_proposer_types_does_not_choose_their_reviewers(
+    services: Services, db: Database
+) -> None:
+    # A proposer names one MAG member's account and another's organisation on
+    # their proposal: both are only suspected conflicts, so assignment still
+    # gives the proposal to every member (three members, three reviewers).
+    await submit(services)
+    members = [mag(310 + i) for i in range(3)]
+    for i, member in enumerate(members):
+        await profile(services, member, affiliation=f"Org {i}")
+    await nominate(services, 1, "Olu", role="organizer", affiliation="Org 0")
+    await nominate(services, 1, "Ada", member_id=members[1].user_id)
+    result = await services.reviews.assign(SECRETARIAT, 3, confirmed=True)
+    assert {m for _, m in result.plan.assignments} == {m.user_id for m in members}
+    # The suspicion is shown to the member, and a score keeps counting.
+    queue = await services.reviews.queue(members[0])
+    assert [item.proposal.number for item in queue] == [1]
 
 
 async def test_the_queue_is_for_mag_members(services: Services) -> None:

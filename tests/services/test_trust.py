@@ -198,7 +198,7 @@ async def test_the_migration_turns_typed_links_into_claims(tmp_path) -> None:
                     " 9, 'x', 0, '2027-01-01', '2027-01-01')"
                 )
             )
-            for pid, user, consent in ((1, 71, "given"), (2, 72, None)):
+            for pid, user, consent in ((1, 71, "given"), (2, 72, None), (3, 73, "refused")):
                 await conn.execute(
                     text(
                         "INSERT INTO person (id, guild_id, key, name, stakeholder_group, region,"
@@ -211,7 +211,9 @@ async def test_the_migration_turns_typed_links_into_claims(tmp_path) -> None:
                     text(
                         "INSERT INTO participation (id, guild_id, proposal_id, person_id, role,"
                         " attendance, status, agreed_in_principle, consent, created_at, updated_at)"
-                        f" VALUES ({pid}, 5, 1, {pid}, 'speaker', 'onsite', 'invited', 0,"
+                        f" VALUES ({pid}, 5, 1, {pid}, 'speaker', 'onsite',"
+                        # An organiser had set #3 confirmed over the nominee's decline.
+                        f" '{'confirmed' if pid == 3 else 'invited'}', {int(pid == 3)},"
                         f" {repr(consent) if consent else 'NULL'}, '2027-01-01', '2027-01-01')"
                     )
                 )
@@ -225,8 +227,27 @@ async def test_the_migration_turns_typed_links_into_claims(tmp_path) -> None:
                     text("SELECT id, invitee_id, answered_by, contact FROM participation")
                 )
             ).all()
-        assert sorted(people) == [(1, 71, "invitation", None), (2, None, None, None)]
-        assert sorted(seats) == [(1, 71, 71, "c1@x.org"), (2, 72, None, "c2@x.org")]
+            statuses = (
+                await conn.execute(
+                    text("SELECT id, status, agreed_in_principle FROM participation")
+                )
+            ).all()
+        assert sorted(people) == [
+            (1, 71, "invitation", None),
+            (2, None, None, None),
+            (3, 73, "invitation", None),
+        ]
+        assert sorted(seats) == [
+            (1, 71, 71, "c1@x.org"),
+            (2, 72, None, "c2@x.org"),
+            (3, 73, 73, "c3@x.org"),
+        ]
+        # 0005: the nominee's answer decides the status, not an organiser's word.
+        assert sorted((i, st, bool(a)) for i, st, a in statuses) == [
+            (1, "confirmed", True),
+            (2, "invited", False),
+            (3, "declined", False),
+        ]
     finally:
         await db.dispose()
 
