@@ -16,6 +16,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import UserError
+from bot.services.text import quoted
 from storage.database import committed, is_unavailable, track_commits
 
 log = logging.getLogger(__name__)
@@ -63,7 +64,7 @@ def user_message(error: BaseException) -> str | None:
     if is_unavailable(original):
         return UNAVAILABLE_SAVED if committed() else UNAVAILABLE
     if isinstance(error, app_commands.TransformerError):
-        return f"`{str(error.value)[:50]}` is not a valid {error.type.name.lower()} here."
+        return f"{quoted(error.value, 50)} is not a valid {error.type.name.lower()} here."
     if isinstance(error, app_commands.NoPrivateMessage):
         return "This command works only inside a server."
     if isinstance(error, app_commands.MissingPermissions):

@@ -10,8 +10,9 @@ from discord.ext import commands
 
 from bot.errors import NotFound
 from bot.render.config import config_embed, rule_line
-from bot.render.embeds import clip
+from bot.render.text import one_line
 from bot.services.config import suggest_rules, suggest_timezones
+from bot.services.text import quoted
 from cogs._common import actor_of, bot_of, defer, send
 from cogs._programme import subtheme_choices
 
@@ -140,7 +141,7 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.add_subtheme(actor, name)
-        added = clip(settings.subthemes[-1], 100)
+        added = one_line(settings.subthemes[-1], 100)
         await confirm(interaction, f"Subtheme added: {added}.")
 
     @subthemes.command(name="remove", description="Remove a subtheme")
@@ -150,7 +151,7 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.remove_subtheme(actor, name)
-        text = f"Subtheme removed: {clip(name, 100)}. {len(settings.subthemes)} remain."
+        text = f"Subtheme removed: {one_line(name, 100)}. {len(settings.subthemes)} remain."
         await confirm(interaction, text)
 
     @config.command(name="rule", description="Show or change a rule (screening, limits, targets)")
@@ -167,7 +168,7 @@ class ConfigCog(commands.Cog):
         if value is None:
             settings = await service.show(actor)
             if name not in settings.rules:
-                raise NotFound(f"`{clip(name, 40)}` is not a rule. The command suggests names.")
+                raise NotFound(f"{quoted(name, 40)} is not a rule. The command suggests names.")
             await send(interaction, rule_line(settings, name))
             return
         settings = await service.set_rule_text(actor, name, value)
@@ -185,7 +186,7 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.set_cycle(actor, name)
-        await confirm(interaction, f"The cycle is now {clip(settings.cycle_name, 100)}.")
+        await confirm(interaction, f"The cycle is now {one_line(settings.cycle_name, 100)}.")
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -10,7 +10,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.render.deadlines import calendar_ics, deadline_embed, deadlines_embed
-from bot.render.embeds import clip
+from bot.render.text import one_line, plain
 from bot.services.config import suggest_timezones
 from cogs._common import Number, actor_of, bot_of, defer, send
 
@@ -148,7 +148,7 @@ class DeadlinesCog(commands.Cog):
         cancelled = sum(1 for r in view.reminders if r.status == "cancelled")
         await send(
             interaction,
-            f"Deadline #{view.number} ({clip(view.title, 100)}) removed; "
+            f"Deadline #{view.number} ({one_line(view.title, 100)}) removed; "
             f"{cancelled} pending reminders cancelled.",
         )
 
@@ -188,7 +188,7 @@ class DeadlinesCog(commands.Cog):
         views = await bot_of(interaction).services.deadlines.list(actor)
         needle = current.strip().lstrip("#").casefold()
         return [
-            app_commands.Choice(name=clip(f"#{v.number} {v.title}", 100), value=v.number)
+            app_commands.Choice(name=plain(f"#{v.number} {v.title}", 100), value=v.number)
             for v in views
             if needle in f"{v.number} {v.title}".casefold()
         ][:25]

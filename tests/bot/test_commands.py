@@ -84,3 +84,18 @@ async def test_every_integer_option_fits_a_database_integer(bot: MagBot) -> None
             assert parameter.min_value is not None and parameter.min_value >= -(2**31), where
             checked += 1
     assert checked >= 17
+
+
+def test_a_value_discord_could_not_convert_is_shown_as_typed_and_inert() -> None:
+    from bot.tree import user_message
+
+    class Member(app_commands.Transformer):
+        pass
+
+    typed = "x` **@everyone** [click](https://evil.example) `y"
+    error = app_commands.TransformerError(typed, AppCommandOptionType.user, Member())
+    text = user_message(error)
+    assert text is not None and text.endswith("is not a valid user here.")
+    span = text.split(" is not a valid")[0]
+    # One code span from start to end: nothing inside renders as markup.
+    assert span.startswith("`") and span.endswith("`") and span.count("`") == 2
