@@ -30,7 +30,7 @@ from bot.render.panellists import (
 )
 from bot.render.text import plain
 from bot.services.auth import Actor
-from bot.services.panellists import PanellistEntry, ParticipationChange
+from bot.services.panellists import Invitation, PanellistEntry, ParticipationChange
 from bot.services.taxonomy import ATTENDANCE, ROLES
 from bot.ui import Answering, register, view_of
 from cogs._actions import action, perform
@@ -125,13 +125,19 @@ def invitation_view(entry: PanellistEntry) -> discord.ui.View:
 
 
 async def invite(
-    client: discord.Client, guild: discord.Guild | None, entry: PanellistEntry, user_id: int
+    client: discord.Client,
+    guild: discord.Guild | None,
+    entry: PanellistEntry,
+    invitation: Invitation,
 ) -> bool:
     """DM the nominee the invitation with its buttons; return whether it went out."""
+    assert invitation.user_id is not None
     return await direct_message(
         client,
-        user_id,
-        embed=invitation_embed(entry, guild.name if guild else "the server"),
+        invitation.user_id,
+        embed=invitation_embed(
+            entry, guild.name if guild else "the server", mag_member=invitation.mag_member
+        ),
         view=invitation_view(entry),
     )
 
@@ -231,9 +237,7 @@ class PanellistsCog(commands.Cog):
         invitation = nomination.invitation
         sent = None
         if invitation.user_id is not None:
-            sent = await invite(
-                interaction.client, interaction.guild, nomination.entry, invitation.user_id
-            )
+            sent = await invite(interaction.client, interaction.guild, nomination.entry, invitation)
         note = invitation_note(invitation, sent, nomination.entry.nominee.participation_id)
         await send(interaction, note, embed=nomination_embed(nomination))
 
@@ -283,7 +287,7 @@ class PanellistsCog(commands.Cog):
             sent = None
             if change.invitation.user_id is not None:
                 sent = await invite(
-                    interaction.client, interaction.guild, change.entry, change.invitation.user_id
+                    interaction.client, interaction.guild, change.entry, change.invitation
                 )
             notes.append(invitation_note(change.invitation, sent, id))
         if change.notify_user_id is not None:

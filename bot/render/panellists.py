@@ -99,7 +99,9 @@ def entries_embed(entries: list[PanellistEntry]) -> discord.Embed:
     return embed
 
 
-def invitation_embed(entry: PanellistEntry, guild_name: str) -> discord.Embed:
+def invitation_embed(
+    entry: PanellistEntry, guild_name: str, *, mag_member: bool = False
+) -> discord.Embed:
     """Return the direct message asking a nominee to confirm, with what was said about them."""
     n = entry.nominee
     embed = discord.Embed(
@@ -122,6 +124,13 @@ def invitation_embed(entry: PanellistEntry, guild_name: str) -> discord.Embed:
     )
     if n.rationale:
         embed.add_field(name="Why you", value=safe(n.rationale, 1000), inline=False)
+    if mag_member:
+        embed.add_field(
+            name="⚠️ You are a MAG member",
+            value="Confirming gives you a conflict of interest on this proposal: it leaves "
+            "your review queue and a score of yours on it stops counting.",
+            inline=False,
+        )
     embed.set_footer(
         text=f"Nomination #{n.participation_id} · Stop invitations: no more invitations from "
         "this server."

@@ -143,6 +143,8 @@ class Invitation:
 
     user_id: int | None
     reason: str | None = None  # when user_id is None: why nobody is asked
+    # The invited account has a MAG profile: confirming makes a conflict that counts.
+    mag_member: bool = False
 
     @property
     def sent(self) -> bool:
@@ -321,7 +323,8 @@ class PanellistService:
         pa.invited_user_id = user_id  # not ``invitee_id``: that stays the nominator's claim
         pa.invited_at = now
         pa.invitations += 1
-        return Invitation(user_id)
+        profile = await get_member(session, guild_id=pa.guild_id, user_id=user_id)
+        return Invitation(user_id, mag_member=profile is not None)
 
     # -- nominating --------------------------------------------------------------
 

@@ -143,6 +143,22 @@ async def test_someone_else_cannot_answer_for_the_nominee(world: World) -> None:
         affiliation="digital rights lab",
     )
     assert "already known here" in reply.embed_text()
+    # Her Confirm linked her account for that nomination only: a nomination
+    # naming no account invites nobody (the secretariat links her to route it).
+    assert "no Discord account is known" in reply.content
+    assert [m.id for m in world.fake.dm_messages(guest)] == [invitation.id]
+    reply = await world.run(
+        "secretariat",
+        "panellist nominate",
+        proposal=2,
+        name="PRIYA NAIR",
+        stakeholder="Civil Society",
+        region="Asia-Pacific Group",
+        gender="Female",
+        affiliation="digital rights lab",
+        role="rapporteur",
+        member=guest,
+    )
     second = await world.fake.wait_for_dm(guest, lambda m: m.id != invitation.id, timeout=10)
     clicked = await world.fake.click(second, "Decline", world.users["outsider"], guild_id=None)
     answer = await clicked.wait_reply()

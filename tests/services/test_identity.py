@@ -202,3 +202,20 @@ async def test_an_agreement_the_secretariat_recorded_for_a_mag_member_counts_as_
         found = await find_conflicts(session, guild_id=GUILD)
     proposal_id = (await _row(db, nomination.entry.nominee.participation_id)).proposal_id
     assert found.get((proposal_id, member.user_id)) == ON_IT
+
+
+async def test_a_mag_member_is_warned_before_confirming_that_it_is_a_conflict(
+    services: Services, db: Database
+) -> None:
+    from bot.render.panellists import invitation_embed
+    from tests.services.factories import profile
+
+    member = mag(130)
+    await profile(services, member)
+    await submit(services, PROPOSER)
+    nomination = await nominate(services, 1, "Kofi", actor=PROPOSER, member_id=member.user_id)
+    assert nomination.invitation.mag_member
+    embed = invitation_embed(nomination.entry, "IGF MAG", mag_member=True)
+    assert any("conflict of interest" in (f.value or "") for f in embed.fields)
+    other = await nominate(services, 1, "Ama", actor=PROPOSER, member_id=AMINA.user_id)
+    assert not other.invitation.mag_member
