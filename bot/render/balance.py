@@ -12,7 +12,7 @@ from typing import Final
 import discord
 
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip
-from bot.render.text import one_line
+from bot.render.text import one_line, render_line
 from bot.services.balance import (
     LABELS,
     BalanceEffect,
@@ -35,7 +35,7 @@ FUNNEL_DIMENSIONS: Final = ("stakeholder_group", "region", "gender")
 
 
 def _warning_lines(warnings: Sequence[BalanceWarning], mark: str = "⚠️") -> list[str]:
-    lines = [f"{mark} {w.text}" for w in warnings[:MAX_WARNINGS]]
+    lines = [f"{mark} {render_line(w.line)}" for w in warnings[:MAX_WARNINGS]]
     if len(warnings) > MAX_WARNINGS:
         lines.append(f"… and {len(warnings) - MAX_WARNINGS} more")
     return lines
@@ -114,7 +114,7 @@ def describe_chart(report: BalanceReport) -> str:
         text.append(_targets_in_words(report.targets))
     over = [w for w in report.warnings if "at most" in w.text or "rule:" in w.text]
     if over:
-        names = ", ".join(sorted({w.category for w in over}))
+        names = ", ".join(one_line(name, 100) for name in sorted({w.category for w in over}))
         text.append(f"Crossed bars are over their ceiling: {names}.")
     text.append("Grey striped bars are people who did not say (never guessed).")
     text.append("The fields above hold every number the chart shows.")

@@ -59,7 +59,7 @@ from bot.services.taxonomy import (
     proposal_label,
     stakeholder_groups,
 )
-from bot.services.text import quoted
+from bot.services.text import Line, Typed, plain_line, quoted
 from bot.services.visibility import SENSITIVE_DIMENSIONS, hides_small_counts, min_count
 from storage.audit import record_event
 from storage.balance import (
@@ -306,12 +306,22 @@ def _coerce(value: Any, default: Any, kind: str) -> Any:
 
 @dataclass(frozen=True)
 class BalanceWarning:
-    """A target that is not met, in plain words."""
+    """A target that is not met, in plain words.
+
+    ``line`` marks the category names as ``Typed``: an admin may add a
+    stakeholder group called anything, and it must reach Discord as text,
+    never as a link or a mention (``bot.render.text.render_line``).
+    """
 
     rule: str  # the rule's name, e.g. balance.group_share_max
     dimension: str
     category: str
-    text: str
+    line: Line
+
+    @property
+    def text(self) -> str:
+        """Return the warning as plain text (audit, logs; never shown as markdown)."""
+        return plain_line(self.line)
 
     @property
     def key(self) -> tuple[str, str, str]:
@@ -345,6 +355,16 @@ class Scope:
 def the(name: str) -> str:
     """Return a group or region's name as a sentence says it ("the African Group")."""
     return ARTICLES.get(name, name)
+
+
+def _name(name: str) -> Typed:
+    return Typed(name, 100)
+
+
+def _the(name: str) -> tuple[str | Typed, ...]:
+    """Return ``the(name)`` as parts of a line: the known names as written, others as typed."""
+    known = ARTICLES.get(name)
+    return (known,) if known is not None else (_name(name),)
 
 
 def pct(share: float, *, against: float | None = None) -> str:
@@ -382,8 +402,11 @@ def _share_max(
             rule,
             dimension.key,
             c.name,
-            f"{c.name} holds {pct(c.share, against=limit)} of {scope.seats_phrase} "
-            f"(target at most {limit:g}%)",
+            (
+                _name(c.name),
+                f" holds {pct(c.share, against=limit)} of {scope.seats_phrase} "
+                f"(target at most {limit:g}%)",
+            ),
         )
         for c in dimension.categories
         if c.stated and over(c.seats, dimension.seats, limit)
@@ -420,11 +443,12 @@ def _share_min(
         held = _seats(dimension, name)
         if not under(held, dimension.seats, limit) or (skip_empty and held == 0):
             continue
-        text = (
-            f"{name} holds only {pct(share, against=limit)} of {scope.seats_phrase} "
-            f"(target at least {limit:g}%{note})"
+        line = (
+            _name(name),
+            f" holds only {pct(share, against=limit)} of {scope.seats_phrase} "
+            f"(target at least {limit:g}%{note})",
         )
-        warnings.append(BalanceWarning(rule, dimension.key, name, text))
+        warnings.append(BalanceWarning(rule, dimension.key, name, line))
     return warnings
 
 
@@ -432,7 +456,9 @@ def _every(
     dimension: Dimension, names: Sequence[str], rule: str, scope: Scope
 ) -> list[BalanceWarning]:
     return [
-        BalanceWarning(rule, dimension.key, name, f"No {scope.who} from {the(name)}{scope.where}")
+        BalanceWarning(
+            rule, dimension.key, name, (f"No {scope.who} from ", *_the(name), scope.where)
+        )
         for name in names
         if dimension.share_of(name) == 0
     ]
@@ -581,8 +607,12 @@ def _mag_rule(
                     "balance.mag_tolerance_points",
                     "stakeholder_group",
                     name,
-                    f"{name} holds {pct(share)} of {phrase}; an equal share of the "
-                    f"non-government seats would be {pct(equal)} (within {tolerance:g} points)",
+                    (
+                        _name(name),
+                        f" holds {pct(share)} of {phrase}; an equal share of the "
+                        f"non-government seats would be {pct(equal)} (within {tolerance:g} "
+                        "points)",
+                    ),
                 )
             )
     return warnings
@@ -649,53 +679,62 @@ def make_report(
 
 
 def redact(report: BalanceReport, min_people: int) -> BalanceReport:
-    """Return the report with small groups of sensitive dimensions hidden (for all but the
-    secretariat: ``bot.services.visibility``).
+    """Return the report as those who may not see personal data see it.
 
-    A sensitive dimension (gender, youth) of fewer than ``min_people`` people
-    is left out. In a larger one, a category of fewer than ``min_people`` is
-    shown as "fewer than N" with no count, share or bar, and the other
-    categories show only their share rounded to 5 points, so the hidden count
-    cannot be worked out by subtraction. Warnings and names are as computed.
+    A sensitive dimension (gender, youth: ``bot.services.visibility``) in
+    which some group has fewer than ``min_people`` people (but not none), or
+    that counts fewer than four times ``min_people`` people, is left out
+    whole: no counts, no shares, no bars. Anything less leaks: rounded
+    shares times the total give the hidden count back, and so does the
+    difference of the other counts. Its warnings become one warning without
+    numbers or names. The secretariat sees everything (they get the report
+    unredacted).
     """
     if min_people <= 1:
         return report
     kept: list[Dimension] = []
+    hidden: dict[str, str] = {}
     notes = list(report.notes)
     for dimension in report.dimensions:
         if dimension.key not in SENSITIVE_DIMENSIONS:
             kept.append(dimension)
             continue
         people = dimension.people if dimension.people is not None else dimension.seats
-        if 0 < people < min_people:
+        small = any(0 < (c.people or c.seats) < min_people for c in dimension.categories)
+        if people and (small or people < 4 * min_people):
+            hidden[dimension.key] = dimension.label
             notes.append(
-                f"{dimension.label} is shown to the secretariat only for fewer than "
-                f"{min_people} people."
+                f"{dimension.label} is shown to the secretariat only: some group here has "
+                f"fewer than {min_people} people, and its numbers could tell who they are."
             )
             continue
-        small = [c for c in dimension.categories if 0 < (c.people or c.seats) < min_people]
-        if not small:
-            kept.append(dimension)
-            continue
-        notes.append(
-            f"{dimension.label}: groups of fewer than {min_people} people are shown to the "
-            "secretariat only; other shares are rounded to 5 points."
-        )
-        kept.append(
-            replace(
-                dimension,
-                categories=tuple(
-                    replace(c, seats=0, people=0, share=0.0, suppressed=True)
-                    if c in small
-                    else replace(
-                        c, seats=0, people=None, share=round(c.share * 20) / 20, approximate=True
-                    )
-                    for c in dimension.categories
-                ),
-                redacted=True,
+        kept.append(dimension)
+    if not hidden:
+        return report
+    warnings: list[BalanceWarning] = []
+    said: set[str] = set()
+    for warning in report.warnings:
+        label = hidden.get(warning.dimension)
+        if label is None:
+            warnings.append(warning)
+        elif warning.dimension not in said:
+            said.add(warning.dimension)
+            warnings.append(
+                BalanceWarning(
+                    "privacy.min_count",
+                    warning.dimension,
+                    "",
+                    f"{label}: a target is not met (the secretariat sees the details)",
+                )
             )
-        )
-    return replace(report, dimensions=tuple(kept), notes=tuple(notes))
+    targets = tuple(t for t in report.targets if t.dimension not in hidden)
+    return replace(
+        report,
+        dimensions=tuple(kept),
+        warnings=tuple(warnings),
+        targets=targets,
+        notes=tuple(notes),
+    )
 
 
 @dataclass(frozen=True)
@@ -746,14 +785,15 @@ def funnel_flags(
             # The drop compared on counts: seats/first - later/last > points%.
             gap = category.seats * last.seats - later * first.seats
             if over(gap, first.seats * last.seats, drop_points):
-                text = (
-                    f"{category.name} falls from {pct(category.share)} of "
+                line = (
+                    _name(category.name),
+                    f" falls from {pct(category.share)} of "
                     f"{first.scope.seats_phrase} to {pct(after.share_of(category.name))} of "
                     f"{last.scope.seats_phrase} ({drop:.0f} points; flagged above "
-                    f"{drop_points:g})"
+                    f"{drop_points:g})",
                 )
                 flags.append(
-                    BalanceWarning("balance.funnel_drop_points", dimension.key, category.name, text)
+                    BalanceWarning("balance.funnel_drop_points", dimension.key, category.name, line)
                 )
     return flags
 
@@ -873,6 +913,7 @@ class ShareShift:
     category: str
     before: float
     after: float
+    key: str = ""  # the dimension's key
 
 
 @dataclass(frozen=True)
@@ -899,6 +940,24 @@ class BalanceEffect:
         """Return whether the decision breaches a target that was met before."""
         return bool(self.new_warnings)
 
+    def without_sensitive(self) -> BalanceEffect:
+        """Return the effect without gender and youth (for all but the secretariat).
+
+        One decision moves one person: a shift or a new warning in a
+        sensitive dimension would tell that person's gender.
+        """
+
+        def keep(w: BalanceWarning) -> bool:
+            return w.dimension not in SENSITIVE_DIMENSIONS
+
+        return replace(
+            self,
+            shifts=tuple(s for s in self.shifts if s.key not in SENSITIVE_DIMENSIONS),
+            new_warnings=tuple(filter(keep, self.new_warnings)),
+            resolved=tuple(filter(keep, self.resolved)),
+            still=tuple(filter(keep, self.still)),
+        )
+
 
 def _with_override(selection: Selection, change: DecisionChange, status: str) -> Selection:
     if change.subject == "participation":
@@ -923,7 +982,7 @@ def compare(before: BalanceReport, after: BalanceReport) -> BalanceEffect:
         ]
         if moves:
             _, name, was, now = max(moves, key=lambda m: m[0])
-            shifts.append(ShareShift(dimension.label, name, was, now))
+            shifts.append(ShareShift(dimension.label, name, was, now, dimension.key))
     old_keys = {w.key for w in before.warnings}
     new_keys = {w.key for w in after.warnings}
     # A warning that disappears because the count fell below the targets' reach
@@ -1033,6 +1092,11 @@ async def balance_decision_hook(session: AsyncSession, decision: Decision) -> Ba
 # --- the digest section -----------------------------------------------------------------
 
 
+def _prefixed(before: str, line: Line, after: str) -> Line:
+    parts = (line,) if isinstance(line, str) else line
+    return (before, *parts, after)
+
+
 async def balance_digest_section(
     session: AsyncSession,
     guild_id: int,
@@ -1040,7 +1104,12 @@ async def balance_digest_section(
     until: datetime,
     settings: GuildSettings,
 ) -> DigestSection | None:
-    """Return the current balance warnings of the programme and the MAG (None: there are none)."""
+    """Return the current balance warnings of the programme and the MAG (None: there are none).
+
+    The digest goes to a channel: it is redacted as for anyone but the
+    secretariat, whoever can read that channel.
+    """
+    least = min_count(settings.rules)
     programme = make_report(
         (await seat_counts(session, guild_id=guild_id, selections=[programme_selection()]))[0],
         programme_scope(),
@@ -1052,8 +1121,11 @@ async def balance_digest_section(
         settings.rules,
         dimensions=("stakeholder_group", "region", "gender"),
     )
-    lines = [f"Programme: {w.text}." for w in programme.warnings]
-    lines += [f"MAG: {w.text}." for w in mag.warnings]
+    lines: list[Line] = [
+        _prefixed(f"{where}: ", w.line, ".")
+        for where, report in (("Programme", redact(programme, least)), ("MAG", redact(mag, least)))
+        for w in report.warnings
+    ]
     if not lines:
         return None
     lines.append("Details and charts: /balance programme, /balance mag.")

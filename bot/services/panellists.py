@@ -570,7 +570,10 @@ class PanellistService:
             )
             effect = await self._decided(session, pa, pr, before, actor.user_id, now)
         if not (actor.is_mag or actor.can_act_as_secretariat):
-            effect = None  # the balance effect can tell a nominee's gender
+            effect = None  # the balance effect is for those who weigh the programme
+        elif not sees_personal(actor) and hasattr(effect, "without_sensitive"):
+            # The hook's effect (balance's BalanceEffect) would tell the nominee's gender.
+            effect = effect.without_sensitive()
         entry = PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
         notify = None if pr.proposer_id == actor.user_id else pr.proposer_id
         return ParticipationChange(entry, before, pa.status, invitation, notify, effect)

@@ -117,14 +117,17 @@ def evaluate(
     if rules.get("screening.gender_diversity"):
         stated = {pe.gender for _, pe in speakers if pe.gender != PREFER_NOT_TO_SAY}
         if len(stated) < 2:
-            # The reason is shown to everyone and kept: it names no gender and
-            # counts nobody (a count of one tells who).
+            # The reason is shown to everyone and kept: it names no gender,
+            # counts nobody (a count of one tells who) and says nothing of who
+            # preferred not to say (which telling "nobody stated one" apart
+            # from "one gender among those who did" would).
             if not speakers:
                 reason = "No speakers yet, so no gender diversity."
-            elif not stated:
-                reason = "No speaker stated a gender, so diversity cannot be shown."
             else:
-                reason = "Fewer than 2 genders among the speakers who stated one."
+                reason = (
+                    "Gender diversity not met: fewer than 2 genders among the speakers "
+                    "(the secretariat sees the details)."
+                )
             fail("screening.gender_diversity", reason)
 
     needed = int(rules.get("screening.min_onsite_moderators") or 0)

@@ -175,3 +175,13 @@ def decode_line(value: object) -> Line:
         elif isinstance(part, dict):
             parts.append(Typed(str(part.get("t", "")), int(part.get("n", 100))))
     return tuple(parts)
+
+
+def plain_line(line: Line) -> str:
+    """Return a line as plain text (for audit records and logs, never for Discord markdown)."""
+    if isinstance(line, str):
+        return line
+    return "".join(
+        part if isinstance(part, str) else (part.url if isinstance(part, Link) else part.text)
+        for part in line
+    )

@@ -34,6 +34,7 @@ from bot.services.balance import (
 )
 from bot.services.config import DEFAULTS
 from bot.services.registry import Services
+from bot.services.text import plain_line
 from storage.audit import recent_events
 from storage.balance import Count, SeatCounts
 from storage.database import Database
@@ -719,5 +720,5 @@ async def test_the_digest_section_lists_current_warnings(services: Services, db:
     assert section is not None and section.title == "Balance warnings"
     assert (
         "Programme: Private Sector holds 50% of confirmed seats on accepted proposals "
-        "(target at most 40%)." in section.lines
+        "(target at most 40%)." in [plain_line(line) for line in section.lines]
     )

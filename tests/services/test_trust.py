@@ -112,25 +112,46 @@ async def test_gender_of_a_few_people_is_for_the_secretariat_only(services: Serv
     assert for_secretariat.dimension("gender").get("Non-binary").seats == 1  # type: ignore[union-attr]
 
 
-async def test_a_small_group_in_a_larger_count_is_hidden_and_shares_rounded(
+async def test_a_small_group_hides_the_whole_dimension_and_its_numbers(
+    services: Services,
+) -> None:
+    # 30 people, one of them non-binary, 20 women: any share or count of the
+    # others (with the total) would give the hidden one back, and so would
+    # "Female holds 67% (target at most 60%)".
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await submit(services)
+    for i in range(30):
+        gender = "Non-binary" if i == 0 else ("Female" if i <= 20 else "Male")
+        n = await nominate(services, 1, f"P{i}", gender=gender)
+        await agree(services, n.entry.nominee.participation_id)
+    report = await services.balance.proposal(MAG, 1)
+    assert "gender" not in {d.key for d in report.dimensions}
+    assert all(t.dimension != "gender" for t in report.targets)
+    gender_warnings = [w for w in report.warnings if w.dimension == "gender"]
+    assert [w.text for w in gender_warnings] == [
+        "Gender: a target is not met (the secretariat sees the details)"
+    ]
+    text = repr(balance_embed(report).to_dict())
+    for leak in ("Non-binary", "Female", "67%", "20 ", "Male"):
+        assert leak not in text, leak
+    full = await services.balance.proposal(SECRETARIAT, 1)
+    assert full.dimension("gender").get("Non-binary").seats == 1  # type: ignore[union-attr]
+    assert any("Female holds" in w.text for w in full.warnings)
+
+
+async def test_a_dimension_where_every_group_is_large_enough_is_shown_in_full(
     services: Services,
 ) -> None:
     await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
     await submit(services)
-    for i in range(12):
-        gender = "Non-binary" if i == 0 else ("Female" if i % 2 else "Male")
-        n = await nominate(services, 1, f"P{i}", gender=gender)
+    for i in range(20):
+        n = await nominate(services, 1, f"P{i}", gender="Female" if i % 2 else "Male")
         await agree(services, n.entry.nominee.participation_id)
-    report = await services.balance.proposal(MAG, 1)
-    gender = report.dimension("gender")
-    small = gender.get("Non-binary")
-    assert small is not None and small.suppressed and small.seats == 0
-    female = gender.get("Female")
-    assert female is not None and female.approximate and female.seats == 0
-    assert female.share == pytest.approx(0.5)  # 6 of 12, shown rounded to 5 points
-    assert gender.evenness is None
-    text = repr(balance_embed(report).to_dict())
-    assert "a few (shown to the secretariat)" in text and "about 50%" in text
+    gender = (await services.balance.proposal(MAG, 1)).dimension("gender")
+    assert [(c.name, c.seats) for c in gender.categories if c.seats] == [
+        ("Female", 10),
+        ("Male", 10),
+    ]
 
 
 def test_nothing_is_called_met_when_nothing_was_judged() -> None:
@@ -265,3 +286,62 @@ async def test_the_digest_lists_screened_out_proposals_as_they_stand_now(
     lines = [render_line(line) for line in section.lines]
     assert any(line.startswith("WS #1: passes now") for line in lines)
     assert any(line.startswith("WS #2: ") and "speakers agreed" in line for line in lines)
+
+
+async def test_the_digest_shows_balance_as_a_channel_may_see_it(
+    services: Services, db: Database
+) -> None:
+    from bot.services.balance import balance_digest_section
+    from bot.services.text import plain_line
+    from tests.services.test_balance import small_programme
+
+    await small_programme(services)  # four seats, one of them non-binary
+    for name in ("Fatou", "Grace"):
+        extra = await nominate(services, 1, name, gender="Female")
+        await agree(services, extra.entry.nominee.participation_id)
+    settings = await services.config.get(GUILD)
+    async with db.read() as session:
+        section = await balance_digest_section(session, GUILD, None, None, settings)  # type: ignore[arg-type]
+    assert section is not None
+    lines = [plain_line(line) for line in section.lines]
+    assert "Programme: Gender: a target is not met (the secretariat sees the details)." in lines
+    assert not any("Female" in line or "Non-binary" in line for line in lines)
+    # The secretariat's own count still says which and how much.
+    full = await services.balance.programme(SECRETARIAT)
+    assert any(w.text.startswith("Female holds 67%") for w in full.warnings)
+
+
+async def test_a_decisions_effect_leaves_out_gender_for_all_but_the_secretariat(
+    services: Services, db: Database
+) -> None:
+    from bot.services.balance import DecisionChange, effect_of
+    from tests.services.test_balance import small_programme
+
+    await small_programme(services)
+    extra = await nominate(services, 1, "Fatou", gender="Female")
+    pid = extra.entry.nominee.participation_id
+    settings = await services.config.get(GUILD)
+    change = DecisionChange("participation", pid, "nominated", "confirmed")
+    async with db.read() as session:
+        effect = await effect_of(session, guild_id=GUILD, change=change, rules=settings.rules)
+    assert any(s.key == "gender" for s in effect.shifts)
+    public = effect.without_sensitive()
+    assert not any(s.key == "gender" for s in public.shifts)
+    assert all(w.dimension != "gender" for w in (*public.new_warnings, *public.still))
+    assert "Female" not in " ".join(effect_lines(public))
+
+
+async def test_an_admin_added_group_name_never_renders_as_markup(services: Services) -> None:
+    name = "[click](https://evil.example) @everyone"
+    await services.config.set_rule_text(ADMIN, "taxonomy.extra_stakeholder_groups", name)
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await services.config.set_rule(ADMIN, "balance.min_seats", 3)
+    await submit(services)
+    for i in range(3):
+        n = await nominate(services, 1, f"P{i}", stakeholder=name)
+        await agree(services, n.entry.nominee.participation_id)
+    report = await services.balance.proposal(SECRETARIAT, 1)
+    assert any(w.category == name for w in report.warnings)
+    text = repr(balance_embed(report).to_dict())
+    assert "[click](https://evil.example)" not in text
+    assert "\\\\[click\\\\]" in text  # escaped, as typed
