@@ -15,6 +15,7 @@ import secrets
 import discord
 from discord import app_commands
 
+from bot.answering import before_answering
 from bot.errors import UserError
 from bot.services.text import quoted
 from storage.database import committed, is_unavailable, track_commits
@@ -96,6 +97,7 @@ async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Answer with an ephemeral message, however far the interaction has got."""
     if len(text) > MESSAGE_MAX:  # Discord refuses longer content, and the answer with it
         text = text[: MESSAGE_MAX - 1] + "…"
+    await before_answering(interaction)
     try:
         if not interaction.response.is_done():
             await interaction.response.send_message(text, ephemeral=True)

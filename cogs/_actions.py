@@ -17,11 +17,12 @@ from typing import Any
 
 import discord
 
+from bot.answering import defer_later
 from bot.errors import ConfirmationNeeded
 from bot.render.confirm import cancelled_text, confirm_embed
 from bot.services.auth import Actor
 from bot.ui import Answering, view_of
-from cogs._common import actor_of, bot_of, send
+from cogs._common import actor_of, bot_of, respond, send
 
 # (interaction, actor, payload, confirmed) -> answers the interaction with ``respond``.
 Action = Callable[[discord.Interaction, Actor, Mapping[str, Any], bool], Awaitable[None]]
@@ -87,14 +88,13 @@ class ConfirmButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
         if not self.yes:
             await interaction.response.edit_message(content=cancelled_text(), embeds=[], view=None)
             return
-        await interaction.response.defer()  # the message updates when the work is done
+        # The message updates when the work is done (acknowledged first if it is slow).
+        defer_later(interaction, thinking=False)
         actor = await actor_of(interaction)  # the roles they hold now, not when they asked
         handler = ACTIONS.get(pending.kind)
         if handler is None:  # a request of a kind this version no longer knows
-            await interaction.edit_original_response(
-                content="This request can no longer be carried out. Run the command again.",
-                embeds=[],
-                view=None,
+            await respond(
+                interaction, "This request can no longer be carried out. Run the command again."
             )
             return
         await handler(interaction, actor, pending.payload, True)

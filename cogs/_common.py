@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.answering import before_answering, defer_later
 from bot.errors import UserError
 from bot.render.embeds import clip, fit_embed
 from bot.services.auth import Actor
@@ -46,10 +47,13 @@ async def actor_of(interaction: discord.Interaction) -> Actor:
 
 
 async def defer(interaction: discord.Interaction, *, ephemeral: bool = True) -> None:
-    """Acknowledge now (Discord allows 3 s) and answer with ``send`` later."""
-    if not interaction.response.is_done():
-        await interaction.response.defer(ephemeral=ephemeral, thinking=True)
-        interaction.extras["deferred_public"] = not ephemeral
+    """Make sure Discord hears back within 3 s; answer with ``send`` later.
+
+    Nothing is sent now: if the answer is not ready within ``DEFER_AFTER``
+    (1 s), "thinking…" goes out then (``bot.answering``). A quick command
+    answers in one callback.
+    """
+    defer_later(interaction, ephemeral=ephemeral)
 
 
 async def send(
@@ -73,6 +77,7 @@ async def send(
         kwargs["files"] = files
     if view is not None:
         kwargs["view"] = view
+    await before_answering(interaction)
     if interaction.response.is_done():
         interaction.extras["deferred_public"] = False
         await interaction.followup.send(ephemeral=ephemeral, **kwargs)
@@ -103,6 +108,7 @@ async def respond(
     }
     if files:
         kwargs["attachments"] = files
+    await before_answering(interaction)
     if interaction.response.is_done():
         await interaction.edit_original_response(**kwargs)
     else:
