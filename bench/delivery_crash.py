@@ -31,7 +31,6 @@ import multiprocessing
 import os
 import random
 import re
-import secrets
 import signal
 import tempfile
 import time
@@ -41,23 +40,17 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 from bench.reminders import CHANNEL_BASE, guild_ids, report, seed
+from bench.scratch import create_database, drop_database, open_database
 from bot.delivery import REF
 from storage.database import Database
 from storage.deadlines import count_by_status
 from storage.outbox import OutboxItem
-from storage.schema import metadata
 from storage.types import utcnow
 
 FOUND = re.compile(r"outbox: (\d+) of \d+ taken-over row")
-
-
-def _database(url: str | None, schema: str | None, workdir: Path) -> Database:
-    if url:
-        return Database(url, connect_args={"server_settings": {"search_path": schema}})
-    return Database(f"sqlite+aiosqlite:///{workdir}/bench.db")
 
 
 def sender_process(url: str | None, schema: str | None, workdir: str, api: str, token: str) -> None:
@@ -81,7 +74,7 @@ async def _sender(url: str | None, schema: str | None, workdir: Path, api: str, 
     from bot.services.sending import Sender
 
     use_api(api)
-    db = _database(url, schema, workdir)
+    db = open_database(url, schema, workdir)
     client = discord.Client(intents=discord.Intents.none())
     await client.login(token)
     services = Services.create(db)
@@ -127,13 +120,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             fake.hold_answers(CHANNEL_BASE + i, args.answer_delay)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-crash-"))
-    schema = f"bench_{secrets.token_hex(4)}" if args.database_url else None
-    db = _database(args.database_url, schema, workdir)
-    if schema is not None:
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    db, schema = await create_database(args.database_url, workdir)
     first_due = utcnow() + timedelta(seconds=args.lead)
     expected = await seed(db, guilds, args.per_guild, first_due)
 
@@ -186,10 +173,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     found = await asyncio.to_thread(_found_in_logs, workdir)
     async with db.read() as session:
         statuses = await count_by_status(session)
-    if schema is not None:
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await db.dispose()
+    await drop_database(db, schema)
     await fake.stop()
     return {
         "backend": db.backend,

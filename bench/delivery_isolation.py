@@ -24,16 +24,16 @@ import argparse
 import asyncio
 import multiprocessing
 import os
-import secrets
 import statistics
 import tempfile
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 import discord
-from sqlalchemy import text, update
+from sqlalchemy import update
 
 from bench.reminders import (
     CHANNEL_BASE,
@@ -45,6 +45,7 @@ from bench.reminders import (
     seed,
     serve_fake,
 )
+from bench.scratch import create_database, drop_database
 from bot.client import use_api
 from bot.clock import Clock
 from bot.delivery import Deliveries, DiscordOutbox
@@ -52,8 +53,6 @@ from bot.services.outbox import DigestPost, Post, PostResult
 from bot.services.registry import Services
 from bot.services.sending import Sender
 from storage.config import GuildConfig
-from storage.database import Database
-from storage.schema import metadata
 from storage.types import utcnow
 
 
@@ -102,17 +101,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     url, token = parent.recv()
     use_api(url)
 
-    workdir = tempfile.mkdtemp(prefix="bench-isolation-")
-    schema = None
-    if args.database_url:
-        schema = f"bench_{secrets.token_hex(4)}"
-        db = Database(args.database_url, connect_args={"server_settings": {"search_path": schema}})
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    else:
-        db = Database(f"sqlite+aiosqlite:///{workdir}/bench.db")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    db, schema = await create_database(
+        args.database_url, Path(tempfile.mkdtemp(prefix="bench-isolation-"))
+    )
 
     client = discord.Client(intents=discord.Intents.none())
     await client.login(token)
@@ -152,10 +143,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     parent.recv()
     fake.join(5)
     await client.close()
-    if schema is not None:
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await db.dispose()
+    await drop_database(db, schema)
     healthy = [x for g, v in outbox.by_guild.items() if g not in impaired for x in v]
     hurt = [x for g, v in outbox.by_guild.items() if g in impaired for x in v]
     return {

@@ -32,18 +32,19 @@ import json
 import multiprocessing
 import os
 import resource
-import secrets
 import statistics
 import tempfile
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import discord
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select
 
+from bench.scratch import create_database, drop_database
 from bot.client import use_api
 from bot.clock import Clock
 from bot.delivery import Deliveries, DiscordOutbox
@@ -53,7 +54,6 @@ from bot.services.sending import Sender
 from storage.config import GuildConfig
 from storage.database import Database
 from storage.deadlines import Deadline, Reminder, count_by_status
-from storage.schema import metadata
 from storage.types import utcnow
 
 GUILD_BASE = 1_200_000_000_000_000_000
@@ -107,8 +107,6 @@ async def _serve_fake(
             messages = [m for m in fake.all_messages() if m.channel_id >= CHANNEL_BASE]
             nonces = [str(m.nonce) for m in messages]
             conn.send((len(messages), len(set(nonces)), len(fake.rate_limit_hits)))
-        elif command == "texts":
-            conn.send([(m.channel_id, m.embed_text(), m.content) for m in fake.all_messages()])
         else:
             await fake.stop()
             conn.send("stopped")
@@ -233,17 +231,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     url, token = parent.recv()
     use_api(url)
 
-    workdir = tempfile.mkdtemp(prefix="bench-reminders-")
-    schema = None
-    if args.database_url:
-        schema = f"bench_{secrets.token_hex(4)}"
-        db = Database(args.database_url, connect_args={"server_settings": {"search_path": schema}})
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    else:
-        db = Database(f"sqlite+aiosqlite:///{workdir}/bench.db")
-    async with db.engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+    db, schema = await create_database(
+        args.database_url, Path(tempfile.mkdtemp(prefix="bench-reminders-"))
+    )
 
     client = discord.Client(intents=discord.Intents.none())
     await client.login(token)
@@ -283,10 +273,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     parent.recv()
     fake.join(5)
     await client.close()
-    if schema is not None:
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    await db.dispose()
+    await drop_database(db, schema)
     rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     worst = max(stalls, key=lambda stall: stall[1])
     return {

@@ -69,11 +69,6 @@ class DatabaseUnreachable(Exception):
     """The database could not be used at start; the message is one line for the operator."""
 
 
-def _one_line(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return f"{type(error).__name__}: {text[:300]}" if text else type(error).__name__
-
-
 async def reach_database(settings: Settings, *, sleep: Any = asyncio.sleep) -> None:
     """Return once the database answers; wait for it up to ``DATABASE_WAIT`` seconds.
 
@@ -86,6 +81,7 @@ async def reach_database(settings: Settings, *, sleep: Any = asyncio.sleep) -> N
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
+    from bot.services.faults import outage
     from storage.database import Database, is_unavailable
 
     where = make_url(settings.database_url).render_as_string(hide_password=True)
@@ -99,7 +95,7 @@ async def reach_database(settings: Settings, *, sleep: Any = asyncio.sleep) -> N
             async with db.read() as session:
                 await session.exec(text("SELECT 1"))  # type: ignore[call-overload]
         except Exception as error:
-            reason = _one_line(error)
+            reason = outage(error)
             if not is_unavailable(error):
                 raise DatabaseUnreachable(
                     f"the database at DATABASE_URL={where} refused to work: {reason}"

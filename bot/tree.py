@@ -17,6 +17,7 @@ from discord import app_commands
 
 from bot.answering import before_answering
 from bot.errors import UserError
+from bot.services.faults import outage
 from bot.services.text import quoted
 from storage.database import committed, is_unavailable, track_commits
 
@@ -124,13 +125,7 @@ def explain(error: BaseException, where: str) -> str:
     original = unwrap(error)
     if text is not None:
         if is_unavailable(original):
-            reason = str(original).strip().splitlines()[0][:200] if str(original).strip() else ""
-            log.warning(
-                "database unavailable in %s: %s%s",
-                where,
-                type(original).__name__,
-                f": {reason}" if reason else "",
-            )
+            log.warning("database unavailable in %s: %s", where, outage(original))
         return text
     error_id = new_error_id()
     log.error(

@@ -62,8 +62,6 @@ _UNAVAILABLE_NAMES = frozenset(
         "OperatorInterventionError",
         "ConnectionDoesNotExistError",
         "InterfaceError",
-        # SQLAlchemy: no pooled connection came within pool_timeout.
-        "TimeoutError",
     }
 )
 _SQLITE_UNAVAILABLE = ("database is locked", "disk is full", "unable to open", "disk i/o error")
@@ -154,7 +152,6 @@ class Database:
         self, url: str, *, echo: bool = False, timeout: float | None = None, **engine_kwargs: Any
     ) -> None:
         self.url = normalise_url(url)
-        self.timeout = timeout
         self._echo = echo
         self._engine_kwargs = dict(engine_kwargs)
         parsed = make_url(self.url)

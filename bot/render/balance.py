@@ -41,21 +41,9 @@ def _warning_lines(warnings: Sequence[BalanceWarning], mark: str = "⚠️") -> 
     return lines
 
 
-def category_line(
-    name: str,
-    seats: int,
-    people: int | None,
-    share: float,
-    *,
-    suppressed: bool = False,
-    approximate: bool = False,
-) -> str:
+def category_line(name: str, seats: int, people: int | None, share: float) -> str:
     """Return one category as a line: ``Civil Society: 12 seats, 10 people (30%)``."""
     name = one_line(name, 100)
-    if suppressed:
-        return f"{name}: a few (shown to the secretariat)"
-    if approximate:
-        return f"{name}: about {pct(share)}"
     if seats == 0:
         return f"{name}: nobody"
     differ = people is not None and people != seats
@@ -68,16 +56,7 @@ def dimension_field(dimension: Dimension) -> tuple[str, str]:
     evenness = dimension.evenness
     name = f"{dimension.label} · evenness {'–' if evenness is None else f'{evenness:.2f}'}"
     lines = [
-        category_line(
-            c.name,
-            c.seats,
-            c.people,
-            c.share,
-            suppressed=c.suppressed,
-            approximate=c.approximate,
-        )
-        for c in dimension.categories
-        if c.seats or c.suppressed or c.approximate
+        category_line(c.name, c.seats, c.people, c.share) for c in dimension.categories if c.seats
     ]
     if dimension.empty:
         lines.append(f"Nobody: {', '.join(one_line(n, 100) for n in dimension.empty)}")
@@ -160,9 +139,6 @@ def balance_embed(report: BalanceReport, *, chart: str | None = CHART_FILE) -> d
 
 def _stage_line(name: str, key: str, stages: Sequence[FunnelStage]) -> str:
     def one(stage: FunnelStage) -> str:
-        category = stage.report.dimension(key).get(name)
-        if category is not None and category.suppressed:
-            return "a few"
         return pct(stage.report.dimension(key).share_of(name))
 
     return f"{one_line(name, 100)}: {' → '.join(one(s) for s in stages)}"
@@ -199,7 +175,7 @@ def funnel_embed(funnel: FunnelReport, *, chart: str | None = CHART_FILE) -> dis
             value = "\n".join(
                 _stage_line(c.name, key, stages)
                 for c in first.categories
-                if any(s.report.dimension(key).share_of(c.name) or c.suppressed for s in stages)
+                if any(s.report.dimension(key).share_of(c.name) for s in stages)
             )
             embed.add_field(
                 name=f"{LABELS[key]}: {title}", value=clip(value or "nobody", FIELD_VALUE)

@@ -172,20 +172,8 @@ def _breaches(dimension: Dimension, lines: Sequence[TargetLine]) -> set[str]:
     return over
 
 
-def bar_label(
-    seats: int,
-    people: int | None,
-    share: float,
-    *,
-    suppressed: bool = False,
-    approximate: bool = False,
-    hidden_below: int = 0,
-) -> str:
+def bar_label(seats: int, people: int | None, share: float) -> str:
     """Return the text beside a bar: share, seats, and people where they differ."""
-    if suppressed:
-        return f"fewer than {hidden_below}" if hidden_below else "not shown"
-    if approximate:
-        return f"about {pct(share)}"
     if seats == 0:
         return "nobody"
     if people is not None and people != seats:
@@ -206,10 +194,7 @@ def _bars(axes: Axes, dimension: Dimension, colour: str, lines: Sequence[TargetL
         linewidth=0.6,
         height=0.7,
     )
-    labels = [
-        bar_label(c.seats, c.people, c.share, suppressed=c.suppressed, approximate=c.approximate)
-        for c in categories
-    ]
+    labels = [bar_label(c.seats, c.people, c.share) for c in categories]
     for bar, category, label in zip(bars, categories, labels, strict=True):
         if not category.stated:
             bar.set_hatch("//")

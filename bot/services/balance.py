@@ -147,9 +147,6 @@ class Category:
     people: int | None  # None where one person may hold seats in several (attendance)
     share: float  # of the dimension's seats, 0 to 1
     stated: bool = True  # False for "Prefer not to say" and "Not stated"
-    # Privacy (``redact``): a small group's numbers hidden; or only a rounded share shown.
-    suppressed: bool = False
-    approximate: bool = False
 
 
 @dataclass(frozen=True)
@@ -161,7 +158,6 @@ class Dimension:
     categories: tuple[Category, ...]
     seats: int
     people: int | None
-    redacted: bool = False  # small groups hidden (``redact``): counts are not shown
 
     def get(self, name: str) -> Category | None:
         """Return the category called ``name``, if there is one."""
@@ -175,23 +171,17 @@ class Dimension:
     @property
     def empty(self) -> tuple[str, ...]:
         """Return the stated categories with nobody."""
-        return tuple(
-            c.name
-            for c in self.categories
-            if c.stated and c.seats == 0 and not (c.suppressed or c.approximate)
-        )
+        return tuple(c.name for c in self.categories if c.stated and c.seats == 0)
 
     @property
     def largest(self) -> Category | None:
         """Return the stated category with the largest share (first in order on a tie)."""
-        held = [c for c in self.categories if c.stated and (c.seats or c.approximate)]
+        held = [c for c in self.categories if c.stated and c.seats]
         return max(held, key=lambda c: (c.share, c.seats)) if held else None
 
     @property
     def evenness(self) -> float | None:
         """Return the evenness over every stated category, empty ones too (see ``evenness``)."""
-        if self.redacted:
-            return None
         return evenness(c.seats for c in self.categories if c.stated)
 
     @property
@@ -1293,14 +1283,9 @@ class BalanceService:
             for s in shown
         ]
         if hides_small_counts(actor):
-            visible = {
-                (d.key, c.name)
-                for stage in shown
-                for d in stage.report.dimensions
-                for c in d.categories
-                if not c.suppressed
-            }
-            flags = [[f for f in group if (f.dimension, f.category) in visible] for group in flags]
+            # Flags of a dimension left out (``redact``) would tell what it hides.
+            visible = {d.key for d in shown[0].report.dimensions}
+            flags = [[f for f in group if f.dimension in visible] for group in flags]
         scope = Scope("funnel", "Funnel: nominations and selection", "seats", "one")
         return FunnelReport(
             scope, tuple(shown[:3]), tuple(shown[3:]), tuple(flags[0]), tuple(flags[1]), drop

@@ -17,6 +17,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -87,6 +88,19 @@ class World:
         identifies = len(self.fake.identifies)
         await self.bot.start()
         await self.bot.alive_while(self.fake.wait_connected(timeout=30, identifies=identifies + 1))
+
+
+def due_in(seconds: float) -> str:
+    """Return a due time ``seconds`` from now, as typed (UTC, with seconds)."""
+    moment = datetime.now(UTC) + timedelta(seconds=seconds)
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def titled(world: World, channel: str, title: str) -> list[FakeMessage]:
+    """Return the messages in the channel named ``channel`` whose embeds mention ``title``."""
+    return [
+        m for m in world.fake.channel_messages(world.channels[channel]) if title in m.embed_text()
+    ]
 
 
 def build_guild(

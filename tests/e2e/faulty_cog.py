@@ -1,12 +1,14 @@
-"""A test-only extension (loaded through EXTRA_COGS) whose command fails unexpectedly."""
+"""A test-only extension (loaded through EXTRA_COGS): commands that fail, or take their time."""
 
 from __future__ import annotations
+
+import asyncio
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from cogs._common import actor_of, bot_of, defer
+from cogs._common import actor_of, bot_of, defer, send
 
 
 class Faulty(commands.Cog):
@@ -16,6 +18,12 @@ class Faulty(commands.Cog):
         if deferred:
             await defer(interaction, ephemeral=False)
         raise RuntimeError("the database caught fire")
+
+    @app_commands.command(name="nap", description="Answer after a while (tests only)")
+    async def nap(self, interaction: discord.Interaction, seconds: float = 0.0) -> None:
+        await defer(interaction)
+        await asyncio.sleep(seconds)
+        await send(interaction, f"Rested {seconds:g} s.")
 
     @app_commands.command(name="explode_after_saving", description="Save, then fail (tests only)")
     async def explode_after_saving(self, interaction: discord.Interaction) -> None:

@@ -12,21 +12,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from icalendar import Calendar
 
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, due_in, titled
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
-
-
-def due_in(seconds: float) -> str:
-    """Return a due time ``seconds`` from now, as typed (UTC, with seconds)."""
-    moment = datetime.now(UTC) + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%d %H:%M:%S")
-
-
-def titled(world: World, channel: str, title: str) -> list:
-    return [
-        m for m in world.fake.channel_messages(world.channels[channel]) if title in m.embed_text()
-    ]
 
 
 async def test_setup_the_channels_and_roles(world: World) -> None:

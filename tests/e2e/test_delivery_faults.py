@@ -15,21 +15,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.e2e.conftest import World
+from tests.e2e.conftest import World, due_in, titled
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 FAKE_OPTIONS = {"nonce_memory": None}
-
-
-def due_in(seconds: float) -> str:
-    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def titled(world: World, channel: str, title: str) -> list:
-    return [
-        m for m in world.fake.channel_messages(world.channels[channel]) if title in m.embed_text()
-    ]
 
 
 async def test_setup_the_channels_and_roles(world: World) -> None:

@@ -70,3 +70,19 @@ async def test_a_locked_database_gets_a_clear_answer_and_then_works_again(world:
     reply = await world.run("admin", "config timezone", name="America/Bogota")
     assert "unavailable" not in reply.content
     assert "America/Bogota" in (await world.run("admin", "config show")).embed_text()
+
+
+@pytest.mark.parametrize("seconds", [0, 1.6])
+async def test_a_quick_answer_takes_one_callback_and_a_slow_one_is_deferred_first(
+    world: World, seconds: float
+) -> None:
+    interaction = await world.invoke("mag1", "nap", seconds=seconds)
+    reply = await interaction.wait_reply()
+    assert reply.ephemeral and reply.content == f"Rested {seconds:g} s."
+    callback = await interaction.wait_callback()
+    # 4: the message itself, in the one round trip; 5: "thinking…", then a followup.
+    assert callback.type == (4 if seconds == 0 else 5)
+    assert [r.kind for r in interaction.responses] == (
+        ["callback"] if seconds == 0 else ["callback", "followup"]
+    )
+    assert all(r.accepted for r in interaction.responses)

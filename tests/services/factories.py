@@ -7,6 +7,8 @@ from typing import Any
 from bot.services.auth import Actor
 from bot.services.proposals import ProposalForm
 from bot.services.registry import Services
+from storage.database import Database
+from storage.panellists import Participation
 from storage.proposals import Proposal, get_proposal
 
 GUILD = 333333333333333333
@@ -138,3 +140,18 @@ async def profile(
     await services.profiles.set(
         actor, stakeholder_group=group, region=region, gender=gender, affiliation=affiliation
     )
+
+
+async def answer(services: Services, who: Actor, participation_id: int, accept: bool = True) -> Any:
+    """Answer a nomination as ``who`` on Discord (the nominee's buttons)."""
+    return await services.panellists.respond(
+        guild_id=who.guild_id, user_id=who.user_id, participation_id=participation_id, accept=accept
+    )
+
+
+async def participation(db: Database, participation_id: int) -> Participation:
+    """Return a nomination's row as stored."""
+    async with db.read() as session:
+        row = await session.get(Participation, participation_id)
+    assert row is not None
+    return row

@@ -16,7 +16,7 @@ from bot.services.auth import Actor
 from bot.services.registry import Services
 from bot.services.scoring import find_conflicts
 from storage.database import Database
-from storage.panellists import IdentityFlag, Participation
+from storage.panellists import IdentityFlag
 from storage.reviews import ON_IT
 from tests.services.factories import (
     GUILD,
@@ -27,6 +27,8 @@ from tests.services.factories import (
     nominate,
     submit,
 )
+from tests.services.factories import answer as _answer
+from tests.services.factories import participation as _row
 
 AMINA = Actor(guild_id=GUILD, user_id=778, display_name="Amina Diallo")
 SQUATTER = Actor(guild_id=GUILD, user_id=779, display_name="Squatter")
@@ -36,19 +38,6 @@ ALT = Actor(guild_id=GUILD, user_id=780, display_name="Squatter's other account"
 @pytest.fixture
 def services(db: Database, clock) -> Services:
     return Services.create(db, clock)
-
-
-async def _answer(services: Services, who: Actor, pid: int, accept: bool = True):
-    return await services.panellists.respond(
-        guild_id=GUILD, user_id=who.user_id, participation_id=pid, accept=accept
-    )
-
-
-async def _row(db: Database, pid: int) -> Participation:
-    async with db.read() as session:
-        row = await session.get(Participation, pid)
-    assert row is not None
-    return row
 
 
 async def _flags(db: Database, kind: str) -> list[IdentityFlag]:

@@ -28,6 +28,8 @@ from tests.services.factories import (
     nominate,
     submit,
 )
+from tests.services.factories import answer as _answer
+from tests.services.factories import participation as _row
 
 NOMINEE = Actor(guild_id=GUILD, user_id=777, display_name="Nominee")
 AMINA = Actor(guild_id=GUILD, user_id=778, display_name="Amina Diallo")
@@ -44,19 +46,6 @@ async def _person(db: Database, person_id: int) -> Person:
         person = await session.get(Person, person_id)
     assert person is not None
     return person
-
-
-async def _row(db: Database, participation_id: int) -> Participation:
-    async with db.read() as session:
-        row = await session.get(Participation, participation_id)
-    assert row is not None
-    return row
-
-
-async def _answer(services: Services, who: Actor, pid: int, accept: bool = True):
-    return await services.panellists.respond(
-        guild_id=GUILD, user_id=who.user_id, participation_id=pid, accept=accept
-    )
 
 
 async def test_who_may_nominate(services: Services) -> None:
