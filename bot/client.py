@@ -137,7 +137,7 @@ class MagBot(commands.AutoShardedBot):
         self.clock.start()
         self.clock.every(ROSTER_SECONDS, self._refresh_rosters, name="roster")
         # Reminders and digests (issue 4): a ticker on the clock, posting through Discord.
-        self.deliveries = start_deliveries(self)
+        self.deliveries = start_deliveries(self, self.services, self.clock, self.settings)
         guild_id = self.settings.dev_guild_id
         if self._sync_commands and guild_id is not None:
             guild = discord.Object(id=guild_id)

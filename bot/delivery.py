@@ -26,7 +26,7 @@ import contextlib
 import logging
 import re
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
 import aiohttp
 import discord
@@ -58,9 +58,6 @@ from bot.services.sending import LEASE, Sender
 from bot.settings import Settings
 from storage.delivery import Shards
 from storage.types import utcnow
-
-if TYPE_CHECKING:
-    from bot.client import MagBot
 
 log = logging.getLogger(__name__)
 
@@ -342,15 +339,16 @@ class Deliveries:
                 log.warning("could not renew the outbox leases: %s", error)
 
 
-def start_deliveries(bot: MagBot) -> Deliveries:
-    """Deliver the bot's reminders and digests through Discord, on the bot's clock."""
-    shards = shards_of(bot.settings)
-    services = bot.services
+def start_deliveries(
+    client: discord.Client, services: Services, clock: Clock, settings: Settings
+) -> Deliveries:
+    """Deliver the services' reminders and digests through ``client``, on ``clock``."""
+    shards = shards_of(settings)
     services.outbox.shards = shards
     services.reminders.use(shards=shards)
     services.digests.use(shards=shards)
-    sender = Sender(services.outbox, DiscordOutbox(bot))
-    deliveries = Deliveries(services, bot.clock, sender)
+    sender = Sender(services.outbox, DiscordOutbox(client))
+    deliveries = Deliveries(services, clock, sender)
     services.deadlines.on_planned.append(deliveries.wake_at)
     deliveries.start()
     log.info(

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render.balance import CHART_FILE, balance_embed, funnel_embed
+from bot.render.balance import CHART_FILE, balance_embed, chart_alt_text, funnel_embed
 from bot.render.charts import render_chart
 from bot.roster import refresh_roster
 from bot.services.balance import BalanceReport, FunnelReport
@@ -33,7 +33,8 @@ async def answer(interaction: discord.Interaction, report: BalanceReport | Funne
         embed = funnel_embed(report, chart=CHART_FILE)
     else:
         embed = balance_embed(report, chart=CHART_FILE)
-    await send(interaction, embed=embed, files=[discord.File(io.BytesIO(png), CHART_FILE)])
+    chart = discord.File(io.BytesIO(png), CHART_FILE, description=chart_alt_text(report))
+    await send(interaction, embed=embed, files=[chart])
 
 
 class BalanceCog(commands.Cog):

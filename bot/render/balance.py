@@ -12,7 +12,7 @@ from typing import Final
 import discord
 
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip
-from bot.render.text import one_line, render_line
+from bot.render.text import one_line, plain, render_line
 from bot.services.balance import (
     LABELS,
     BalanceEffect,
@@ -26,6 +26,7 @@ from bot.services.balance import (
 )
 
 CHART_FILE: Final = "balance.png"
+ALT_TEXT: Final = 1024  # Discord's limit on an attachment's description
 MAX_WARNINGS: Final = 12
 FOOTER: Final = (
     "Shares are of seats: a person on three sessions holds three seats. "
@@ -82,8 +83,13 @@ def _targets_in_words(targets: Sequence[TargetLine]) -> str:
     return " ".join(parts)
 
 
-def describe_chart(report: BalanceReport) -> str:
-    """Return the chart in words, for people who can't see the image."""
+def describe_chart(report: BalanceReport, *, markdown: bool = True) -> str:
+    """Return the chart in words, for people who can't see the image.
+
+    ``markdown``: for an embed (names made safe); False for alt text, which
+    Discord shows verbatim.
+    """
+    name_of = one_line if markdown else plain
     labels = ", ".join(d.label.lower() for d in report.dimensions)
     text = [
         f"One panel of horizontal bars per dimension ({labels}); each bar is a category's "
@@ -93,7 +99,7 @@ def describe_chart(report: BalanceReport) -> str:
         text.append(_targets_in_words(report.targets))
     over = [w for w in report.warnings if "at most" in w.text or "rule:" in w.text]
     if over:
-        names = ", ".join(one_line(name, 100) for name in sorted({w.category for w in over}))
+        names = ", ".join(name_of(name, 100) for name in sorted({w.category for w in over}))
         text.append(f"Crossed bars are over their ceiling: {names}.")
     text.append("Grey striped bars are people who did not say (never guessed).")
     text.append("The fields above hold every number the chart shows.")
@@ -144,6 +150,26 @@ def _stage_line(name: str, key: str, stages: Sequence[FunnelStage]) -> str:
     return f"{one_line(name, 100)}: {' → '.join(one(s) for s in stages)}"
 
 
+def describe_funnel(funnel: FunnelReport) -> str:
+    """Return the funnel chart in words, for people who can't see the image."""
+    return (
+        "Two rows of panels (nominations above, selection below), one panel each for "
+        "stakeholder group, region and gender; within a panel each category has one "
+        "bar per stage, in stage order, labelled with its share. Categories whose "
+        f"share falls more than {funnel.drop_points:g} points are marked with ▼. "
+        "The fields above hold every number the chart shows."
+    )
+
+
+def chart_alt_text(report: BalanceReport | FunnelReport) -> str:
+    """Return the chart's alt text (an attachment's description: at most 1,024 characters)."""
+    if isinstance(report, FunnelReport):
+        text = describe_funnel(report)
+    else:
+        text = describe_chart(report, markdown=False)
+    return plain(text.replace("The fields above hold", "The message holds"), ALT_TEXT)
+
+
 def funnel_embed(funnel: FunnelReport, *, chart: str | None = CHART_FILE) -> discord.Embed:
     """Return the funnel's embed: shares per stage, drops flagged."""
     lines = []
@@ -181,17 +207,7 @@ def funnel_embed(funnel: FunnelReport, *, chart: str | None = CHART_FILE) -> dis
                 name=f"{LABELS[key]}: {title}", value=clip(value or "nobody", FIELD_VALUE)
             )
     if chart is not None:
-        embed.add_field(
-            name="The chart in words",
-            value=(
-                "Two rows of panels (nominations above, selection below), one panel each for "
-                "stakeholder group, region and gender; within a panel each category has one "
-                "bar per stage, in stage order, labelled with its share. Categories whose "
-                f"share falls more than {funnel.drop_points:g} points are marked with ▼. "
-                "The fields above hold every number the chart shows."
-            ),
-            inline=False,
-        )
+        embed.add_field(name="The chart in words", value=describe_funnel(funnel), inline=False)
         embed.set_image(url=f"attachment://{chart}")
     embed.set_footer(text=FOOTER)
     return embed

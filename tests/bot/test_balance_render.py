@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import threading
+from dataclasses import replace
 
 from PIL import Image
 
@@ -61,13 +62,23 @@ async def test_charts_are_drawn_off_the_event_loop_as_valid_pngs() -> None:
         threads.append(threading.current_thread().name)
         return draw(report)
 
+    charts.clear_cache()
     charts.draw_balance = spy  # type: ignore[assignment]
     try:
         image = png_ok(await charts.render_chart(REPORT))
+        again = await charts.render_chart(replace(REPORT, warnings=()))
+        other = REPORT.dimensions[0]
+        changed = replace(
+            REPORT, dimensions=(replace(other, label="Groups"), *REPORT.dimensions[1:])
+        )
+        png_ok(await charts.render_chart(changed))
     finally:
         charts.draw_balance = draw  # type: ignore[assignment]
     assert threads and threads[0].startswith("magbot-charts")
     assert image.width > 1000 and image.height > 800
+    # The same chart is drawn once (warnings are not on it); a changed one anew.
+    assert len(threads) == 2
+    assert again == charts.draw_balance(REPORT)
 
 
 def test_a_chart_of_nobody_and_of_the_mag_still_draw() -> None:

@@ -55,6 +55,9 @@ def chart_of(reply: FakeMessage) -> Image.Image:
     assert image.format == "PNG" and image.width >= 600 and image.height >= 400
     embed = reply.embeds[0]
     assert embed["image"]["url"] == "attachment://balance.png"
+    alt = reply.attachment_payloads[0]["description"]  # what a screen reader says
+    assert alt.startswith(("One panel of horizontal bars", "Two rows of panels")), alt
+    assert "\\" not in alt and len(alt) <= 1024
     return image
 
 

@@ -59,6 +59,10 @@ def message_errors(
             problems.append((f"embeds.{i}.author.name", "Must be 256 or fewer in length."))
     if total > 6000:
         problems.append(("embeds", "Embed size exceeds maximum size of 6000"))
+    for i, attachment in enumerate(data.get("attachments") or []):
+        # An attachment's description is its alt text: at most 1,024 characters.
+        if len(str(attachment.get("description") or "")) > 1024:
+            problems.append((f"attachments.{i}.description", "Must be 1024 or fewer in length."))
     problems += component_problems(data)
     if problems:
         return 50035, "Invalid Form Body", form_errors(problems)
