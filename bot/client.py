@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import importlib.util
 import logging
@@ -16,6 +17,7 @@ from discord.ext import commands
 
 from bot.clock import Clock
 from bot.delivery import start_deliveries
+from bot.metrics import Metrics, MetricsServer, RateLimitCounter, watch_loop_lag
 from bot.roster import refresh_roster
 from bot.services.faults import log_failure
 from bot.services.registry import Services
@@ -113,6 +115,10 @@ class MagBot(commands.AutoShardedBot):
         self.services = Services.create(self.db, clock)
         self.clock = Clock(clock)
         self._sync_commands = sync_commands
+        self.metrics = Metrics()
+        self._rate_limits = RateLimitCounter(self.metrics)
+        self._metrics_server: MetricsServer | None = None
+        self._lag_probe: asyncio.Task[None] | None = None
 
     async def setup_hook(self) -> None:
         """Prepare everything before the gateway connects."""
@@ -137,13 +143,34 @@ class MagBot(commands.AutoShardedBot):
         self.clock.start()
         self.clock.every(ROSTER_SECONDS, self._refresh_rosters, name="roster")
         # Reminders and digests (issue 4): a ticker on the clock, posting through Discord.
-        self.deliveries = start_deliveries(self, self.services, self.clock, self.settings)
+        self.deliveries = start_deliveries(
+            self, self.services, self.clock, self.settings, self.metrics
+        )
+        await self._start_metrics()
         guild_id = self.settings.dev_guild_id
         if self._sync_commands and guild_id is not None:
             guild = discord.Object(id=guild_id)
             self.tree.copy_global_to(guild=guild)
             synced = await self.tree.sync(guild=guild)
             log.info("synced %d commands to development guild %s", len(synced), guild_id)
+
+    async def _start_metrics(self) -> None:
+        """Measure loop lag and 429s always (cheap); serve them when METRICS_PORT is set."""
+        self._lag_probe = asyncio.create_task(watch_loop_lag(self.metrics), name="loop-lag")
+        logging.getLogger("discord.http").addHandler(self._rate_limits)
+        port = self.settings.metrics_port
+        if port is None:
+            return
+        self._metrics_server = MetricsServer(
+            self.metrics,
+            ready=self.is_ready,
+            database=self.db.ping,
+            refresh=self._refresh_gauges,
+        )
+        await self._metrics_server.start(self.settings.metrics_host, port)
+
+    async def _refresh_gauges(self) -> None:
+        self.metrics.set_depth(await self.services.outbox.depth())
 
     async def _refresh_rosters(self) -> None:
         """Check who still holds the MAG role in every guild (for the chasing reminders)."""
@@ -161,6 +188,11 @@ class MagBot(commands.AutoShardedBot):
         if hasattr(self, "deliveries"):  # issue 4: let a tick in flight finish first
             await self.deliveries.stop()
         self.clock.shutdown()
+        if self._metrics_server is not None:
+            await self._metrics_server.stop()
+        if self._lag_probe is not None:
+            self._lag_probe.cancel()
+        logging.getLogger("discord.http").removeHandler(self._rate_limits)
         if hasattr(self, "_AutoShardedClient__queue"):
             await super().close()
         else:

@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import logging
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -33,6 +34,7 @@ import discord
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
+from bot.metrics import Metrics
 from bot.render.digests import digest_embed
 from bot.render.reminders import (
     batch_content,
@@ -54,14 +56,17 @@ from bot.services.outbox import (
     refs_of,
 )
 from bot.services.registry import Services
+from bot.services.reminders import REMINDER
 from bot.services.sending import LEASE, Sender
 from bot.settings import Settings
 from storage.delivery import Shards
+from storage.outbox import FAILED, SENT, OutboxItem
 from storage.types import utcnow
 
 log = logging.getLogger(__name__)
 
 TICK_SECONDS: Final = 30.0
+LATE_SECONDS: Final = 60.0  # a reminder sent later than this after its due time is late
 WAKE_JOB: Final = "deliveries-wake"
 STOP_TIMEOUT: Final = 15.0
 HISTORY_PAGES: Final = 3  # 300 messages back, at most, when looking for a message
@@ -178,8 +183,10 @@ class Deliveries:
         sender: Sender,
         *,
         every: float = TICK_SECONDS,
+        metrics: Metrics | None = None,
     ) -> None:
         self._services = services
+        self._metrics = metrics
         self._clock = clock
         self._every = timedelta(seconds=every)
         self.sender = sender
@@ -240,7 +247,9 @@ class Deliveries:
                 self._again = False
                 now = self._clock.now()
                 try:
-                    await self._services.reminders.tick(now)
+                    planned = await self._services.reminders.tick(now)
+                    if self._metrics is not None and planned.queued:
+                        self._metrics.reminders.labels("queued").inc(planned.queued)
                     await self._services.digests.tick(now)
                 except Exception as error:  # the services never raise; if they did, keep ticking
                     log_failure(log, "delivery tick", error)
@@ -339,8 +348,29 @@ class Deliveries:
                 log.warning("could not renew the outbox leases: %s", error)
 
 
+def count_settled(metrics: Metrics) -> Callable[[OutboxItem, datetime], None]:
+    """Return an observer of settled outbox rows that counts them in ``metrics``."""
+
+    def observe(row: OutboxItem, now: datetime) -> None:
+        outcome = {SENT: "sent", FAILED: "failed"}.get(row.status, "retry")
+        metrics.posts.labels(row.kind, outcome).inc()
+        if row.status == SENT:
+            late = (now - row.due_at).total_seconds()
+            metrics.lateness.labels(row.kind).observe(max(0.0, late))
+        if row.kind == REMINDER and outcome != "retry":
+            metrics.reminders.labels(outcome).inc()
+            if outcome == "sent" and (now - row.due_at).total_seconds() > LATE_SECONDS:
+                metrics.reminders.labels("late").inc()
+
+    return observe
+
+
 def start_deliveries(
-    client: discord.Client, services: Services, clock: Clock, settings: Settings
+    client: discord.Client,
+    services: Services,
+    clock: Clock,
+    settings: Settings,
+    metrics: Metrics | None = None,
 ) -> Deliveries:
     """Deliver the services' reminders and digests through ``client``, on ``clock``."""
     shards = shards_of(settings)
@@ -348,7 +378,9 @@ def start_deliveries(
     services.reminders.use(shards=shards)
     services.digests.use(shards=shards)
     sender = Sender(services.outbox, DiscordOutbox(client))
-    deliveries = Deliveries(services, clock, sender)
+    deliveries = Deliveries(services, clock, sender, metrics=metrics)
+    if metrics is not None:
+        sender.on_settled.append(count_settled(metrics))
     services.deadlines.on_planned.append(deliveries.wake_at)
     deliveries.start()
     log.info(

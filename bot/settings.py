@@ -70,6 +70,9 @@ class Settings:
     # Where Discord's API lives; only the sandbox and the tests change it.
     discord_api_url: str | None = None
     extra_cogs: tuple[str, ...] = field(default_factory=tuple)
+    # The Prometheus /metrics and /healthz endpoint (bot.metrics); None: off.
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
 
     def require_token(self) -> Secret:
         """Return the token or raise the error that explains how to get one."""
@@ -193,6 +196,16 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
                 "Give importable module names, separated by commas."
             )
 
+    metrics_port: int | None = None
+    raw_port = get("METRICS_PORT")
+    if raw_port is not None:
+        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            raise SettingsError(
+                f"METRICS_PORT={raw_port!r} must be a port number from 1 to 65535 "
+                "(or unset, to serve no metrics)."
+            )
+        metrics_port = int(raw_port)
+
     database_timeout = _seconds("DATABASE_TIMEOUT", get("DATABASE_TIMEOUT"), 1.5, low=0.1)
     database_wait = _seconds("DATABASE_WAIT", get("DATABASE_WAIT"), 60.0, low=0.0)
 
@@ -208,6 +221,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         auto_migrate=_bool("AUTO_MIGRATE", get("AUTO_MIGRATE") or "true"),
         discord_api_url=api_url.rstrip("/") if api_url else None,
         extra_cogs=extra_cogs,
+        metrics_port=metrics_port,
+        metrics_host=get("METRICS_HOST") or "127.0.0.1",
     )
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import secrets
+import time
 
 import discord
 from discord import app_commands
 
 from bot.answering import before_answering
 from bot.errors import UserError
+from bot.metrics import Metrics
 from bot.services.faults import outage
 from bot.services.text import quoted
 from storage.database import committed, is_unavailable, track_commits
@@ -147,7 +149,28 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
 
 
 class MagTree(app_commands.CommandTree):
-    """The command tree whose single ``on_error`` answers every failed command."""
+    """The command tree whose single ``on_error`` answers every failed command.
+
+    It also times every slash command, from its arrival to the end of its
+    handler, into the client's ``metrics`` (``bot.metrics``) when it has them.
+    """
+
+    async def _call(self, interaction: discord.Interaction, /) -> None:
+        # discord.py runs this in the command's own task, right after the
+        # gateway event: everything the command costs happens inside it.
+        start = time.perf_counter()
+        try:
+            await super()._call(interaction)
+        finally:
+            metrics: Metrics | None = getattr(self.client, "metrics", None)
+            if (
+                metrics is not None
+                and interaction.type is discord.InteractionType.application_command
+            ):
+                command = interaction.command
+                name = command.qualified_name if command is not None else "unknown"
+                outcome = interaction.extras.get("outcome", "ok")
+                metrics.observe_command(name, outcome, time.perf_counter() - start)
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         # Runs in the command's own task, before it: count its commits from here.
@@ -157,4 +180,5 @@ class MagTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
+        interaction.extras["outcome"] = "refused" if user_message(error) else "error"
         await report_error(interaction, error)

@@ -18,7 +18,7 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
@@ -152,7 +152,9 @@ class Database:
         self, url: str, *, echo: bool = False, timeout: float | None = None, **engine_kwargs: Any
     ) -> None:
         self.url = normalise_url(url)
+        self.timeout = timeout
         self._echo = echo
+        self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._engine_kwargs = dict(engine_kwargs)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -199,13 +201,36 @@ class Database:
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncSession]:
-        """Yield a session in one transaction: committed on success, else rolled back."""
-        async with self._write_sessions() as session:
+        """Yield a session in one transaction: committed on success, else rolled back.
+
+        On SQLite, one writer at a time takes its turn in this process (first
+        come, first served): SQLite allows one writer anyway, and writers that
+        all knock on the file at once spin in its busy handler, which sleeps
+        in growing steps, so under load most of them waited for nothing and
+        some ran out of time. Other processes still meet ``busy_timeout``.
+        """
+        async with self._write_turn(), self._write_sessions() as session:
             async with session.begin():
                 yield session
             box = _commits.get()
             if box is not None:
                 box[0] += 1
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        if not self.is_sqlite:
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._turns is None or self._turns[0] is not loop:
+            self._turns = (loop, asyncio.Lock())
+        lock = self._turns[1]
+        # Past the timeout: TimeoutError from here, which is_unavailable knows.
+        await asyncio.wait_for(lock.acquire(), self.timeout)
+        try:
+            yield
+        finally:
+            lock.release()
 
     async def scrub(self, *, tables: Sequence[str] = ()) -> None:
         """Make erased rows unreadable on disk, as far as the database allows.
@@ -242,6 +267,12 @@ class Database:
         except Exception:
             # The erasure itself is committed; only its clean-up failed.
             log.exception("could not scrub the database after erasing data")
+
+    async def ping(self) -> bool:
+        """Return True when the database answers a trivial query (raises when it cannot)."""
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
 
     async def dispose(self) -> None:
         """Close every pooled connection."""

@@ -21,11 +21,21 @@ they are queued again when their lease is over.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import Column, ForeignKey, Index, Integer, UniqueConstraint, and_, or_
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    UniqueConstraint,
+    and_,
+    bindparam,
+    or_,
+)
 from sqlalchemy.orm import aliased
 from sqlmodel import Field, SQLModel, col, func, select, update
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -426,27 +436,47 @@ async def queue_due_reminders(
     return [(reminder, deadline) for reminder, deadline in (await session.exec(query)).all()]
 
 
-async def settle_reminder(
-    session: AsyncSession,
-    *,
-    reminder_id: int,
-    status: str,
-    at: datetime | None,
-    message_id: int | None,
-    late: bool,
-    detail: str | None,
-) -> None:
-    """Record how a queued reminder's message ended (the outbox tells)."""
-    await session.exec(
-        update(Reminder)
-        .where(col(Reminder.id) == reminder_id, col(Reminder.status) == QUEUED)
+@dataclass(frozen=True)
+class Settled:
+    """How a queued reminder's message ended (the outbox tells)."""
+
+    reminder_id: int
+    status: str
+    at: datetime | None
+    message_id: int | None
+    late: bool
+    detail: str | None
+
+
+async def settle_reminders(session: AsyncSession, settled: Sequence[Settled]) -> None:
+    """Record how queued reminders' messages ended: one statement for all of them."""
+    if not settled:
+        return
+    table = Reminder.__table__  # type: ignore[attr-defined]
+    statement = (
+        table.update()
+        .where(table.c.id == bindparam("reminder_id"), table.c.status == QUEUED)
         .values(
-            status=status,
-            sent_at=at if status == SENT else None,
-            message_id=message_id,
-            late=late,
-            detail=(detail or None) and detail[:200],
+            status=bindparam("new_status"),
+            sent_at=bindparam("new_sent_at"),
+            message_id=bindparam("new_message_id"),
+            late=bindparam("new_late"),
+            detail=bindparam("new_detail"),
         )
+    )
+    await session.exec(
+        statement,
+        params=[
+            {
+                "reminder_id": one.reminder_id,
+                "new_status": one.status,
+                "new_sent_at": one.at if one.status == SENT else None,
+                "new_message_id": one.message_id,
+                "new_late": one.late,
+                "new_detail": (one.detail or None) and one.detail[:200],
+            }
+            for one in settled
+        ],
     )
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import datetime
 from typing import Any, Final
 
@@ -347,38 +347,51 @@ class Outcome:
 async def finish(
     session: AsyncSession, *, claimer: str, outcomes: Iterable[Outcome]
 ) -> list[OutboxItem]:
-    """Record outcomes on the rows still this claimer's; return those rows, updated."""
+    """Record outcomes on the rows still this claimer's; return those rows, updated.
+
+    Rows of one message mostly end the same way (sent, one message id), so
+    outcomes with the same values are written by one UPDATE … RETURNING: a
+    message of ten reminders costs one statement, not twenty.
+    """
+    groups: dict[tuple[Any, ...], tuple[dict[str, Any], list[int]]] = {}
+    order: dict[int, int] = {}
+    for place, outcome in enumerate(outcomes):
+        key = (*astuple(outcome)[1:],)  # everything but the row's id
+        groups.setdefault(key, (_outcome_values(outcome), []))[1].append(outcome.item_id)
+        order[outcome.item_id] = place
     done: list[OutboxItem] = []
-    for outcome in outcomes:
-        values: dict[str, Any] = {
-            "status": outcome.status,
-            "detail": (outcome.detail or None) and outcome.detail[:200],
-            "claimed_by": None,
-            "lease_until": None,
-        }
-        if outcome.status == SENT:
-            values |= {"sent_at": outcome.at, "message_id": outcome.message_id}
-        if outcome.status == QUEUED:
-            values["due_at"] = outcome.retry_at or outcome.at
-            if not outcome.maybe_sent:
-                values["attempted_at"] = None
-        if outcome.counts and outcome.status != SENT:
-            values["attempts"] = col(OutboxItem.attempts) + 1
+    for values, ids in groups.values():
         result = await session.exec(
             update(OutboxItem)
             .where(
-                col(OutboxItem.id) == outcome.item_id,
+                col(OutboxItem.id).in_(ids),
                 col(OutboxItem.claimed_by) == claimer,
                 col(OutboxItem.status) == SENDING,
             )
             .values(**values)
-            .returning(col(OutboxItem.id))
+            .returning(OutboxItem)
+            .execution_options(populate_existing=True, synchronize_session=False)
         )
-        if result.first() is not None:
-            row = await session.get(OutboxItem, outcome.item_id, populate_existing=True)
-            if row is not None:
-                done.append(row)
-    return done
+        done.extend(result.scalars().all())
+    return sorted(done, key=lambda row: order[row.id or 0])
+
+
+def _outcome_values(outcome: Outcome) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "status": outcome.status,
+        "detail": (outcome.detail or None) and outcome.detail[:200],
+        "claimed_by": None,
+        "lease_until": None,
+    }
+    if outcome.status == SENT:
+        values |= {"sent_at": outcome.at, "message_id": outcome.message_id}
+    if outcome.status == QUEUED:
+        values["due_at"] = outcome.retry_at or outcome.at
+        if not outcome.maybe_sent:
+            values["attempted_at"] = None
+    if outcome.counts and outcome.status != SENT:
+        values["attempts"] = col(OutboxItem.attempts) + 1
+    return values
 
 
 async def cancel(session: AsyncSession, *, keys: Collection[str], detail: str) -> int:

@@ -541,14 +541,15 @@ class DigestService:
         )
 
     async def _settled(
-        self, session: AsyncSession, item: OutboxItem, result: PostResult | None
+        self, session: AsyncSession, items: Sequence[OutboxItem], result: PostResult | None
     ) -> None:
-        status = store.SENT if item.status == OUTBOX_SENT else store.FAILED
-        await store.finish_run(
-            session,
-            run_id=int(item.payload["run_id"]),
-            status=status,
-            at=item.sent_at or self._clock(),
-            message_id=item.message_id,
-            detail=None if status == store.SENT else item.detail,
-        )
+        for item in items:
+            status = store.SENT if item.status == OUTBOX_SENT else store.FAILED
+            await store.finish_run(
+                session,
+                run_id=int(item.payload["run_id"]),
+                status=status,
+                at=item.sent_at or self._clock(),
+                message_id=item.message_id,
+                detail=None if status == store.SENT else item.detail,
+            )

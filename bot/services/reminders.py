@@ -551,22 +551,25 @@ class ReminderService:
         )
 
     async def _settled(
-        self, session: AsyncSession, item: OutboxItem, result: PostResult | None
+        self, session: AsyncSession, items: Sequence[OutboxItem], result: PostResult | None
     ) -> None:
-        """Record on the reminder row how its outbox row ended (None: it expired)."""
-        reminder_id = int(item.payload["reminder_id"])
-        if result is None:
-            status, detail = store.SKIPPED, "deadline passed before it could be sent"
-        elif item.status == OUTBOX_SENT:
-            status, detail = store.SENT, None
-        else:
-            status, detail = store.FAILED, item.detail
-        await store.settle_reminder(
-            session,
-            reminder_id=reminder_id,
-            status=status,
-            at=item.sent_at,
-            message_id=item.message_id,
-            late=item.sent_at is not None and item.sent_at - item.due_at > LATE_AFTER,
-            detail=detail,
-        )
+        """Record on the reminder rows how their outbox rows ended (None: they expired)."""
+        settled = []
+        for item in items:
+            if result is None:
+                status, detail = store.SKIPPED, "deadline passed before it could be sent"
+            elif item.status == OUTBOX_SENT:
+                status, detail = store.SENT, None
+            else:
+                status, detail = store.FAILED, item.detail
+            settled.append(
+                store.Settled(
+                    reminder_id=int(item.payload["reminder_id"]),
+                    status=status,
+                    at=item.sent_at,
+                    message_id=item.message_id,
+                    late=item.sent_at is not None and item.sent_at - item.due_at > LATE_AFTER,
+                    detail=detail,
+                )
+            )
+        await store.settle_reminders(session, settled)

@@ -60,8 +60,9 @@ NOTICE: Final = "notice"
 
 # (items of one message) -> the post to send (None: nothing to send any more).
 Preparer = Callable[[Sequence[OutboxItem]], Awaitable[Post | None]]
-# (session, item, result) -> None, in the outcome's transaction (result None: expired).
-Hook = Callable[[AsyncSession, OutboxItem, PostResult | None], Awaitable[None]]
+# (session, rows of one kind, result) -> None, in the outcome's transaction
+# (result None: the rows expired).
+Hook = Callable[[AsyncSession, Sequence[OutboxItem], PostResult | None], Awaitable[None]]
 
 
 def backoff(attempts: int) -> timedelta:
@@ -139,11 +140,20 @@ class OutboxService:
         """Settle rows whose time passed unsent; their features are told."""
         async with self._db.write() as session:
             rows = await store.expire(session, now=now, shards=self.shards)
-            for row in rows:
-                hook = self.hooks.get(row.kind)
-                if hook is not None:
-                    await hook(session, row, None)
+            await self._tell(session, rows, None)
         return len(rows)
+
+    async def _tell(
+        self, session: AsyncSession, rows: Sequence[OutboxItem], result: PostResult | None
+    ) -> None:
+        """Call each kind's hook once with its settled rows (one statement for many)."""
+        by_kind: dict[str, list[OutboxItem]] = {}
+        for row in rows:
+            by_kind.setdefault(row.kind, []).append(row)
+        for kind, settled in by_kind.items():
+            hook = self.hooks.get(kind)
+            if hook is not None:
+                await hook(session, settled, result)
 
     async def claim(self, now: datetime, *, busy: set[str], lanes: int) -> list[list[OutboxItem]]:
         """Lease the next messages of idle lanes; return them grouped by lane."""
@@ -205,10 +215,7 @@ class OutboxService:
         channel = channel_of_lane(items[0].lane)
         async with self._db.write() as session:
             done = await store.finish(session, claimer=self.claimer, outcomes=outcomes)
-            for row in done:
-                hook = self.hooks.get(row.kind)
-                if hook is not None and row.status != store.QUEUED:
-                    await hook(session, row, result)
+            await self._tell(session, [row for row in done if row.status != store.QUEUED], result)
             if done and channel is not None and items[0].kind != NOTICE:
                 if result.status is PostStatus.SENT:
                     await unblock_channel(session, guild_id=items[0].guild_id, channel_id=channel)
@@ -347,6 +354,8 @@ class Sender:
         self._ids: dict[str, list[int]] = {}
         self.report = SendReport()
         self.done = asyncio.Event()  # set whenever a lane finishes (the loop looks again)
+        # Called with each settled row and the time it settled (metrics).
+        self.on_settled: list[Callable[[OutboxItem, datetime], None]] = []
 
     @property
     def busy(self) -> int:
@@ -474,6 +483,8 @@ class Sender:
             )
         report = self.report
         for row in done:
+            for observer in self.on_settled:
+                observer(row, now)
             if row.status == store.SENT:
                 report.sent += 1
                 report.lateness.append((now - row.due_at).total_seconds())
