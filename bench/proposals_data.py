@@ -80,15 +80,17 @@ def _text(rnd: random.Random, words: int) -> str:
     return " ".join(rnd.choice(WORDS) for _ in range(words)).capitalize() + "."
 
 
-async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> dict[str, int]:
-    """Fill ``db`` (tables already created) with the data set; return the row counts."""
+async def seed(
+    db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027, *, guild: int = GUILD
+) -> dict[str, int]:
+    """Fill ``db`` (tables already created) with the data set of ``guild``; return row counts."""
     rnd = random.Random(seed_value)
     organisations = [f"Organisation {i}" for i in range(600)]
     members = [SECRETARIAT_ID + 100 + i for i in range(sizes.members)]
 
     member_rows = [
         {
-            "guild_id": GUILD,
+            "guild_id": guild,
             "user_id": uid,
             "display_name": f"MAG {i}",
             "stakeholder_group": STAKEHOLDER_GROUPS[i % 5],
@@ -108,7 +110,7 @@ async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> 
         people_rows.append(
             {
                 "id": i + 1,
-                "guild_id": GUILD,
+                "guild_id": guild,
                 "key": person_key(name, affiliation),
                 "name": name,
                 "affiliation": affiliation,
@@ -131,7 +133,7 @@ async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> 
         proposal_rows.append(
             {
                 "id": n,
-                "guild_id": GUILD,
+                "guild_id": guild,
                 "number": n,
                 "kind": "workshop",
                 "status": rnd.choice(statuses),
@@ -157,7 +159,7 @@ async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> 
             status = rnd.choice(("confirmed", "confirmed", "invited", "nominated", "declined"))
             participation_rows.append(
                 {
-                    "guild_id": GUILD,
+                    "guild_id": guild,
                     "proposal_id": n,
                     "person_id": person_id,
                     "role": role,
@@ -175,7 +177,7 @@ async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> 
             score = rnd.choices((1, 2, 3, 4, 5), (5, 15, 30, 35, 15))[0]
             review_rows.append(
                 {
-                    "guild_id": GUILD,
+                    "guild_id": guild,
                     "proposal_id": n,
                     "member_id": uid,
                     "score": score,
@@ -186,21 +188,21 @@ async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> 
                 }
             )
             assignment_rows.append(
-                {"guild_id": GUILD, "proposal_id": n, "member_id": uid, "created_at": START}
+                {"guild_id": guild, "proposal_id": n, "member_id": uid, "created_at": START}
             )
     # The tally the scoring service keeps in step with the reviews.
     tallies: dict[int, dict[str, Any]] = {}
     for r in review_rows:
         tally = tallies.setdefault(
             r["proposal_id"],
-            {"guild_id": GUILD, "proposal_id": r["proposal_id"], "merges": 0}
+            {"guild_id": guild, "proposal_id": r["proposal_id"], "merges": 0}
             | {f"n{s}": 0 for s in range(1, 6)},
         )
         tally[f"n{r['score']}"] += 1
         tally["merges"] += int(r["merge"])
     conflict_rows = [
         {
-            "guild_id": GUILD,
+            "guild_id": guild,
             "proposal_id": r["proposal_id"],
             "member_id": r["member_id"],
             "reason": "Works with the organizers",
@@ -217,7 +219,7 @@ async def seed(db: Database, sizes: Sizes = Sizes(), seed_value: int = 2027) -> 
         (ReviewTally, list(tallies.values())),
         (ReviewAssignment, assignment_rows),
         (ConflictDeclaration, conflict_rows),
-        (ProposalCounter, [{"guild_id": GUILD, "last_number": sizes.proposals}]),
+        (ProposalCounter, [{"guild_id": guild, "last_number": sizes.proposals}]),
     ]
     async with db.write() as session:
         for table, rows in tables:

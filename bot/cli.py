@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -125,6 +126,10 @@ async def reach_database(settings: Settings, *, sleep: Any = asyncio.sleep) -> N
 
 
 async def _run(settings: Settings) -> int:
+    # The start makes a great many objects that live as long as the process
+    # (classes, models, the command tree): collecting garbage among them only
+    # slows the start (by about 15%). MagBot.setup_hook turns it back on.
+    gc.disable()
     from bot.client import MagBot, use_api
 
     token = settings.require_token().get()

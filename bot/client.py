@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import importlib
 import importlib.util
 import logging
@@ -56,6 +57,7 @@ def use_api(url: str | None) -> None:
 
 
 COGS_PACKAGE = "cogs"
+GUILD_READY_TIMEOUT = 0.25  # seconds without a new server before discord.py says ready
 
 
 def cog_modules(package: str = COGS_PACKAGE) -> list[str]:
@@ -105,6 +107,11 @@ class MagBot(commands.AutoShardedBot):
             # A longer rate limit raises instead of sleeping inside whatever awaited
             # the request: the outbox retries at the time Discord gives.
             max_ratelimit_timeout=MAX_RATELIMIT_WAIT,
+            # discord.py declares itself ready once no server has arrived for
+            # this long (default 2 s, the whole of a start's idle wait). Servers
+            # come in one burst per shard; a late one is still added when it
+            # comes, and commands are answered before ready anyway.
+            guild_ready_timeout=GUILD_READY_TIMEOUT,
             **_sharding(settings),
         )
         # The bot never joins voice: don't warn operators about voice libraries.
@@ -125,7 +132,9 @@ class MagBot(commands.AutoShardedBot):
         # Migrations may take longer than a command may wait: no timeout for them.
         schema = self.db.untimed()
         try:
-            if self.settings.auto_migrate:
+            if await migrate.is_current(schema):
+                pass  # nothing to do, and Alembic is not even imported
+            elif self.settings.auto_migrate:
                 await migrate.upgrade(schema)
             else:
                 current, head = await migrate.current_revision(schema), migrate.head_revision()
@@ -147,6 +156,12 @@ class MagBot(commands.AutoShardedBot):
             self, self.services, self.clock, self.settings, self.metrics
         )
         await self._start_metrics()
+        # What the start made lives as long as the process: move it out of the
+        # collector's sight, so full collections (the longest event-loop stalls
+        # under load) walk only what commands make. The CLI disabled collection
+        # while starting; it runs again from here.
+        gc.freeze()
+        gc.enable()
         guild_id = self.settings.dev_guild_id
         if self._sync_commands and guild_id is not None:
             guild = discord.Object(id=guild_id)

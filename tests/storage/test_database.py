@@ -106,8 +106,12 @@ async def empty_db(backend: str, tmp_path: os.PathLike[str]):
 
 async def test_migrations_build_exactly_the_models(empty_db: Database) -> None:
     assert await migrate.current_revision(empty_db) is None
+    assert not await migrate.is_current(empty_db)
     await migrate.upgrade(empty_db)
     assert await migrate.current_revision(empty_db) == migrate.head_revision()
+    # The start's shortcut reads the same head as Alembic, without Alembic.
+    assert migrate.shipped_head() == migrate.head_revision()
+    assert await migrate.is_current(empty_db)
 
     def differences(conn):  # type: ignore[no-untyped-def]
         return compare_metadata(MigrationContext.configure(conn), metadata)
