@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Column, Index, String, Text, UniqueConstraint, cast, func, update
 from sqlmodel import Field, SQLModel, col, select
@@ -190,6 +190,12 @@ async def count_proposals(
         proposer_id=proposer_id,
     )
     return int((await session.exec(query)).one())
+
+
+#: What a reference to a proposal needs (``bot.services.proposals.ref_of``): no long texts.
+BRIEF_COLUMNS: Final = (
+    "id", "guild_id", "number", "kind", "title", "status", "proposer_id", "subtheme",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)

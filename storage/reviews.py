@@ -37,13 +37,13 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.panellists import Participation, Person
 from storage.profiles import MagMember
-from storage.proposals import Proposal, ProposalBrief
+from storage.proposals import BRIEF_COLUMNS, Proposal, ProposalBrief
 from storage.types import DiscordId, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
@@ -967,19 +967,22 @@ async def open_assignments(session: AsyncSession, *, guild_id: int, proposal_id:
 async def assigned_unreviewed(
     session: AsyncSession, *, guild_id: int, member_id: int
 ) -> list[Proposal]:
-    """Return the proposals assigned to the member that they have not scored, by number."""
-    scored = exists().where(
-        col(Review.guild_id) == guild_id,
-        col(Review.proposal_id) == ReviewAssignment.proposal_id,
-        col(Review.member_id) == member_id,
+    """Return the proposals assigned to the member that they have not scored, by number.
+
+    Only the columns a queue shows are loaded (a member may have hundreds
+    assigned, and the long texts were most of the cost).
+    """
+    scored = select(Review.proposal_id).where(
+        col(Review.guild_id) == guild_id, col(Review.member_id) == member_id
     )
     query = (
         select(Proposal)
+        .options(load_only(*(getattr(Proposal, name) for name in BRIEF_COLUMNS)))
         .join(ReviewAssignment, col(ReviewAssignment.proposal_id) == Proposal.id)
         .where(
             ReviewAssignment.guild_id == guild_id,
             ReviewAssignment.member_id == member_id,
-            ~scored,
+            col(ReviewAssignment.proposal_id).not_in(scored),
         )
         .order_by(col(Proposal.number))
     )
