@@ -321,7 +321,10 @@ async def measure(db: Database, data: DataSet, runs: int) -> tuple[dict[str, lis
     return times, await draw()
 
 
-async def bench(backend: str, args: argparse.Namespace, data: DataSet) -> bytes:
+async def run_backend(
+    backend: str, args: argparse.Namespace, data: DataSet
+) -> tuple[dict[str, list[float]], bytes, float]:
+    """Load ``data`` into a fresh database of ``backend``; return the times, the chart, the load."""
     schema = None
     with tempfile.TemporaryDirectory(prefix="bench-balance-") as tmp:
         if backend == "sqlite":
@@ -341,6 +344,11 @@ async def bench(backend: str, args: argparse.Namespace, data: DataSet) -> bytes:
                 async with db.engine.begin() as conn:
                     await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
             await db.dispose()
+    return times, png, loaded
+
+
+async def bench(backend: str, args: argparse.Namespace, data: DataSet) -> bytes:
+    times, png, loaded = await run_backend(backend, args, data)
     print(f"\n{backend}: loaded {len(data.participations):,} participations in {loaded:.1f} s")
     for name, values in times.items():
         print(

@@ -88,6 +88,13 @@ class Rig:
         await ix.wait_reply(timeout=30)
         return time.perf_counter() - start
 
+    async def admin(self, path: str, **options: Any) -> None:
+        """Run a command as the server admin, untimed (setting something up)."""
+        ix = await self.fake.run_command(
+            GUILD_ID, self.demo.channels["general"], self.demo.users["admin"], path, **options
+        )
+        await ix.wait_reply(timeout=30)
+
     async def timed_bare(self) -> float:
         """Run ``/ping`` on the bare bot; return seconds to its answer."""
         start = time.perf_counter()

@@ -69,6 +69,7 @@ TICK_SECONDS: Final = 30.0
 LATE_SECONDS: Final = 60.0  # a reminder sent later than this after its due time is late
 WAKE_JOB: Final = "deliveries-wake"
 STOP_TIMEOUT: Final = 15.0
+STOP_LOOP_WAIT: Final = 5.0  # seconds the loops have to notice a stop before being cancelled
 HISTORY_PAGES: Final = 3  # 300 messages back, at most, when looking for a message
 MAX_BACKOFF: Final = 60.0
 REF: Final = re.compile(r"\bref ([0-9]+-[0-9a-z]+)\b")  # what ``ref_text`` writes
@@ -215,6 +216,11 @@ class Deliveries:
         """
         self._stopped = True
         self._wake.set()
+        # Both loops see the flag at their next turn (the wake-up ends their
+        # waits); cancelling one in the middle of a database call would cut a
+        # transaction's rollback short.
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_LOOP_WAIT)
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -341,7 +347,9 @@ class Deliveries:
         """Keep the leases of what is in flight alive while this process lives."""
         every = LEASE.total_seconds() / 3
         while not self._stopped:
-            await asyncio.sleep(every)
+            await self._sleep(every)
+            if self._stopped:
+                break
             try:
                 await self.sender.renew()
             except Exception as error:
