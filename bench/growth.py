@@ -45,7 +45,7 @@ async def measure(size: int, runs: int) -> dict[str, Any]:
 def plot(rows: Sequence[dict[str, Any]], path: Path) -> None:
     """Grouped bars: one group per size, one bar per series, labelled in ms."""
     width, row_height, left = 1100, 26, 250
-    height = 120 + len(rows) * (len(SERIES) * row_height + 30) + 70
+    height = 70 + len(rows) * (len(SERIES) * row_height + 30) + 50
     image = Image.new("RGB", (width, height), "#FFFFFF")
     draw = ImageDraw.Draw(image)
     draw.text((width / 2, 20), "/balance programme as the data grows (SQLite, p50)",

@@ -155,6 +155,7 @@ class Database:
         self.timeout = timeout
         self._echo = echo
         self._turns: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._writer: asyncio.Task[Any] | None = None  # the task whose turn it is
         self._engine_kwargs = dict(engine_kwargs)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -225,11 +226,18 @@ class Database:
         if self._turns is None or self._turns[0] is not loop:
             self._turns = (loop, asyncio.Lock())
         lock = self._turns[1]
+        me = asyncio.current_task()
+        if lock.locked() and self._writer is me:
+            # SQLite could never have granted it either (the outer transaction
+            # holds the file): say so at once rather than wait for nothing.
+            raise RuntimeError("a write transaction was opened inside another one")
         # Past the timeout: TimeoutError from here, which is_unavailable knows.
         await asyncio.wait_for(lock.acquire(), self.timeout)
+        self._writer = me
         try:
             yield
         finally:
+            self._writer = None
             lock.release()
 
     async def scrub(self, *, tables: Sequence[str] = ()) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from storage import migrate
 from storage.audit import recent_events, record_event
 from storage.config import GuildConfig, get_or_create_guild_config
-from storage.database import Database, normalise_url
+from storage.database import Database, is_unavailable, normalise_url
 from storage.schema import metadata
 from tests.conftest import drop_database, make_database
 
@@ -75,6 +75,39 @@ async def test_concurrent_read_then_write_transactions_never_fail(db: Database) 
         row = await session.get(GuildConfig, 7)
     assert len(events) == 30
     assert row is not None and row.digest_weekday == 30
+
+
+async def test_sqlite_writers_take_turns_first_come_first_served(tmp_path) -> None:
+    db = Database(f"sqlite:///{tmp_path}/turns.db", timeout=0.2)
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        order: list[int] = []
+
+        async def write(i: int, hold: float = 0.0) -> None:
+            async with db.write() as session:
+                order.append(i)
+                await record_event(session, guild_id=7, actor_id=i, action="turn")
+                await asyncio.sleep(hold)
+
+        await asyncio.gather(*(write(i) for i in range(20)))
+        assert order == list(range(20))  # in the order they asked, none refused
+        # A writer kept waiting longer than the timeout is told the database is busy.
+        holder = asyncio.create_task(write(99, hold=0.5))
+        await asyncio.sleep(0.05)
+        with pytest.raises(TimeoutError) as waited:
+            await write(100)
+        assert is_unavailable(waited.value)
+        await holder
+        # A write opened inside another could never be granted: refused at once.
+        async with db.write():
+            with pytest.raises(RuntimeError, match="inside another"):
+                async with db.write():
+                    pass
+        async with db.write() as session:  # and the turn was given back
+            await record_event(session, guild_id=7, actor_id=1, action="after")
+    finally:
+        await db.dispose()
 
 
 async def test_sqlite_pragmas(tmp_path) -> None:
