@@ -127,9 +127,13 @@ def report(results: dict[str, Any]) -> None:
           f"in turns ({results['wall_s']:.0f} s in all)")  # fmt: skip
     for side in ("bot", "bare"):
         row = results[side]
+        if not row["answered"]:
+            print(f"  {side:<4} answered none of {row['sent']:,}")
+            continue
         print(
             f"  {side:<4} answered {row['answered']:,} of {row['sent']:,}"
             f"  p50 {row['p50_ms']:.1f} ms  p99 {row['p99_ms']:.1f} ms  max {row['max_ms']:.0f} ms"
+            " (of those answered)"
         )
     if results["ratio_p99"] is not None:
         print(f"  p99 bot / bare: {results['ratio_p99']:.2f}x")

@@ -135,7 +135,7 @@ async def _run(settings: Settings) -> int:
     token = settings.require_token().get()
     await reach_database(settings)
     use_api(settings.discord_api_url)
-    bot = MagBot(settings)
+    bot = MagBot(settings, serve_metrics=True, freeze_heap=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

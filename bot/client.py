@@ -95,6 +95,8 @@ class MagBot(commands.AutoShardedBot):
         *,
         clock: Callable[[], datetime] = utcnow,
         sync_commands: bool = True,
+        serve_metrics: bool = False,
+        freeze_heap: bool = False,
     ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -122,6 +124,10 @@ class MagBot(commands.AutoShardedBot):
         self.services = Services.create(self.db, clock)
         self.clock = Clock(clock)
         self._sync_commands = sync_commands
+        # Only `magbot run` serves METRICS_PORT (a sync beside the running bot
+        # must not try to take its port) and freezes the start's heap.
+        self._serve_metrics = serve_metrics
+        self._freeze_heap = freeze_heap
         self.metrics = Metrics()
         self._rate_limits = RateLimitCounter(self.metrics)
         self._metrics_server: MetricsServer | None = None
@@ -135,6 +141,7 @@ class MagBot(commands.AutoShardedBot):
             if await migrate.is_current(schema):
                 pass  # nothing to do, and Alembic is not even imported
             elif self.settings.auto_migrate:
+                gc.enable()  # a migration makes garbage that must not be frozen
                 await migrate.upgrade(schema)
             else:
                 current, head = await migrate.current_revision(schema), migrate.head_revision()
@@ -156,12 +163,13 @@ class MagBot(commands.AutoShardedBot):
             self, self.services, self.clock, self.settings, self.metrics
         )
         await self._start_metrics()
-        # What the start made lives as long as the process: move it out of the
-        # collector's sight, so full collections (the longest event-loop stalls
-        # under load) walk only what commands make. The CLI disabled collection
-        # while starting; it runs again from here.
-        gc.freeze()
-        gc.enable()
+        if self._freeze_heap:
+            # What the start made lives as long as the process: move it out of
+            # the collector's sight, so full collections (the longest event-loop
+            # stalls under load) walk only what commands make. `magbot run`
+            # disabled collection while starting; it runs again from here.
+            gc.freeze()
+            gc.enable()
         guild_id = self.settings.dev_guild_id
         if self._sync_commands and guild_id is not None:
             guild = discord.Object(id=guild_id)
@@ -174,18 +182,28 @@ class MagBot(commands.AutoShardedBot):
         self._lag_probe = asyncio.create_task(watch_loop_lag(self.metrics), name="loop-lag")
         logging.getLogger("discord.http").addHandler(self._rate_limits)
         port = self.settings.metrics_port
-        if port is None:
+        if port is None or not self._serve_metrics:
             return
         self._metrics_server = MetricsServer(
             self.metrics,
-            ready=self.is_ready,
+            ready=self.connected,
             database=self.db.ping,
             refresh=self._refresh_gauges,
         )
         await self._metrics_server.start(self.settings.metrics_host, port)
 
+    def connected(self) -> bool:
+        """Return whether the bot is ready and every shard's gateway is open now.
+
+        discord.py's ``is_ready`` stays true through a disconnection; the
+        shards say whether they are connected this moment.
+        """
+        if not self.is_ready() or self.is_closed():
+            return False
+        return all(not shard.is_closed() for shard in self.shards.values())
+
     async def _refresh_gauges(self) -> None:
-        self.metrics.set_depth(await self.services.outbox.depth())
+        self.metrics.set_depth(await self.services.outbox.open_depth())
 
     async def _refresh_rosters(self) -> None:
         """Check who still holds the MAG role in every guild (for the chasing reminders)."""

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -56,7 +56,7 @@ from bot.services.outbox import (
     refs_of,
 )
 from bot.services.registry import Services
-from bot.services.reminders import REMINDER
+from bot.services.reminders import LATE_AFTER, REMINDER
 from bot.services.sending import LEASE, Sender
 from bot.settings import Settings
 from storage.delivery import Shards
@@ -66,7 +66,6 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 TICK_SECONDS: Final = 30.0
-LATE_SECONDS: Final = 60.0  # a reminder sent later than this after its due time is late
 WAKE_JOB: Final = "deliveries-wake"
 STOP_TIMEOUT: Final = 15.0
 STOP_LOOP_WAIT: Final = 5.0  # seconds the loops have to notice a stop before being cancelled
@@ -195,6 +194,7 @@ class Deliveries:
         self._again = False
         self._stopped = False
         self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._tick_failures = 0
 
@@ -215,6 +215,7 @@ class Deliveries:
         then this process after a restart, or another one, looks before posting.
         """
         self._stopped = True
+        self._stopping.set()
         self._wake.set()
         # Both loops see the flag at their next turn (the wake-up ends their
         # waits); cancelling one in the middle of a database call would cut a
@@ -347,7 +348,10 @@ class Deliveries:
         """Keep the leases of what is in flight alive while this process lives."""
         every = LEASE.total_seconds() / 3
         while not self._stopped:
-            await self._sleep(every)
+            # Its own event: the shared wake-up is set by every queued row, and
+            # renewing on each would be a write per wake-up.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), every)
             if self._stopped:
                 break
             try:
@@ -356,19 +360,26 @@ class Deliveries:
                 log.warning("could not renew the outbox leases: %s", error)
 
 
-def count_settled(metrics: Metrics) -> Callable[[OutboxItem, datetime], None]:
-    """Return an observer of settled outbox rows that counts them in ``metrics``."""
+def count_settled(metrics: Metrics) -> Callable[[Sequence[OutboxItem], datetime], None]:
+    """Return an observer of settled outbox messages that counts them in ``metrics``.
 
-    def observe(row: OutboxItem, now: datetime) -> None:
-        outcome = {SENT: "sent", FAILED: "failed"}.get(row.status, "retry")
-        metrics.posts.labels(row.kind, outcome).inc()
-        if row.status == SENT:
+    It is called once per message with the rows it carried (a message may
+    carry ten reminders): posts are counted per message, reminders per row.
+    Lateness runs from the time a row was last due (a retry moves it).
+    """
+
+    def observe(rows: Sequence[OutboxItem], now: datetime) -> None:
+        first = rows[0]
+        outcome = {SENT: "sent", FAILED: "failed"}.get(first.status, "retry")
+        metrics.posts.labels(first.kind, outcome).inc()
+        for row in rows:
             late = (now - row.due_at).total_seconds()
-            metrics.lateness.labels(row.kind).observe(max(0.0, late))
-        if row.kind == REMINDER and outcome != "retry":
-            metrics.reminders.labels(outcome).inc()
-            if outcome == "sent" and (now - row.due_at).total_seconds() > LATE_SECONDS:
-                metrics.reminders.labels("late").inc()
+            if row.status == SENT:
+                metrics.lateness.labels(row.kind).observe(max(0.0, late))
+            if row.kind == REMINDER and outcome != "retry":
+                metrics.reminders.labels(outcome).inc()
+                if outcome == "sent" and late > LATE_AFTER.total_seconds():
+                    metrics.reminders.labels("late").inc()
 
     return observe
 

@@ -10,7 +10,8 @@ Off by default. With ``METRICS_PORT`` set, the bot serves on that port (host
   otherwise (for a container's liveness or a load balancer's check).
 
 Every metric is registered on the bot's own ``CollectorRegistry``, so two
-bots in one process (tests) never share counts. The names follow
+bots in one process (tests) never share counts, except the 429 counters: they
+read discord.py's process-wide log, so each bot in a process counts all. The names follow
 Prometheus' conventions (``_seconds``, ``_total``), so Grafana's defaults
 read them; ``docs/operations.md`` lists them with example queries.
 """
@@ -63,13 +64,15 @@ class Metrics:
         )
         self.reminders = Counter(
             "magbot_reminders_total",
-            "Reminders by what happened to them: queued (fell due), sent, late, failed.",
+            "Reminders by what happened to them: queued (fell due), sent, late (sent more than "
+            "5 minutes after their time), failed.",
             ["event"],
             registry=r,
         )
         self.posts = Counter(
             "magbot_outbox_posts_total",
-            "Messages the outbox posted, by kind and outcome (sent, retry, failed).",
+            "Messages the outbox settled (one message may carry ten reminders), by kind and "
+            "outcome (sent, retry, failed).",
             ["kind", "outcome"],
             registry=r,
         )

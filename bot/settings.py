@@ -199,7 +199,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     metrics_port: int | None = None
     raw_port = get("METRICS_PORT")
     if raw_port is not None:
-        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+        if not (raw_port.isascii() and raw_port.isdecimal()) or not 1 <= int(raw_port) <= 65535:
             raise SettingsError(
                 f"METRICS_PORT={raw_port!r} must be a port number from 1 to 65535 "
                 "(or unset, to serve no metrics)."

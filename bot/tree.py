@@ -148,6 +148,14 @@ async def report_error(interaction: discord.Interaction, error: BaseException) -
     await send_ephemeral(interaction, text)
 
 
+def outcome_of(error: BaseException) -> str:
+    """Return how a failed command is counted: unavailable, refused (the user's), or error."""
+    original = unwrap(error)
+    if is_unavailable(original) or isinstance(original, discord.RateLimited):
+        return "unavailable"
+    return "refused" if user_message(error) is not None else "error"
+
+
 class MagTree(app_commands.CommandTree):
     """The command tree whose single ``on_error`` answers every failed command.
 
@@ -161,6 +169,10 @@ class MagTree(app_commands.CommandTree):
         start = time.perf_counter()
         try:
             await super()._call(interaction)
+        except Exception as error:
+            # Raised past on_error (discord.py reports it after this returns).
+            interaction.extras.setdefault("outcome", outcome_of(error))
+            raise
         finally:
             metrics: Metrics | None = getattr(self.client, "metrics", None)
             if (
@@ -180,5 +192,5 @@ class MagTree(app_commands.CommandTree):
     async def on_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
-        interaction.extras["outcome"] = "refused" if user_message(error) else "error"
+        interaction.extras["outcome"] = outcome_of(error)
         await report_error(interaction, error)

@@ -24,6 +24,8 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.sqlite_driver import OneTripConnection, one_trip_dbapi
+
 log = logging.getLogger(__name__)
 
 _IMMEDIATE = "magbot_immediate"
@@ -135,7 +137,12 @@ def _install_sqlite_behaviour(engine: AsyncEngine, *, busy_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        statement = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        dbapi = conn.connection.dbapi_connection
+        if isinstance(dbapi, OneTripConnection):
+            dbapi.begin(statement)  # sent with the first statement, in the same trip
+        else:
+            conn.exec_driver_sql(statement)
 
 
 class Database:
@@ -169,6 +176,9 @@ class Database:
                 connect_args.setdefault("command_timeout", timeout)
                 engine_kwargs["connect_args"] = connect_args
                 engine_kwargs.setdefault("pool_timeout", min(1.0, timeout))
+        if self.is_sqlite and parsed.get_driver_name() == "aiosqlite":
+            # One trip to aiosqlite's thread per statement instead of four.
+            engine_kwargs.setdefault("module", one_trip_dbapi())
         self.engine: AsyncEngine = create_async_engine(self.url, echo=echo, **engine_kwargs)
         if self.is_sqlite:
             busy_ms = 5000 if timeout is None else max(1, round(timeout * 1000))

@@ -420,11 +420,18 @@ async def next_due(session: AsyncSession, *, shards: Shards | None) -> datetime 
     return min(found) if found else None
 
 
-async def count_by_status(session: AsyncSession, *, guild_id: int | None = None) -> dict[str, int]:
-    """Return how many rows are in each status (one guild, or all): the queue's depth."""
+async def count_by_status(
+    session: AsyncSession,
+    *,
+    guild_id: int | None = None,
+    statuses: Collection[str] | None = None,
+) -> dict[str, int]:
+    """Return how many rows are in each status (one guild, or all; some statuses, or all)."""
     query = select(col(OutboxItem.status), func.count()).group_by(col(OutboxItem.status))
     if guild_id is not None:
         query = query.where(col(OutboxItem.guild_id) == guild_id)
+    if statuses is not None:
+        query = query.where(col(OutboxItem.status).in_(list(statuses)))
     return {str(status): int(n) for status, n in (await session.exec(query)).all()}
 
 

@@ -3,9 +3,11 @@
 Why Pillow and not matplotlib: a balance chart is a few dozen bars, lines and
 labels on a fixed grid, and matplotlib spent about 0.6 s on each (its text
 layout and glyph rendering were most of it); Pillow draws the same chart in
-about 20 ms, so ``/balance`` answers in one round trip. Pillow lays text out
-with libraqm (HarfBuzz and FriBiDi), so Arabic is shaped and written right to
-left. The fonts ship with the bot (``bot/render/fonts``).
+30–50 ms. Where the system has FriBiDi (Debian: ``libfribidi0``; Pillow's
+wheels bring HarfBuzz and libraqm but load FriBiDi from the system), Pillow
+lays text out with libraqm, so Arabic is shaped and written right to left;
+without it Pillow falls back to its basic layout. The fonts ship with the
+bot (``bot/render/fonts``).
 
 Drawing still takes milliseconds, so the bot draws in one worker thread
 (``render_chart``) and the event loop keeps answering meanwhile; one thread
@@ -36,6 +38,7 @@ from PIL import Image, ImageDraw, ImageFont
 from bot.render.text import plain
 from bot.services.balance import (
     BalanceReport,
+    BalanceWarning,
     Dimension,
     FunnelReport,
     FunnelStage,
@@ -151,12 +154,22 @@ def clear_cache() -> None:
 def chart_key(report: BalanceReport | FunnelReport) -> Hashable:
     """Return what the chart shows, and nothing else: equal keys draw equal charts."""
     if isinstance(report, FunnelReport):
-        stages = tuple(
-            (stage.label, stage.report.seats, stage.report.dimensions)
-            for stage in (*report.nominations, *report.selection)
+
+        def stages(funnel: Sequence[FunnelStage]) -> tuple[Hashable, ...]:
+            return tuple((s.label, s.report.seats, s.report.dimensions) for s in funnel)
+
+        def flags(found: Sequence[BalanceWarning]) -> tuple[Hashable, ...]:
+            return tuple((flag.dimension, flag.category) for flag in found)
+
+        return (
+            "funnel",
+            report.scope.title,
+            report.drop_points,
+            stages(report.nominations),
+            stages(report.selection),
+            flags(report.nomination_flags),
+            flags(report.selection_flags),
         )
-        flags = tuple((flag.dimension, flag.category) for flag in report.flags)
-        return ("funnel", report.scope.title, report.drop_points, stages, flags)
     return (
         "balance",
         report.scope.title,
@@ -351,17 +364,18 @@ def _palette() -> Image.Image:
     return palette
 
 
-def _end(labels: Sequence[tuple[float, str]], lines: Sequence[float] = ()) -> float:
-    """Return the share (percent) at the axes' right edge: 100, or more for labels to fit.
+def _end(width: float, labels: Sequence[tuple[float, str]], lines: Sequence[float] = ()) -> float:
+    """Return the share (percent) at the right edge of axes ``width`` pixels wide.
 
-    ``labels`` are (share, text) pairs: the text is written just right of its bar.
+    100, or more so that each label fits: ``labels`` are (share, text) pairs,
+    the text written just right of its bar.
     """
     end = max([100.0, *(share * 100 + 5 for share in lines)])
     label_font = _font(LABEL_FONT)
     for share, label in labels:
-        room = AXES_WIDTH - label_font.getlength(label) - 10
-        if room > AXES_WIDTH * 0.2:
-            end = max(end, share * 100 * AXES_WIDTH / room)
+        room = width - label_font.getlength(label) - 10
+        if room > width * 0.2:
+            end = max(end, share * 100 * width / room)
     return end
 
 
@@ -407,6 +421,7 @@ def _bars(
     over = _breaches(dimension, lines)
     labels = [bar_label(c.seats, c.people, c.share) for c in categories]
     end = _end(
+        box.width,
         [(c.share, label) for c, label in zip(categories, labels, strict=True)],
         [line.share for line in lines],
     )
@@ -564,11 +579,12 @@ def _stages(
     shares = [[report.dimension(key).share_of(name) * 100 for name in names] for report in reports]
     texts = [[f"{share:.0f}%" for share in row] for row in shares]
     end = _end(
+        box.width,
         [
             (share / 100, text)
             for row, row_texts in zip(shares, texts, strict=True)
             for share, text in zip(row, row_texts, strict=True)
-        ]
+        ],
     )
     axes = Axes(box, max(1, len(names)), end)
     labels = [short(name) + ("  ▼" if (key, name) in flagged else "") for name in names]

@@ -104,6 +104,7 @@ def sandbox_settings(base: Settings, paths: Paths, *, guild_id: int, api_url: st
         shard_ids=None,
         auto_migrate=True,
         discord_api_url=api_url,
+        metrics_port=None,  # the production port may be in use by the real bot
     )
 
 

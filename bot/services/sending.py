@@ -322,6 +322,11 @@ class OutboxService:
         async with self._db.read() as session:
             return await store.next_due(session, shards=self.shards)
 
+    async def open_depth(self) -> Mapping[str, int]:
+        """Return how many rows wait to be sent (queued) or are being sent (the queue)."""
+        async with self._db.read() as session:
+            return await store.count_by_status(session, statuses=store.OPEN)
+
     async def depth(self) -> Mapping[str, int]:
         """Return how many rows are in each status (the queue's depth)."""
         async with self._db.read() as session:
@@ -354,8 +359,8 @@ class Sender:
         self._ids: dict[str, list[int]] = {}
         self.report = SendReport()
         self.done = asyncio.Event()  # set whenever a lane finishes (the loop looks again)
-        # Called with each settled row and the time it settled (metrics).
-        self.on_settled: list[Callable[[OutboxItem, datetime], None]] = []
+        # Called with the rows of each settled message and the time (metrics).
+        self.on_settled: list[Callable[[Sequence[OutboxItem], datetime], None]] = []
 
     @property
     def busy(self) -> int:
@@ -482,9 +487,12 @@ class Sender:
                 f" ({result.detail})" if result.detail and done[0].status != store.SENT else "",
             )
         report = self.report
+        for observer in self.on_settled if done else ():
+            try:
+                observer(done, now)
+            except Exception:  # a metric must never make a sent message look failed
+                log.exception("an observer of settled outbox rows failed")
         for row in done:
-            for observer in self.on_settled:
-                observer(row, now)
             if row.status == store.SENT:
                 report.sent += 1
                 report.lateness.append((now - row.due_at).total_seconds())

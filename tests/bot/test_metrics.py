@@ -7,12 +7,15 @@ import logging
 import time
 from datetime import UTC, datetime, timedelta
 
+import discord
 import pytest
 
 from bot.delivery import count_settled
+from bot.errors import NotFound
 from bot.metrics import Metrics, RateLimitCounter, watch_loop_lag
 from bot.services.reminders import REMINDER
 from bot.settings import SettingsError, load_settings
+from bot.tree import outcome_of
 from storage.outbox import FAILED, QUEUED, SENT, OutboxItem
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
@@ -30,21 +33,29 @@ def row(kind: str, status: str, late: float) -> OutboxItem:
     )  # fmt: skip
 
 
-def test_settled_rows_are_counted_by_kind_outcome_and_lateness() -> None:
+def test_settled_messages_and_their_reminders_are_counted() -> None:
     metrics = Metrics()
     observe = count_settled(metrics)
-    observe(row(REMINDER, SENT, 2), NOW)
-    observe(row(REMINDER, SENT, 90), NOW)  # more than a minute late
-    observe(row(REMINDER, FAILED, 0), NOW)
-    observe(row(REMINDER, QUEUED, 0), NOW)  # to be tried again: not an end
-    observe(row("digest", SENT, 1), NOW)
+    # One message of two reminders, one of them more than 5 minutes late.
+    observe([row(REMINDER, SENT, 2), row(REMINDER, SENT, 400)], NOW)
+    observe([row(REMINDER, FAILED, 0)], NOW)
+    observe([row(REMINDER, QUEUED, 0)], NOW)  # to be tried again: not an end
+    observe([row("digest", SENT, 1)], NOW)
     assert value(metrics, "magbot_reminders_total", event="sent") == 2
     assert value(metrics, "magbot_reminders_total", event="late") == 1
     assert value(metrics, "magbot_reminders_total", event="failed") == 1
+    assert value(metrics, "magbot_outbox_posts_total", kind=REMINDER, outcome="sent") == 1
     assert value(metrics, "magbot_outbox_posts_total", kind=REMINDER, outcome="retry") == 1
     assert value(metrics, "magbot_outbox_posts_total", kind="digest", outcome="sent") == 1
-    assert value(metrics, "magbot_outbox_lateness_seconds_sum", kind=REMINDER) == 92
+    assert value(metrics, "magbot_outbox_lateness_seconds_sum", kind=REMINDER) == 402
     assert value(metrics, "magbot_outbox_lateness_seconds_bucket", kind=REMINDER, le="5.0") == 1
+
+
+def test_failed_commands_are_told_apart() -> None:
+    assert outcome_of(NotFound("no such proposal")) == "refused"
+    assert outcome_of(RuntimeError("a bug")) == "error"
+    assert outcome_of(TimeoutError()) == "error"  # not raised in the database code
+    assert outcome_of(discord.RateLimited(3.0)) == "unavailable"
 
 
 def test_discord_429s_are_counted_from_discord_py_log_lines() -> None:
@@ -77,7 +88,7 @@ async def test_the_lag_probe_sees_a_blocked_loop() -> None:
     assert value(metrics, "magbot_event_loop_lag_max_seconds") == metrics.max_lag
 
 
-@pytest.mark.parametrize("raw", ["0", "70000", "abc", "-1"])
+@pytest.mark.parametrize("raw", ["0", "70000", "abc", "-1", "²"])
 def test_a_bad_metrics_port_is_named(raw: str) -> None:
     with pytest.raises(SettingsError, match="METRICS_PORT"):
         load_settings({"METRICS_PORT": raw})

@@ -110,13 +110,48 @@ async def test_sqlite_writers_take_turns_first_come_first_served(tmp_path) -> No
         await db.dispose()
 
 
+async def test_sqlite_reads_and_writes_take_few_trips_to_the_driver_thread(
+    tmp_path, monkeypatch
+) -> None:
+    """Each trip to aiosqlite's thread costs a hand-over; a query in a session is two."""
+    import aiosqlite
+
+    db = Database(f"sqlite:///{tmp_path}/trips.db")
+    try:
+        async with db.engine.begin() as conn:
+            await conn.run_sync(metadata.create_all)
+        trips: list[str] = []
+        real = aiosqlite.Connection._execute
+
+        async def counted(self, fn, *args, **kwargs):  # type: ignore[no-untyped-def]
+            trips.append(getattr(fn, "__name__", repr(fn)))
+            return await real(self, fn, *args, **kwargs)
+
+        monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+        async with db.read() as session:
+            assert (await session.exec(text("SELECT 1"))).scalar() == 1
+        assert len(trips) == 2, trips  # BEGIN with the query, then the rollback
+        trips.clear()
+        async with db.write() as session:
+            await record_event(session, guild_id=7, actor_id=1, action="trip")
+        assert len(trips) == 2, trips  # BEGIN IMMEDIATE with the INSERT, then the commit
+        trips.clear()
+        async with db.read():
+            pass  # a session that ran nothing costs nothing
+        assert trips == []
+        async with db.read() as session:
+            assert len(await recent_events(session, guild_id=7)) == 1  # and it was committed
+    finally:
+        await db.dispose()
+
+
 async def test_sqlite_pragmas(tmp_path) -> None:
     db = Database(f"sqlite:///{tmp_path}/p.db")
     try:
         assert db.url.startswith("sqlite+aiosqlite://")
         async with db.read() as session:
-            mode = (await session.exec(text("PRAGMA journal_mode"))).one()[0]  # type: ignore[call-overload]
-            fks = (await session.exec(text("PRAGMA foreign_keys"))).one()[0]  # type: ignore[call-overload]
+            mode = (await session.exec(text("PRAGMA journal_mode"))).one()[0]
+            fks = (await session.exec(text("PRAGMA foreign_keys"))).one()[0]
         assert (mode, fks) == ("wal", 1)
     finally:
         await db.dispose()
