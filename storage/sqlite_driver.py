@@ -4,8 +4,8 @@ aiosqlite runs every SQLite call in a thread of its own, and each call is a
 trip there and back (a queue put, the thread waking, the event loop woken
 with the answer). SQLAlchemy's aiosqlite adapter makes four trips per
 statement (create the cursor, execute, fetch, close), so one query in a
-session (BEGIN, the query, the rollback that returns the connection) took
-nine: about 2.6 ms on the development machine, whatever the query. That
+session (BEGIN, the query, the session's rollback, the pool's) took ten:
+about 2.6 ms on the development machine, whatever the query. That
 floor was most of what a quick command cost (docs/performance.md).
 
 ``OneTripCursor`` does the four in one trip: it runs a function in
@@ -14,10 +14,10 @@ row and closes, and keeps the rows, the description, the row count and the
 last row id to hand out. A transaction's BEGIN travels with its first
 statement (``OneTripConnection.begin``), and an end with no transaction open
 (the pool's reset after a session's own rollback) makes no trip, so a read
-of one query is two trips (the query, the rollback) instead of ten. Result rows are always fetched whole, which is what
-the adapter did too (it is not a server-side cursor). Everything else
-(connections, transactions, errors, the pool) stays SQLAlchemy's and
-aiosqlite's: ``Database`` passes ``module=one_trip_dbapi()`` to the engine,
+of one query is two trips (the query, the rollback) instead of ten. Result
+rows are always fetched whole, which is what the adapter did too (it is not
+a server-side cursor). Everything else (connections, transactions, errors,
+the pool) stays SQLAlchemy's and aiosqlite's: ``Database`` passes ``module=one_trip_dbapi()`` to the engine,
 and the URL stays ``sqlite+aiosqlite``.
 
 This leans on two names that are not public API: aiosqlite's
