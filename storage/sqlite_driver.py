@@ -17,8 +17,9 @@ statement (``OneTripConnection.begin``), and an end with no transaction open
 of one query is two trips (the query, the rollback) instead of ten. Result
 rows are always fetched whole, which is what the adapter did too (it is not
 a server-side cursor). Everything else (connections, transactions, errors,
-the pool) stays SQLAlchemy's and aiosqlite's: ``Database`` passes ``module=one_trip_dbapi()`` to the engine,
-and the URL stays ``sqlite+aiosqlite``.
+the pool) stays SQLAlchemy's and aiosqlite's: ``Database`` passes
+``module=one_trip_dbapi()`` to the engine, and the URL stays
+``sqlite+aiosqlite``.
 
 This leans on two names that are not public API: aiosqlite's
 ``Connection._execute`` (run a function in its thread) and ``_conn`` (the
