@@ -41,14 +41,14 @@ class HelpCog(commands.Cog):
     """Help for everyone."""
 
     def __init__(self) -> None:
-        # The tree does not change while the bot runs: walk it once.
-        self._lines: list[CommandLine] | None = None
+        # The tree does not change while the bot runs: walk it and render it once.
+        self._embed: discord.Embed | None = None
 
     @app_commands.command(name="help", description="List the bot's commands by who uses them")
     async def help(self, interaction: discord.Interaction) -> None:
-        if self._lines is None:
-            self._lines = command_lines(interaction.client.tree)  # type: ignore[attr-defined]
-        await send(interaction, embed=help_embed(self._lines))
+        if self._embed is None:
+            self._embed = help_embed(command_lines(interaction.client.tree))  # type: ignore[attr-defined]
+        await send(interaction, embed=self._embed)
 
 
 async def setup(bot: commands.Bot) -> None:
