@@ -29,7 +29,17 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.rig import Command, Rig, percentile, rss_mb, stalls, start_rig, stop_rig
+from bench.rig import (
+    Command,
+    Rig,
+    drop_postgres,
+    fresh_postgres,
+    percentile,
+    rss_mb,
+    stalls,
+    start_rig,
+    stop_rig,
+)
 from bench.roundtrip import RANDOM, filled
 
 MIX: tuple[tuple[Command, int], ...] = (
@@ -74,8 +84,9 @@ def figures(latencies: list[float], failures: int) -> dict[str, Any]:
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     rnd = random.Random(args.seed)
     commands = [command for command, weight in MIX for _ in range(weight)]
+    database_url = await fresh_postgres(args.postgres) if args.postgres else None
     with tempfile.TemporaryDirectory(prefix="bench-load-") as tmp:
-        rig: Rig = await start_rig(Path(tmp))
+        rig: Rig = await start_rig(Path(tmp), database_url=database_url)
         try:
 
             async def bot_one() -> float:
@@ -103,10 +114,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             errors = rig.bot.unexpected_errors()
         finally:
             await stop_rig(rig)
+            if database_url is not None:
+                await drop_postgres(args.postgres, database_url)
     over, longest = stalls(before, after)
     ours, theirs = figures(*bot), figures(*bare)
     ratio = ours["p99_ms"] / theirs["p99_ms"] if ours["p99_ms"] and theirs["p99_ms"] else None
     return {
+        "database": "postgresql" if args.postgres else "sqlite",
         "rate_per_s": args.rate,
         "seconds_each": args.seconds,
         "wall_s": elapsed,
@@ -149,6 +163,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rate", type=float, default=200.0, help="interactions a second")
     parser.add_argument("--seconds", type=float, default=30.0, help="seconds of load for each bot")
     parser.add_argument("--slice", type=float, default=10.0, help="seconds per turn")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run the bot on a throwaway database on this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://127.0.0.1:5432/test); default SQLite",
+    )
     parser.add_argument("--seed", type=int, default=11)
     report(asyncio.run(run(parser.parse_args(argv))))
 

@@ -19,6 +19,7 @@ import asyncio
 import os
 import random
 import re
+import secrets
 import sys
 import time
 from collections.abc import Sequence
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bench.proposals_data import SECRETARIAT_ID, Sizes, seed
 from bot.sandbox.fakediscord import FakeDiscord
@@ -115,13 +119,35 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def _seed(workdir: Path) -> dict[str, int]:
-    db = Database(f"sqlite+aiosqlite:///{workdir}/magbot.db")
+async def _seed(url: str) -> dict[str, int]:
+    db = Database(url)
     try:
         await migrate.upgrade(db)
         return await seed(db, Sizes(), guild=GUILD_ID)
     finally:
         await db.dispose()
+
+
+async def _admin(server_url: str, statement: str) -> None:
+    """Run CREATE or DROP DATABASE on the PostgreSQL server of ``server_url``."""
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as conn:
+            await conn.execute(text(statement))
+    finally:
+        await engine.dispose()
+
+
+async def fresh_postgres(server_url: str) -> str:
+    """Create a throwaway database on that server; return its URL (``drop_postgres`` ends it)."""
+    name = f"bench_{secrets.token_hex(4)}"
+    await _admin(server_url, f'CREATE DATABASE "{name}"')
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def drop_postgres(server_url: str, url: str) -> None:
+    name = make_url(url).database
+    await _admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 async def _wait_healthy(url: str, timeout: float = 60) -> None:
@@ -138,9 +164,16 @@ async def _wait_healthy(url: str, timeout: float = 60) -> None:
     raise TimeoutError(f"{url} did not answer 200 within {timeout} s")
 
 
-async def start_rig(workdir: Path, *, guilds: int = 200, members: int = 200) -> Rig:
-    """Start both fakes and both bots, configure the real one as an admin would."""
-    counts = await _seed(workdir)
+async def start_rig(
+    workdir: Path, *, guilds: int = 200, members: int = 200, database_url: str | None = None
+) -> Rig:
+    """Start both fakes and both bots, configure the real one as an admin would.
+
+    The bot's database: ``database_url`` (an empty PostgreSQL database), or a
+    SQLite file in ``workdir``.
+    """
+    url = database_url or f"sqlite+aiosqlite:///{workdir}/magbot.db"
+    counts = await _seed(url)
     print(f"seeded {counts['proposal']:,} proposals, {counts['participation']:,} seats, "
           f"{counts['review']:,} reviews", flush=True)  # fmt: skip
     fake = FakeDiscord()
@@ -160,7 +193,7 @@ async def start_rig(workdir: Path, *, guilds: int = 200, members: int = 200) -> 
         api_url=fake.url,
         guild_id=GUILD_ID,
         workdir=workdir,
-        env={"METRICS_PORT": str(port), "LOG_LEVEL": "WARNING"},
+        env={"METRICS_PORT": str(port), "LOG_LEVEL": "WARNING", "DATABASE_URL": url},
     )
     started = time.perf_counter()
     await bot.start()

@@ -31,7 +31,17 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.rig import Command, Rig, percentile, rss_mb, stalls, start_rig, stop_rig
+from bench.rig import (
+    Command,
+    Rig,
+    drop_postgres,
+    fresh_postgres,
+    percentile,
+    rss_mb,
+    stalls,
+    start_rig,
+    stop_rig,
+)
 
 RANDOM = -1  # an option filled with a random proposal number at each run
 
@@ -98,8 +108,9 @@ def summary(times: dict[str, dict[str, list[float]]]) -> dict[str, dict[str, flo
 
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     rnd = random.Random(args.seed)
+    database_url = await fresh_postgres(args.postgres) if args.postgres else None
     with tempfile.TemporaryDirectory(prefix="bench-roundtrip-") as tmp:
-        rig = await start_rig(Path(tmp), guilds=args.guilds)
+        rig = await start_rig(Path(tmp), database_url=database_url, guilds=args.guilds)
         try:
             before = await rig.metrics()
             times = await measure(rig, COMMANDS, args.runs, rnd)
@@ -107,8 +118,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             errors = rig.bot.unexpected_errors()
         finally:
             await stop_rig(rig)
+            if database_url is not None:
+                await drop_postgres(args.postgres, database_url)
     over, longest = stalls(before, after)
     return {
+        "database": "postgresql" if args.postgres else "sqlite",
         "commands": summary(times),
         "start_to_ready_s": rig.start_to_ready,
         "guilds": args.guilds,
@@ -142,6 +156,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--runs", type=int, default=200, help="rounds of every command")
     parser.add_argument("--guilds", type=int, default=200)
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="run the bot on a throwaway database on this PostgreSQL server "
+        "(e.g. postgresql+asyncpg://127.0.0.1:5432/test); default SQLite",
+    )
     parser.add_argument("--seed", type=int, default=7)
     report(asyncio.run(run(parser.parse_args(argv))))
 
