@@ -199,9 +199,8 @@ class MetricsServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.port = sockets[0].getsockname()[1] if sockets else port
+        addresses = self._runner.addresses  # the real port when ``port`` was 0
+        self.port = int(addresses[0][1]) if addresses else port
         log.info("metrics on http://%s:%s/metrics and /healthz", host, self.port)
 
     async def stop(self) -> None:
