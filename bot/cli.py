@@ -1,4 +1,4 @@
-"""``magbot`` (also ``python -m bot``): run the bot, sync commands, migrate the database.
+"""``magbot`` (also ``python -m bot``): run the bot, sync commands, migrate, translations.
 
 Without a ``DISCORD_TOKEN``, ``magbot run`` (also plain ``magbot``, and ``make
 run``) starts the sandbox when standard input is a terminal: someone is there to
@@ -63,6 +63,15 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="print the schema revision")
     revision = db_sub.add_parser("revision", help="write a migration from the models (dev)")
     revision.add_argument("-m", "--message", required=True)
+    messages = sub.add_parser(
+        "messages",
+        help="bring the translation catalogues up to date with the code (docs/languages.md)",
+    )
+    messages.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; exit 1 if a catalogue lacks a text or keeps one the code dropped",
+    )
     return parser
 
 
@@ -195,6 +204,24 @@ async def _db(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _messages(settings: Settings, *, check: bool) -> int:
+    from bot.client import command_list
+    from bot.localisation import catalogue_problems, template, update_catalogues
+
+    pot = template(await command_list(settings))
+    if check:
+        problems = catalogue_problems(pot)
+        for problem in problems:
+            print(problem)
+        print(f"{len(pot)} texts; {len(problems)} problems in the catalogues.")
+        return 1 if problems else 0
+    missing = update_catalogues(pot)
+    print(f"{len(pot)} texts to translate.")
+    for code, count in missing.items():
+        print(f"{code}: {count} untranslated" if count else f"{code}: complete")
+    return 0
+
+
 def _sandbox(settings: Settings, data_dir: Path | None, *, reset: bool, no_token: bool) -> int:
     import bot.sandbox
 
@@ -220,6 +247,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_run(settings))
         if command == "sync":
             return asyncio.run(_sync(settings, args.guild))
+        if command == "messages":
+            return asyncio.run(_messages(settings, check=args.check))
         return asyncio.run(_db(settings, args))
     except SettingsError as error:
         print(f"magbot: {error}", file=sys.stderr)

@@ -18,6 +18,7 @@ from discord.ext import commands
 
 from bot.clock import Clock
 from bot.delivery import start_deliveries
+from bot.localisation import CatalogueTranslator
 from bot.metrics import Metrics, MetricsServer, RateLimitCounter, watch_loop_lag
 from bot.roster import refresh_roster
 from bot.services.faults import log_failure
@@ -153,6 +154,8 @@ class MagBot(commands.AutoShardedBot):
                     )
         finally:
             await schema.dispose()
+        # Command names and descriptions in every language a catalogue has.
+        await self.tree.set_translator(CatalogueTranslator())
         for name in [*cog_modules(), *self.settings.extra_cogs]:
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions))
@@ -235,3 +238,14 @@ class MagBot(commands.AutoShardedBot):
             await discord.Client.close(self)
         await self.db.dispose()
         log.info("shut down cleanly")
+
+
+async def command_list(settings: Settings) -> list[Any]:
+    """Return the bot's slash commands, with every cog loaded, without connecting."""
+    bot = MagBot(settings, sync_commands=False)
+    try:
+        for name in [*cog_modules(), *settings.extra_cogs]:
+            await bot.load_extension(name)
+        return list(bot.tree.get_commands())
+    finally:
+        await bot.db.dispose()

@@ -18,6 +18,8 @@ from discord import app_commands
 
 from bot.answering import before_answering
 from bot.errors import UserError
+from bot.i18n import N_, _, ngettext
+from bot.localisation import use_reader_language
 from bot.metrics import Metrics
 from bot.services.faults import outage
 from bot.services.text import quoted
@@ -25,23 +27,35 @@ from storage.database import committed, is_unavailable, track_commits
 
 log = logging.getLogger(__name__)
 
-GENERIC = (
+GENERIC = N_(
     "Sorry, something went wrong on our side and nothing was changed. "
     "If it happens again, tell an admin the error id `{error_id}`."
 )
 # When the failure came after a change was committed: never claim nothing changed.
-GENERIC_SAVED = (
+GENERIC_SAVED = N_(
     "Your change was saved, but something went wrong on our side while answering. "
     "Check the result before trying again. If it happens again, tell an admin the error "
     "id `{error_id}`."
 )
-UNAVAILABLE = (
+UNAVAILABLE = N_(
     "The database is unavailable right now, so nothing was changed. Try again in a moment."
 )
-UNAVAILABLE_SAVED = (
+UNAVAILABLE_SAVED = N_(
     "Your change was saved, but the database became unavailable while answering. "
     "Check the result in a moment before trying again."
 )
+# The kinds of option a value can fail to be, by discord.py's name for them.
+OPTION_TYPES = {
+    "string": N_("string"),
+    "integer": N_("integer"),
+    "boolean": N_("boolean"),
+    "user": N_("user"),
+    "channel": N_("channel"),
+    "role": N_("role"),
+    "mentionable": N_("mentionable"),
+    "number": N_("number"),
+    "attachment": N_("attachment"),
+}
 
 MESSAGE_MAX = 2000
 
@@ -66,27 +80,40 @@ def user_message(error: BaseException) -> str | None:
     if isinstance(original, UserError):
         return str(original)
     if is_unavailable(original):
-        return UNAVAILABLE_SAVED if committed() else UNAVAILABLE
+        return _(UNAVAILABLE_SAVED) if committed() else _(UNAVAILABLE)
     if isinstance(error, app_commands.TransformerError):
-        return f"{quoted(error.value, 50)} is not a valid {error.type.name.lower()} here."
+        kind = error.type.name.lower()
+        return _(
+            "{value} is not a valid {kind} here.",
+            value=quoted(error.value, 50),
+            kind=_(OPTION_TYPES[kind]) if kind in OPTION_TYPES else kind,
+        )
     if isinstance(error, app_commands.NoPrivateMessage):
-        return "This command works only inside a server."
+        return _("This command works only inside a server.")
     if isinstance(error, app_commands.MissingPermissions):
-        return "You need the Manage Server permission for this."
+        return _("You need the Manage Server permission for this.")
     if isinstance(error, app_commands.BotMissingPermissions):
         missing = ", ".join(error.missing_permissions)
-        return f"I am missing permissions here: {missing}. Ask an admin to grant them."
+        return _(
+            "I am missing permissions here: {permissions}. Ask an admin to grant them.",
+            permissions=missing,
+        )
     if isinstance(original, discord.RateLimited):
-        return (
-            f"Discord is holding the bot back right now: try again in "
-            f"{max(1, round(original.retry_after))} seconds."
+        return ngettext(
+            "Discord is holding the bot back right now: try again in {n} seconds.",
+            "Discord is holding the bot back right now: try again in {n} seconds.",
+            max(1, round(original.retry_after)),
         )
     if isinstance(error, app_commands.CommandOnCooldown):
-        return f"Slow down: try again in {error.retry_after:.0f} seconds."
+        return ngettext(
+            "Slow down: try again in {n} seconds.",
+            "Slow down: try again in {n} seconds.",
+            round(error.retry_after),
+        )
     if isinstance(error, app_commands.CheckFailure):
-        return "You can't use this command here."
+        return _("You can't use this command here.")
     if isinstance(error, app_commands.CommandSignatureMismatch | app_commands.CommandNotFound):
-        return "This command changed since it was registered. Ask an admin to run `magbot sync`."
+        return _("This command changed since it was registered. Ask an admin to run `magbot sync`.")
     return None
 
 
@@ -136,7 +163,7 @@ def explain(error: BaseException, where: str) -> str:
         where,
         exc_info=(type(original), original, original.__traceback__),
     )
-    return (GENERIC_SAVED if committed() else GENERIC).format(error_id=error_id)
+    return _(GENERIC_SAVED if committed() else GENERIC, error_id=error_id)
 
 
 async def report_error(interaction: discord.Interaction, error: BaseException) -> None:
@@ -167,6 +194,7 @@ class MagTree(app_commands.CommandTree):
         # discord.py runs this in the command's own task, right after the
         # gateway event: everything the command costs happens inside it.
         start = time.perf_counter()
+        await use_reader_language(interaction)
         try:
             await super()._call(interaction)
         except Exception as error:

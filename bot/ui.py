@@ -23,6 +23,7 @@ from typing import Any, Final
 
 import discord
 
+from bot.localisation import use_reader_language
 from bot.tree import report_error
 from storage.database import track_commits
 
@@ -41,6 +42,7 @@ class Answering:
 
     async def callback(self, interaction: discord.Interaction) -> None:
         track_commits()
+        await use_reader_language(interaction)
         try:
             await self.run(interaction)
         except Exception as error:

@@ -19,6 +19,7 @@ import discord
 
 from bot.answering import defer_later
 from bot.errors import ConfirmationNeeded
+from bot.i18n import _, pgettext
 from bot.render.confirm import cancelled_text, confirm_embed
 from bot.services.auth import Actor
 from bot.ui import Answering, view_of
@@ -65,7 +66,7 @@ class ConfirmButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
         self.yes = yes
         super().__init__(
             discord.ui.Button(
-                label="Confirm" if yes else "Cancel",
+                label=pgettext("button", "Confirm") if yes else pgettext("button", "Cancel"),
                 style=discord.ButtonStyle.danger if yes else discord.ButtonStyle.secondary,
                 custom_id=f"mag:act:{action_id}:{token}:{'yes' if yes else 'no'}",
             )
@@ -94,7 +95,7 @@ class ConfirmButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
         handler = ACTIONS.get(pending.kind)
         if handler is None:  # a request of a kind this version no longer knows
             await respond(
-                interaction, "This request can no longer be carried out. Run the command again."
+                interaction, _("This request can no longer be carried out. Run the command again.")
             )
             return
         await handler(interaction, actor, pending.payload, True)

@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.answering import before_answering, defer_later
 from bot.errors import UserError
+from bot.i18n import _
 from bot.render.embeds import clip, fit_embed
 from bot.services.auth import Actor
 
@@ -31,7 +32,7 @@ async def actor_of(interaction: discord.Interaction) -> Actor:
     """Return the Actor for the member behind ``interaction``, roles resolved."""
     member = interaction.user
     if interaction.guild_id is None or not isinstance(member, discord.Member):
-        raise UserError("This command works only inside a server.")
+        raise UserError(_("This command works only inside a server."))
     permissions = interaction.permissions
     services = bot_of(interaction).services
     actor = await services.config.actor(

@@ -12,6 +12,7 @@ import discord
 from discord import app_commands
 
 from bot.errors import PermissionDenied
+from bot.i18n import LANGUAGES, _, current, pgettext
 from bot.render.embeds import fit_embed
 from bot.render.text import plain
 from bot.services.auth import Actor
@@ -23,6 +24,12 @@ log = logging.getLogger(__name__)
 
 REGION_CHOICES = [app_commands.Choice(name=r, value=r) for r in REGIONS]
 GENDER_CHOICES = [app_commands.Choice(name=g, value=g) for g in GENDERS]
+# Languages by their own names; "auto": a person's Discord app, a server's own locale.
+AUTOMATIC = "auto"
+LANGUAGE_CHOICES = [
+    app_commands.Choice(name="Automatic", value=AUTOMATIC),
+    *(app_commands.Choice(name=language.name, value=code) for code, language in LANGUAGES.items()),
+]
 
 
 async def proposal_choices(
@@ -56,16 +63,34 @@ async def subtheme_choices(
 async def stakeholder_choices(
     interaction: discord.Interaction, current: str
 ) -> list[app_commands.Choice[str]]:
-    """Suggest the guild's stakeholder groups (the five of the IGF and any it added)."""
+    """Suggest the guild's stakeholder groups (the five of the IGF and any it added).
+
+    Each is shown in the reader's language (found by either name) and chosen as stored.
+    """
     if interaction.guild_id is None:
         return []
     settings = await bot_of(interaction).services.config.get(interaction.guild_id)
     needle = current.casefold()
     return [
-        app_commands.Choice(name=plain(group, 100), value=group[:100])
+        app_commands.Choice(name=plain(_(group), 100), value=group[:100])
         for group in stakeholder_groups(settings.rules)
-        if needle in group.casefold()
+        if needle in group.casefold() or needle in _(group).casefold()
     ][:25]
+
+
+async def recipient_language(client: discord.Client, user_id: int, guild_id: int | None) -> str:
+    """Return the language a DM to ``user_id`` is written in (theirs, else the server's)."""
+    services = getattr(client, "services", None)
+    if services is None:
+        return current()
+    guild = client.get_guild(guild_id) if guild_id is not None else None
+    locale = guild.preferred_locale.value if guild is not None else None
+    try:
+        code: str = await services.languages.person(user_id, guild_id=guild_id, guild_locale=locale)
+    except Exception:  # the DM matters more than its language
+        log.warning("could not tell the language of user %s", user_id, exc_info=True)
+        return current()
+    return code
 
 
 async def direct_message(
@@ -102,7 +127,7 @@ def find_by_hash(names: Sequence[str], code: str) -> str | None:
 # registers under a short name; the page buttons carry the name and the args.
 PageFetcher = Callable[[discord.Interaction, Actor, int, str], Awaitable[tuple[discord.Embed, int]]]
 PAGERS: dict[str, PageFetcher] = {}
-EMOJI = {"Previous": "◀️", "Next": "▶️"}
+PREVIOUS, NEXT = "◀️", "▶️"
 PAGE = r"mag:page:(?P<what>[a-z]+):(?P<owner>[0-9]+):(?P<page>[0-9]+):(?P<args>[A-Za-z0-9._-]*)"
 
 
@@ -120,13 +145,21 @@ class PageButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], temp
     """Previous or Next under a list: it carries the list, its filters and the page it opens."""
 
     def __init__(
-        self, what: str, owner: int, page: int, args: str, *, label: str, disabled: bool = False
+        self,
+        what: str,
+        owner: int,
+        page: int,
+        args: str,
+        *,
+        label: str,
+        emoji: str | discord.PartialEmoji | None = None,
+        disabled: bool = False,
     ) -> None:
         self.what, self.owner, self.page, self.args = what, owner, page, args
         super().__init__(
             discord.ui.Button(
                 label=label,
-                emoji=EMOJI.get(label),
+                emoji=emoji,
                 style=discord.ButtonStyle.secondary,
                 custom_id=f"mag:page:{what}:{owner}:{page}:{args}",
                 disabled=disabled,
@@ -137,17 +170,22 @@ class PageButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], temp
     async def from_custom_id(
         cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PageButton:
-        label = getattr(item, "label", None) or "Page"
+        label = getattr(item, "label", None) or pgettext("button", "Page")
         return cls(
-            match["what"], int(match["owner"]), int(match["page"]), match["args"], label=label
+            match["what"],
+            int(match["owner"]),
+            int(match["page"]),
+            match["args"],
+            label=label,
+            emoji=getattr(item, "emoji", None),
         )
 
     async def run(self, interaction: discord.Interaction) -> None:
         if interaction.user.id != self.owner:
-            raise PermissionDenied("These buttons page through someone else's list.")
+            raise PermissionDenied(_("These buttons page through someone else's list."))
         fetch = PAGERS.get(self.what)
         if fetch is None:
-            raise PermissionDenied("This list can no longer be paged. Run the command again.")
+            raise PermissionDenied(_("This list can no longer be paged. Run the command again."))
         actor = await actor_of(interaction)  # permissions as they are now
         embed, pages = await fetch(interaction, actor, self.page, self.args)
         page = min(self.page, max(0, pages - 1))
@@ -161,8 +199,22 @@ def page_view(what: str, owner: int, page: int, pages: int, args: str) -> discor
     if pages <= 1:
         return None
     return view_of(
-        PageButton(what, owner, max(0, page - 1), args, label="Previous", disabled=page <= 0),
         PageButton(
-            what, owner, min(pages - 1, page + 1), args, label="Next", disabled=page >= pages - 1
+            what,
+            owner,
+            max(0, page - 1),
+            args,
+            label=pgettext("button", "Previous"),
+            emoji=PREVIOUS,
+            disabled=page <= 0,
+        ),
+        PageButton(
+            what,
+            owner,
+            min(pages - 1, page + 1),
+            args,
+            label=pgettext("button", "Next"),
+            emoji=NEXT,
+            disabled=page >= pages - 1,
         ),
     )

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import _
 from bot.render.reviews import audit_embed
 from cogs._common import Number, actor_of, bot_of, defer, send
 from cogs._programme import proposal_choices
@@ -26,7 +27,10 @@ class AuditCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         events = await bot_of(interaction).services.audit.recent(actor, proposal_number=proposal)
-        title = f"Audit: proposal #{proposal}" if proposal else "Audit: recent changes"
+        if proposal:
+            title = _("Audit: proposal #{number}", number=proposal)
+        else:
+            title = _("Audit: recent changes")
         await send(interaction, embed=audit_embed(events, title))
 
 

@@ -9,19 +9,29 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import NotFound
+from bot.i18n import LANGUAGES, N_, _, ngettext
 from bot.render.config import config_embed, rule_line
 from bot.render.text import one_line
 from bot.services.config import suggest_rules, suggest_timezones
 from bot.services.text import quoted
 from cogs._common import actor_of, bot_of, defer, send
-from cogs._programme import subtheme_choices
+from cogs._programme import AUTOMATIC, LANGUAGE_CHOICES, subtheme_choices
 
 ADMIN_HINT = discord.Permissions(manage_guild=True)
+CHANNEL_SET = {
+    "reminders": N_("The reminders channel is now {channel}."),
+    "digest": N_("The digest channel is now {channel}."),
+    "log": N_("The log channel is now {channel}."),
+}
+ROLE_SET = {
+    "mag": N_("The MAG role is now {role}."),
+    "secretariat": N_("The secretariat role is now {role}."),
+}
 
 
 async def confirm(interaction: discord.Interaction, message: str) -> None:
     """Tell the admin what changed (privately)."""
-    await send(interaction, f"{message}\nSee everything with `/config show`.")
+    await send(interaction, _("{message}\nSee everything with `/config show`.", message=message))
 
 
 class ConfigCog(commands.Cog):
@@ -45,6 +55,29 @@ class ConfigCog(commands.Cog):
         settings = await bot_of(interaction).services.config.show(actor)
         await send(interaction, embed=config_embed(settings))
 
+    @config.command(
+        name="language", description="Choose the language of the server's reminders and digests"
+    )
+    @app_commands.describe(
+        language="Public posts (reminders, digests, charts); Automatic: the server's own locale"
+    )
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(self, interaction: discord.Interaction, language: str) -> None:
+        actor = await actor_of(interaction)
+        services = bot_of(interaction).services
+        await services.config.set_language(actor, None if language == AUTOMATIC else language)
+        code = await services.languages.server(
+            interaction.guild_id,
+            interaction.guild_locale.value if interaction.guild_locale else None,
+        )
+        await confirm(
+            interaction,
+            _(
+                "Reminders, digests and other public posts are now in {language}.",
+                language=LANGUAGES[code].name,
+            ),
+        )
+
     @config.command(name="channel", description="Choose where reminders, digests or logs go")
     @app_commands.describe(
         purpose="What the channel is for",
@@ -61,8 +94,8 @@ class ConfigCog(commands.Cog):
         await bot_of(interaction).services.config.set_channel(
             actor, purpose, channel.id if channel else None
         )
-        where = channel.mention if channel else "not set"
-        await confirm(interaction, f"The {purpose} channel is now {where}.")
+        where = channel.mention if channel else _("not set")
+        await confirm(interaction, _(CHANNEL_SET[purpose], channel=where))
 
     @config.command(name="role", description="Choose the role of MAG members or the secretariat")
     @app_commands.describe(purpose="Who the role is for", role="The role; leave out to unset")
@@ -81,8 +114,8 @@ class ConfigCog(commands.Cog):
             everyone=role is not None and role.is_default(),
             managed=role is not None and role.managed,
         )
-        who = "MAG" if purpose == "mag" else "secretariat"
-        await confirm(interaction, f"The {who} role is now {role.mention if role else 'not set'}.")
+        who = "mag" if purpose == "mag" else "secretariat"
+        await confirm(interaction, _(ROLE_SET[who], role=role.mention if role else _("not set")))
 
     @config.command(name="timezone", description="Set the server's time zone (IANA name)")
     @app_commands.describe(name="For example Europe/Zurich (Geneva) or America/New_York")
@@ -90,7 +123,9 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.set_timezone(actor, name)
-        await confirm(interaction, f"The time zone is now {settings.timezone}.")
+        await confirm(
+            interaction, _("The time zone is now {timezone}.", timezone=settings.timezone)
+        )
 
     @timezone.autocomplete("name")
     async def timezone_names(
@@ -115,7 +150,11 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.set_digest(actor, frequency, time, day)
-        text = f"The digest is now {settings.digest.describe()} ({settings.timezone})."
+        text = _(
+            "The digest is now {schedule} ({timezone}).",
+            schedule=settings.digest.describe(),
+            timezone=settings.timezone,
+        )
         await confirm(interaction, text)
 
     @config.command(name="reminders", description="Set when reminders go out before deadlines")
@@ -124,7 +163,10 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.set_reminder_offsets(actor, offsets)
-        text = f"Reminders now go out {settings.reminder_offsets_text} before each deadline."
+        text = _(
+            "Reminders now go out {offsets} before each deadline.",
+            offsets=settings.reminder_offsets_text,
+        )
         await confirm(interaction, text)
 
     @subthemes.command(name="set", description="Replace the list of subthemes")
@@ -133,7 +175,8 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.set_subthemes(actor, names)
-        await confirm(interaction, f"{len(settings.subthemes)} subthemes set.")
+        count = len(settings.subthemes)
+        await confirm(interaction, ngettext("{n} subthemes set.", "{n} subthemes set.", count))
 
     @subthemes.command(name="add", description="Add a subtheme")
     @app_commands.describe(name="The new subtheme")
@@ -142,7 +185,7 @@ class ConfigCog(commands.Cog):
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.add_subtheme(actor, name)
         added = one_line(settings.subthemes[-1], 100)
-        await confirm(interaction, f"Subtheme added: {added}.")
+        await confirm(interaction, _("Subtheme added: {name}.", name=added))
 
     @subthemes.command(name="remove", description="Remove a subtheme")
     @app_commands.describe(name="The subtheme to remove")
@@ -151,7 +194,12 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.remove_subtheme(actor, name)
-        text = f"Subtheme removed: {one_line(name, 100)}. {len(settings.subthemes)} remain."
+        text = ngettext(
+            "Subtheme removed: {name}. {n} remain.",
+            "Subtheme removed: {name}. {n} remain.",
+            len(settings.subthemes),
+            name=one_line(name, 100),
+        )
         await confirm(interaction, text)
 
     @config.command(name="rule", description="Show or change a rule (screening, limits, targets)")
@@ -168,11 +216,13 @@ class ConfigCog(commands.Cog):
         if value is None:
             settings = await service.show(actor)
             if name not in settings.rules:
-                raise NotFound(f"{quoted(name, 40)} is not a rule. The command suggests names.")
+                raise NotFound(
+                    _("{rule} is not a rule. The command suggests names.", rule=quoted(name, 40))
+                )
             await send(interaction, rule_line(settings, name))
             return
         settings = await service.set_rule_text(actor, name, value)
-        await confirm(interaction, f"Rule changed: {rule_line(settings, name)}")
+        await confirm(interaction, _("Rule changed: {rule}", rule=rule_line(settings, name)))
 
     @rule.autocomplete("name")
     async def rule_names(
@@ -186,7 +236,8 @@ class ConfigCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         settings = await bot_of(interaction).services.config.set_cycle(actor, name)
-        await confirm(interaction, f"The cycle is now {one_line(settings.cycle_name, 100)}.")
+        cycle = one_line(settings.cycle_name, 100)
+        await confirm(interaction, _("The cycle is now {cycle}.", cycle=cycle))
 
 
 async def setup(bot: commands.Bot) -> None:

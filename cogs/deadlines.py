@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import _, ngettext
 from bot.render.deadlines import calendar_ics, deadline_embed, deadlines_embed
 from bot.render.text import one_line, plain
 from bot.services.config import suggest_timezones
@@ -71,7 +72,7 @@ class DeadlinesCog(commands.Cog):
             repeat=repeat,
             channel_id=channel.id if channel else None,
         )
-        heading = f"Deadline #{view.number} added."
+        heading = _("Deadline #{number} added.", number=view.number)
         await send(interaction, embed=deadline_embed(view, heading=heading))
 
     @deadline.command(name="list", description="List upcoming deadlines")
@@ -134,7 +135,9 @@ class DeadlinesCog(commands.Cog):
             repeat=repeat,
             channel_id=channel.id if channel else None,
         )
-        heading = f"Deadline #{view.number} changed. Reminders already sent stay sent."
+        heading = _(
+            "Deadline #{number} changed. Reminders already sent stay sent.", number=view.number
+        )
         await send(interaction, embed=deadline_embed(view, heading=heading))
 
     @deadline.command(
@@ -146,11 +149,14 @@ class DeadlinesCog(commands.Cog):
         actor = await actor_of(interaction)
         view = await bot_of(interaction).services.deadlines.remove(actor, number)
         cancelled = sum(1 for r in view.reminders if r.status == "cancelled")
-        await send(
-            interaction,
-            f"Deadline #{view.number} ({one_line(view.title, 100)}) removed; "
-            f"{cancelled} pending reminders cancelled.",
+        text = ngettext(
+            "Deadline #{number} ({title}) removed; {n} pending reminders cancelled.",
+            "Deadline #{number} ({title}) removed; {n} pending reminders cancelled.",
+            cancelled,
+            number=view.number,
+            title=one_line(view.title, 100),
         )
+        await send(interaction, text)
 
     @deadline.command(name="calendar", description="Download upcoming deadlines as a calendar file")
     async def calendar(self, interaction: discord.Interaction) -> None:
@@ -160,12 +166,18 @@ class DeadlinesCog(commands.Cog):
         views = await bot.services.deadlines.upcoming(actor)
         name = interaction.guild.name if interaction.guild else "MAG"
         data = calendar_ics(
-            views, guild_id=actor.guild_id, name=f"{name} deadlines", now=bot.services.clock()
+            views,
+            guild_id=actor.guild_id,
+            name=_("{server} deadlines", server=name),
+            now=bot.services.clock(),
         )
         file = discord.File(io.BytesIO(data), filename="deadlines.ics")
-        text = (
-            f"{len(views)} upcoming deadlines, with an alarm for each reminder. "
-            "Open the file with your calendar app to import them."
+        text = ngettext(
+            "{n} upcoming deadlines, with an alarm for each reminder. "
+            "Open the file with your calendar app to import them.",
+            "{n} upcoming deadlines, with an alarm for each reminder. "
+            "Open the file with your calendar app to import them.",
+            len(views),
         )
         await send(interaction, text, files=[file])
 

@@ -6,6 +6,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import _
 from bot.render.digests import digest_embed
 from bot.render.embeds import timestamp
 from cogs._common import actor_of, bot_of, defer, send
@@ -28,7 +29,9 @@ class DigestCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         digest = await bot_of(interaction).services.digests.preview(actor)
-        note = "Not posted: nothing to report." if digest.empty else "Only you can see this."
+        note = _("Only you can see this.")
+        if digest.empty:
+            note = _("Not posted: nothing to report.")
         await send(interaction, note, embed=digest_embed(digest))
 
     @digest.command(name="send", description="Post a digest now in the digest channel")
@@ -41,19 +44,29 @@ class DigestCog(commands.Cog):
         settings = await services.config.get(actor.guild_id)
         where = f"<#{settings.channels['digest']}>"
         if result.key is None:
-            text = f"Nothing to report since {since}: no digest posted."
+            text = _("Nothing to report since {since}: no digest posted.", since=since)
         else:
             # The outbox posts it within moments; say how it went if it is that quick.
             row = await services.outbox.wait_settled(result.key, timeout=SEND_WAIT)
             if row is not None and row.status == "sent":
-                text = f"Digest posted in {where} (changes since {since})."
+                text = _(
+                    "Digest posted in {channel} (changes since {since}).",
+                    channel=where,
+                    since=since,
+                )
             elif row is not None and row.status == "failed":
-                text = (
-                    f"The digest could not be posted in {where} ({row.detail}). Check the "
-                    "channel's permissions; admins are told in the log channel."
+                text = _(
+                    "The digest could not be posted in {channel} ({detail}). Check the "
+                    "channel's permissions; admins are told in the log channel.",
+                    channel=where,
+                    detail=row.detail,
                 )
             else:
-                text = f"The digest is on its way to {where} (changes since {since})."
+                text = _(
+                    "The digest is on its way to {channel} (changes since {since}).",
+                    channel=where,
+                    since=since,
+                )
         await send(interaction, text)
 
 

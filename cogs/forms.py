@@ -22,6 +22,8 @@ import discord
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.i18n import N_, _
+from bot.localisation import use_reader_language
 from bot.render.confirm import echo_embed, echo_text
 from bot.services.auth import Actor
 from bot.services.pending import DRAFT_FOR
@@ -45,7 +47,7 @@ log = logging.getLogger(__name__)
 FormFunction = Callable[[discord.Interaction, list[str], Mapping[str, str]], Awaitable[None]]
 Reopener = Callable[[discord.Interaction, str, list[str], Mapping[str, str]], Awaitable[Form]]
 DRAFT = r"mag:draft:(?P<id>[0-9]+):(?P<token>[A-Za-z0-9_-]+)"
-UNKNOWN_BUTTON = (
+UNKNOWN_BUTTON = N_(
     "This button belongs to a message the bot no longer answers (it was sent by an older "
     "version). Run the command again for a fresh one."
 )
@@ -75,7 +77,7 @@ class DraftButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], tem
         self.action_id, self.token = action_id, token
         super().__init__(
             discord.ui.Button(
-                label="Open the form again",
+                label=_("Open the form again"),
                 style=discord.ButtonStyle.primary,
                 custom_id=f"mag:draft:{action_id}:{token}",
             )
@@ -121,7 +123,8 @@ async def _echo(
             lasts=DRAFT_FOR,
         )
         view = view_of(DraftButton(draft.id, draft.token))
-    text = echo_text(values, labels).encode("utf-8")
+    shown = {name: _(label) for name, label in labels.items()}  # N_-marked where defined
+    text = echo_text(values, shown).encode("utf-8")
     files = [discord.File(io.BytesIO(text), filename="what-you-typed.txt")] if values else None
     await send(interaction, embed=echo_embed(reason), files=files, view=view)
 
@@ -134,11 +137,13 @@ class FormsCog(commands.Cog):
         data: Mapping[str, Any] = interaction.data or {}
         custom_id = str(data.get("custom_id") or "")
         if interaction.type is discord.InteractionType.modal_submit:
+            await use_reader_language(interaction)
             await self._form(interaction, custom_id, submitted_values(data))
         elif interaction.type is discord.InteractionType.component and not is_known_component(
             custom_id
         ):
-            await send_ephemeral(interaction, UNKNOWN_BUTTON)
+            await use_reader_language(interaction)
+            await send_ephemeral(interaction, _(UNKNOWN_BUTTON))
 
     async def _form(
         self, interaction: discord.Interaction, custom_id: str, values: dict[str, str]
@@ -151,8 +156,10 @@ class FormsCog(commands.Cog):
         if found is None:
             await _echo(
                 interaction,
-                "This form was opened before the bot restarted or was updated, and can no "
-                "longer be sent. Run the command again.",
+                _(
+                    "This form was opened before the bot restarted or was updated, and can no "
+                    "longer be sent. Run the command again."
+                ),
                 values,
                 {},
                 kind=None,

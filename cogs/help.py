@@ -1,4 +1,8 @@
-"""`/help`: every command, grouped by who uses it, read from the command tree itself."""
+"""`/help`: every command, grouped by who uses it, read from the command tree itself.
+
+Names and descriptions are shown as the reader's Discord client shows them:
+from the catalogues, under the contexts the command tree's translator uses.
+"""
 
 from __future__ import annotations
 
@@ -6,12 +10,17 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import current, pgettext
+from bot.localisation import DESCRIPTION, NAME
 from bot.render.help import AUDIENCES, CommandLine, help_embed
 from cogs._common import send
 
 
 def command_lines(tree: app_commands.CommandTree) -> list[CommandLine]:
-    """Return one line per runnable command (subcommands flattened), with its audience."""
+    """Return one line per runnable command (subcommands flattened), with its audience.
+
+    Its names and descriptions are in the current language.
+    """
     lines: list[CommandLine] = []
 
     def walk(item: app_commands.Command | app_commands.Group, audience: str) -> None:
@@ -21,13 +30,15 @@ def command_lines(tree: app_commands.CommandTree) -> list[CommandLine]:
                 walk(child, audience)
             return
         options = " ".join(
-            f"{p.display_name}" if p.required else f"[{p.display_name}]" for p in item.parameters
+            pgettext(NAME, p.display_name) if p.required else f"[{pgettext(NAME, p.display_name)}]"
+            for p in item.parameters
         )
+        name = " ".join(pgettext(NAME, part) for part in item.qualified_name.split())
         lines.append(
             CommandLine(
-                name=f"/{item.qualified_name}",
+                name=f"/{name}",
                 options=options,
-                description=item.description,
+                description=pgettext(DESCRIPTION, item.description),
                 audience=audience,
             )
         )
@@ -41,14 +52,16 @@ class HelpCog(commands.Cog):
     """Help for everyone."""
 
     def __init__(self) -> None:
-        # The tree does not change while the bot runs: walk it and render it once.
-        self._embed: discord.Embed | None = None
+        # The tree does not change while the bot runs: walk it and render it once per language.
+        self._embeds: dict[str, discord.Embed] = {}
 
     @app_commands.command(name="help", description="List the bot's commands by who uses them")
     async def help(self, interaction: discord.Interaction) -> None:
-        if self._embed is None:
-            self._embed = help_embed(command_lines(interaction.client.tree))  # type: ignore[attr-defined]
-        await send(interaction, embed=self._embed)
+        embed = self._embeds.get(current())
+        if embed is None:
+            embed = help_embed(command_lines(interaction.client.tree))  # type: ignore[attr-defined]
+            self._embeds[current()] = embed
+        await send(interaction, embed=embed)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -17,6 +17,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import UserError
+from bot.i18n import _, pgettext, speaking
 from bot.render.balance import effect_embed_of
 from bot.render.panellists import (
     answered_embed,
@@ -40,6 +41,7 @@ from cogs._programme import (
     REGION_CHOICES,
     direct_message,
     proposal_choices,
+    recipient_language,
     stakeholder_choices,
 )
 
@@ -49,11 +51,22 @@ ATTENDANCE_CHOICES = [
 ]
 ANSWER = "mag:nominee:(?P<guild>[0-9]+):(?P<nomination>[0-9]+):(?P<answer>yes|no|wrong|stop)"
 BUTTONS = {
-    "yes": ("Confirm", discord.ButtonStyle.success),
-    "no": ("Decline", discord.ButtonStyle.danger),
-    "wrong": ("Details are wrong", discord.ButtonStyle.secondary),
-    "stop": ("Stop invitations", discord.ButtonStyle.secondary),
+    "yes": discord.ButtonStyle.success,
+    "no": discord.ButtonStyle.danger,
+    "wrong": discord.ButtonStyle.secondary,
+    "stop": discord.ButtonStyle.secondary,
 }
+
+
+def button_label(answer: str) -> str:
+    """Return the label of the nominee's button ``answer``, in the current language."""
+    if answer == "yes":
+        return pgettext("button", "Confirm")
+    if answer == "no":
+        return pgettext("button", "Decline")
+    if answer == "wrong":
+        return pgettext("button", "Details are wrong")
+    return pgettext("button", "Stop invitations")
 
 
 class NomineeAnswer(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], template=ANSWER):
@@ -63,11 +76,10 @@ class NomineeAnswer(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
         self.guild_id = guild_id
         self.participation_id = participation_id
         self.answer = answer
-        label, style = BUTTONS[answer]
         super().__init__(
             discord.ui.Button(
-                label=label,
-                style=style,
+                label=button_label(answer),
+                style=BUTTONS[answer],
                 custom_id=f"mag:nominee:{guild_id}:{participation_id}:{answer}",
             )
         )
@@ -92,8 +104,10 @@ class NomineeAnswer(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
             )
             await send(
                 interaction,
-                "Thank you: the secretariat was asked to check the details about you. "
-                "You can still confirm or decline.",
+                _(
+                    "Thank you: the secretariat was asked to check the details about you. "
+                    "You can still confirm or decline."
+                ),
             )
             return
         if self.answer == "stop":
@@ -102,8 +116,10 @@ class NomineeAnswer(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
             )
             await send(
                 interaction,
-                "You will get no more invitations from this server. To allow them again, "
-                "run `/panellist invitations allow:True` there.",
+                _(
+                    "You will get no more invitations from this server. To allow them again, "
+                    "run `/panellist invitations allow:True` there."
+                ),
             )
             return
         change = await service.respond(
@@ -132,21 +148,24 @@ async def invite(
 ) -> bool:
     """DM the nominee the invitation with its buttons; return whether it went out."""
     assert invitation.user_id is not None
-    return await direct_message(
-        client,
-        invitation.user_id,
-        embed=invitation_embed(
-            entry, guild.name if guild else "the server", mag_member=invitation.mag_member
-        ),
-        view=invitation_view(entry),
-    )
+    language = await recipient_language(client, invitation.user_id, entry.proposal.guild_id)
+    with speaking(language):
+        return await direct_message(
+            client,
+            invitation.user_id,
+            embed=invitation_embed(
+                entry, guild.name if guild else _("the server"), mag_member=invitation.mag_member
+            ),
+            view=invitation_view(entry),
+        )
 
 
 async def tell(client: discord.Client, user_id: int, change: ParticipationChange) -> bool:
     """DM the proposer one line about a nomination's new status (naming nobody)."""
-    return await direct_message(
-        client, user_id, embed=discord.Embed(description=change_text(change))
-    )
+    with speaking(await recipient_language(client, user_id, change.entry.proposal.guild_id)):
+        return await direct_message(
+            client, user_id, embed=discord.Embed(description=change_text(change))
+        )
 
 
 @action("person.forget")
@@ -320,7 +339,7 @@ class PanellistsCog(commands.Cog):
             await tell(interaction.client, change.notify_user_id, change)
         await send(
             interaction,
-            f"{change_text(change)} Recorded as an answer given outside Discord.",
+            _("{change} Recorded as an answer given outside Discord.", change=change_text(change)),
             embed=effect_embed_of(change.effect),
         )
 
@@ -331,13 +350,19 @@ class PanellistsCog(commands.Cog):
     async def invitations(self, interaction: discord.Interaction, allow: bool) -> None:
         await defer(interaction)
         if interaction.guild_id is None:
-            raise UserError("This command works only inside a server.")
+            raise UserError(_("This command works only inside a server."))
         changed = await bot_of(interaction).services.panellists.set_invitations(
             guild_id=interaction.guild_id, user_id=interaction.user.id, allowed=allow
         )
-        state = "may send you invitations" if allow else "will send you no more invitations"
-        already = "" if changed else " (it already was so)"
-        await send(interaction, f"This server {state}{already}.")
+        if allow and changed:
+            text = _("This server may send you invitations.")
+        elif allow:
+            text = _("This server may send you invitations (it already was so).")
+        elif changed:
+            text = _("This server will send you no more invitations.")
+        else:
+            text = _("This server will send you no more invitations (it already was so).")
+        await send(interaction, text)
 
     @panellist.command(
         name="forget",

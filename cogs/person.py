@@ -9,12 +9,24 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import N_, _
 from bot.render.people import change_embed, flags_embed, merged_embed, person_embed
 from bot.services.auth import Actor
 from cogs._actions import action, perform
 from cogs._common import Number, actor_of, bot_of, defer, respond, send
 from cogs._programme import GENDER_CHOICES, REGION_CHOICES, stakeholder_choices
 from cogs.panellists import person_choices
+
+# The details `/person correct` changes, as "Corrected: …" names them.
+DETAILS = {
+    "name": N_("name"),
+    "affiliation": N_("affiliation"),
+    "stakeholder_group": N_("stakeholder group"),
+    "region": N_("region"),
+    "gender": N_("gender"),
+    "country": N_("country"),
+    "contact": N_("contact"),
+}
 
 
 @action("person.merge")
@@ -65,7 +77,10 @@ class PersonCog(commands.Cog):
         change = await bot_of(interaction).services.people.link(
             actor, person, member.id if member else None
         )
-        what = f"Linked to {member.mention}" if member else "No account is linked any more"
+        if member:
+            what = _("Linked to {member}", member=member.mention)
+        else:
+            what = _("No account is linked any more")
         await send(interaction, embed=change_embed(change, what))
 
     @person.command(name="correct", description="Correct a person's details (audited)")
@@ -107,8 +122,8 @@ class PersonCog(commands.Cog):
             country=country,
             contact=contact,
         )
-        fields = ", ".join(c.replace("_", " ") for c in change.changed)
-        await send(interaction, embed=change_embed(change, f"Corrected: {fields}"))
+        fields = ", ".join(_(DETAILS.get(c, c.replace("_", " "))) for c in change.changed)
+        await send(interaction, embed=change_embed(change, _("Corrected: {fields}", fields=fields)))
 
     @person.command(
         name="merge", description="Two records are one person: merge the first into the second"
@@ -132,7 +147,10 @@ class PersonCog(commands.Cog):
         change = await bot_of(interaction).services.people.split(actor, nomination)
         await send(
             interaction,
-            embed=change_embed(change, f"Nomination #{nomination} now has a record of its own"),
+            embed=change_embed(
+                change,
+                _("Nomination #{nomination} now has a record of its own", nomination=nomination),
+            ),
         )
 
     @person.command(name="dismiss", description="Settle a flag without changing the record")
@@ -150,7 +168,9 @@ class PersonCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         await bot_of(interaction).services.people.dismiss(actor, person, flag, note)
-        await send(interaction, f"Flag #{flag} of person #{person} is settled.")
+        await send(
+            interaction, _("Flag #{flag} of person #{person} is settled.", flag=flag, person=person)
+        )
 
 
 async def setup(bot: commands.Bot) -> None:

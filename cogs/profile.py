@@ -6,9 +6,16 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import LANGUAGES, _, set_language
 from bot.render.panellists import profile_embed
 from cogs._common import actor_of, bot_of, defer, send
-from cogs._programme import GENDER_CHOICES, REGION_CHOICES, stakeholder_choices
+from cogs._programme import (
+    AUTOMATIC,
+    GENDER_CHOICES,
+    LANGUAGE_CHOICES,
+    REGION_CHOICES,
+    stakeholder_choices,
+)
 
 
 class ProfileCog(commands.Cog):
@@ -47,7 +54,7 @@ class ProfileCog(commands.Cog):
             gender=gender,
             affiliation=affiliation,
         )
-        await send(interaction, "Profile saved.", embed=profile_embed(view))
+        await send(interaction, _("Profile saved."), embed=profile_embed(view))
 
     @profile.command(name="show", description="Show your profile or another MAG member's")
     @app_commands.describe(member="Whose profile (default: yours)")
@@ -60,6 +67,30 @@ class ProfileCog(commands.Cog):
             actor, member.id if member else None
         )
         await send(interaction, embed=profile_embed(view))
+
+    @profile.command(name="language", description="Choose the language the bot writes to you in")
+    @app_commands.describe(
+        language="Your language (Arabic included); Automatic follows your Discord app"
+    )
+    @app_commands.choices(language=LANGUAGE_CHOICES)
+    async def language(self, interaction: discord.Interaction, language: str) -> None:
+        languages = bot_of(interaction).services.languages
+        await languages.choose(interaction.user.id, None if language == AUTOMATIC else language)
+        code = await languages.reader(
+            interaction.user.id,
+            locale=interaction.locale.value,
+            guild_id=interaction.guild_id,
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
+        )
+        set_language(code)
+        if language == AUTOMATIC:
+            text = _(
+                "I follow your Discord app's language again: {language} for now.",
+                language=LANGUAGES[code].name,
+            )
+        else:
+            text = _("From now on I write to you in {language}.", language=LANGUAGES[code].name)
+        await send(interaction, text)
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.errors import InvalidInput
+from bot.i18n import N_, _, ngettext, speaking
 from bot.render.balance import effect_embed_of
 from bot.render.proposals import (
     proposal_embed,
@@ -30,7 +31,13 @@ from bot.render.proposals import (
     submitted_embed,
 )
 from bot.services.auth import Actor
-from bot.services.proposals import FORM_FIELDS, FormLimits, ProposalForm, StatusChange
+from bot.services.proposals import (
+    FORM_FIELDS,
+    STATUS_LABELS,
+    FormLimits,
+    ProposalForm,
+    StatusChange,
+)
 from bot.services.taxonomy import FORMATS, KINDS, PROPOSAL_STATUSES
 from bot.ui import Form
 from cogs._actions import action, perform
@@ -41,6 +48,7 @@ from cogs._programme import (
     page_view,
     pager,
     proposal_choices,
+    recipient_language,
     short_hash,
     subtheme_choices,
 )
@@ -56,13 +64,13 @@ Status = Literal[
     "submitted", "screened_out", "under_review", "accepted", "rejected", "merged", "withdrawn"
 ]
 PLACEHOLDERS = {
-    "title": "A short, specific title",
-    "description": "What the session is about and why now",
-    "policy_questions": "The questions it will address",
-    "expected_outcomes": "What participants gain",
-    "hybrid_plan": "How onsite and online people take part",
+    "title": N_("A short, specific title"),
+    "description": N_("What the session is about and why now"),
+    "policy_questions": N_("The questions it will address"),
+    "expected_outcomes": N_("What participants gain"),
+    "hybrid_plan": N_("How onsite and online people take part"),
 }
-FIELD_LABELS = {name: label for name, label, _ in FORM_FIELDS}
+FIELD_LABELS = {name: label for name, label, _rule in FORM_FIELDS}
 KIND_KEYS = list(KINDS)
 NONE = "-"
 
@@ -72,12 +80,12 @@ def proposal_form(
 ) -> Form:
     """Return the proposal form: five text fields, limited to the guild's lengths as you type."""
     modal = Form(title=title, custom_id=custom_id)
-    for name, label, _ in FORM_FIELDS:
+    for name, label, _rule in FORM_FIELDS:
         modal.text(
             name,
-            label,
+            _(label),
             long=name != "title",
-            placeholder=PLACEHOLDERS[name],
+            placeholder=_(PLACEHOLDERS[name]),
             default=getattr(current, name) if current else None,
             max_length=limits[name],
         )
@@ -86,21 +94,30 @@ def proposal_form(
 
 def typed_form(values: Mapping[str, str]) -> ProposalForm:
     """Return the proposal form from a submit's values (missing fields: empty)."""
-    return ProposalForm(**{name: values.get(name, "") for name, _, _ in FORM_FIELDS})
+    return ProposalForm(**{name: values.get(name, "") for name, _label, _rule in FORM_FIELDS})
 
 
 async def tell_proposer(
     client: discord.Client, guild: discord.Guild | None, change: StatusChange
 ) -> str:
-    """DM the proposer about a status change; return a note for the person who made it."""
+    """DM the proposer about a status change; return a sentence for the person who made it."""
     if change.notify_user_id is None:
         return ""
-    sent = await direct_message(
-        client,
-        change.notify_user_id,
-        embed=status_change_embed(change, guild.name if guild else "the server"),
-    )
-    return " The proposer was told." if sent else " The proposer could not be told (DMs closed)."
+    language = await recipient_language(client, change.notify_user_id, guild.id if guild else None)
+    with speaking(language):
+        sent = await direct_message(
+            client,
+            change.notify_user_id,
+            embed=status_change_embed(change, guild.name if guild else _("the server")),
+        )
+    if sent:
+        return _("The proposer was told.")
+    return _("The proposer could not be told (DMs closed).")
+
+
+def with_note(text: str, note: str) -> str:
+    """Return the sentence ``text`` followed by the sentence ``note`` (if any)."""
+    return f"{text} {note}" if note else text
 
 
 # -- forms ---------------------------------------------------------------------------
@@ -118,8 +135,10 @@ async def submit_form(
     subtheme = find_by_hash(settings.subthemes, subtheme_code)
     if subtheme is None:
         raise InvalidInput(
-            "The subtheme you chose was removed from this server while the form was open. "
-            "Run `/proposal submit` again with another one."
+            _(
+                "The subtheme you chose was removed from this server while the form was open. "
+                "Run `/proposal submit` again with another one."
+            )
         )
     await defer(interaction)
     submitted = await services.proposals.submit(
@@ -147,7 +166,7 @@ async def edit_form(
         settings = await services.config.get(actor.guild_id)
         subtheme = find_by_hash(settings.subthemes, subtheme_code)
         if subtheme is None:
-            raise InvalidInput("The subtheme you chose was removed while the form was open.")
+            raise InvalidInput(_("The subtheme you chose was removed while the form was open."))
     await defer(interaction)
     edited = await services.proposals.edit(
         actor,
@@ -158,7 +177,7 @@ async def edit_form(
         subtheme=subtheme,
     )
     detail = await services.proposals.view(actor, edited.ref.number)
-    await send(interaction, "Saved.", embed=proposal_embed(detail))
+    await send(interaction, _("Saved."), embed=proposal_embed(detail))
 
 
 async def reopen(
@@ -169,10 +188,13 @@ async def reopen(
     if kind == "submit":
         args = [*args[:4], secrets.token_urlsafe(9)]  # a new form: a new key
         return proposal_form(
-            f"mag:form:submit:{':'.join(args)}", "Propose a session", limits, typed_form(values)
+            f"mag:form:submit:{':'.join(args)}", _("Propose a session"), limits, typed_form(values)
         )
     return proposal_form(
-        f"mag:form:edit:{':'.join(args)}", f"Edit #{args[0]}", limits, typed_form(values)
+        f"mag:form:edit:{':'.join(args)}",
+        _("Edit #{number}", number=args[0]),
+        limits,
+        typed_form(values),
     )
 
 
@@ -220,7 +242,9 @@ async def do_withdraw(
         actor, payload["number"], payload.get("reason"), confirmed=confirmed
     )
     note = await tell_proposer(interaction.client, interaction.guild, change)
-    await respond(interaction, f"{change.label} is withdrawn.{note}")
+    await respond(
+        interaction, with_note(_("{proposal} is withdrawn.", proposal=change.label), note)
+    )
 
 
 @action("proposal.status")
@@ -236,10 +260,9 @@ async def do_status(
         confirmed=confirmed,
     )
     note = await tell_proposer(interaction.client, interaction.guild, change)
-    after = change.after.replace("_", " ")
-    await respond(
-        interaction, f"{change.label} is now {after}.{note}", embed=effect_embed_of(change.effect)
-    )
+    after = _(STATUS_LABELS.get(change.after, change.after.replace("_", " ")))
+    text = _("{proposal} is now {status}.", proposal=change.label, status=after)
+    await respond(interaction, with_note(text, note), embed=effect_embed_of(change.effect))
 
 
 @action("proposal.screen")
@@ -256,12 +279,15 @@ async def do_screen(
     await respond(interaction, embed=screening_embed(report), files=files)
     if report.applied:
         # After the answer: each proposer whose proposal moved hears of it.
-        guild_name = interaction.guild.name if interaction.guild else "the server"
+        guild_name = interaction.guild.name if interaction.guild else _("the server")
         for result in report.results:
             if result.moved_to is not None and result.proposer_id is not None:
-                await direct_message(
-                    interaction.client, result.proposer_id, embed=screened_embed(result, guild_name)
-                )
+                user = result.proposer_id
+                language = await recipient_language(interaction.client, user, interaction.guild_id)
+                with speaking(language):
+                    await direct_message(
+                        interaction.client, user, embed=screened_embed(result, guild_name)
+                    )
 
 
 class ProposalsCog(commands.Cog):
@@ -304,10 +330,10 @@ class ProposalsCog(commands.Cog):
             f"mag:form:submit:{KIND_KEYS.index(kind)}:{FORMATS.index(format)}:{duration}:"
             f"{short_hash(subtheme)}:{key}"
         )
-        label = KINDS.get(kind, "session").lower()
-        await interaction.response.send_modal(
-            proposal_form(custom_id, f"Propose a {label}", limits)
-        )
+        label = _(KINDS[kind]).lower() if kind in KINDS else _("session")
+        # Translators: {kind} is the kind of session in lower case, e.g. "workshop".
+        title = _("Propose a {kind}", kind=label)
+        await interaction.response.send_modal(proposal_form(custom_id, title, limits))
 
     @proposal.command(name="view", description="Show a proposal with its people and reviews")
     @app_commands.describe(number="The proposal's number (WS #12: 12)")
@@ -362,7 +388,7 @@ class ProposalsCog(commands.Cog):
     ) -> None:
         services = bot_of(interaction).services
         actor = await actor_of(interaction)
-        _, current = await services.proposals.editable(actor, number)
+        current = (await services.proposals.editable(actor, number))[1]
         limits = await services.proposals.form_limits(actor.guild_id)
         format, duration, subtheme = await services.proposals.edit_choices(
             actor.guild_id, fmt=format, duration=duration, subtheme=subtheme
@@ -372,7 +398,7 @@ class ProposalsCog(commands.Cog):
             f"{duration or NONE}:{short_hash(subtheme) if subtheme else NONE}"
         )
         await interaction.response.send_modal(
-            proposal_form(custom_id, f"Edit #{number}", limits, current)
+            proposal_form(custom_id, _("Edit #{number}", number=number), limits, current)
         )
 
     @proposal.command(name="withdraw", description="Withdraw a proposal (proposer or secretariat)")
@@ -446,14 +472,28 @@ class ProposalsCog(commands.Cog):
         if len(export.content) > limit:
             await send(
                 interaction,
-                f"The export is {len(export.content) // 1024} KB, more than this server "
-                "accepts as an attachment. Try the csv format, which leaves out the long texts.",
+                _(
+                    "The export is {size} KB, more than this server accepts as an attachment. "
+                    "Try the csv format, which leaves out the long texts.",
+                    size=len(export.content) // 1024,
+                ),
             )
             return
-        who = "with" if export.private else "without"
+        if export.private:
+            text = ngettext(
+                "{n} proposals, with contact details and scores.",
+                "{n} proposals, with contact details and scores.",
+                export.proposals,
+            )
+        else:
+            text = ngettext(
+                "{n} proposals, without contact details and scores.",
+                "{n} proposals, without contact details and scores.",
+                export.proposals,
+            )
         await send(
             interaction,
-            f"{export.proposals} proposals, {who} contact details and scores.",
+            text,
             files=[discord.File(io.BytesIO(export.content), filename=export.filename)],
         )
 

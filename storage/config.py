@@ -27,6 +27,9 @@ class GuildConfig(SQLModel, table=True):
     guild_id: int = Field(sa_column=Column(DiscordId, primary_key=True, autoincrement=False))
     timezone: str | None = Field(default=None, max_length=64)
     cycle_name: str | None = Field(default=None, max_length=100)
+    # The language of the server's public posts (bot.i18n code); NULL: from
+    # the server's own locale (Discord's "preferred locale"), else English.
+    language: str | None = Field(default=None, max_length=16)
     reminders_channel_id: int | None = Field(default=None, sa_type=DiscordId)
     digest_channel_id: int | None = Field(default=None, sa_type=DiscordId)
     log_channel_id: int | None = Field(default=None, sa_type=DiscordId)

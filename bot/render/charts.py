@@ -24,6 +24,7 @@ describes the chart in words, and the file carries that text as alt text.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import io
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -35,6 +36,7 @@ from typing import Final, Literal
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.i18n import N_, _, current, ngettext
 from bot.render.text import plain
 from bot.services.balance import (
     BalanceReport,
@@ -85,19 +87,19 @@ DASHES: Final[dict[LineKind, tuple[int, ...]]] = {
     "equal": (9, 3, 2, 3),
 }
 LINE_NAMES: Final[dict[LineKind, str]] = {
-    "max": "ceiling (at most)",
-    "min": "floor (at least)",
-    "equal": "equal share",
+    "max": N_("ceiling (at most)"),
+    "min": N_("floor (at least)"),
+    "equal": N_("equal share"),
 }
 
 # Long names shortened on the chart only; the embed beside it spells them out.
 SHORT_NAMES: Final = {
-    "African Group": "African",
-    "Asia-Pacific Group": "Asia-Pacific",
-    "Eastern European Group": "Eastern European",
-    "Latin American and Caribbean Group (GRULAC)": "GRULAC",
-    "Western European and Others Group (WEOG)": "WEOG",
-    "Intergovernmental Organization": "IGO",
+    "African Group": N_("African"),
+    "Asia-Pacific Group": N_("Asia-Pacific"),
+    "Eastern European Group": N_("Eastern European"),
+    "Latin American and Caribbean Group (GRULAC)": N_("GRULAC"),
+    "Western European and Others Group (WEOG)": N_("WEOG"),
+    "Intergovernmental Organization": N_("IGO"),
     "Prefer not to say": "Prefer not to say",
 }
 MAX_LABEL: Final = 24
@@ -129,17 +131,20 @@ async def render_chart(report: BalanceReport | FunnelReport) -> bytes:
     """Return the report's chart as PNG bytes, drawn in the chart thread or from the cache.
 
     The cache is read and written on the event loop only, so it needs no lock.
+    The chart thread draws in the caller's language: it runs in a copy of the
+    caller's context (an executor does not carry context variables over).
     """
-    key = chart_key(report)
+    key = (current(), chart_key(report))
     png = _drawn.get(key)
     if png is not None:
         _drawn.move_to_end(key)
         return png
     loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
     if isinstance(report, FunnelReport):
-        png = await loop.run_in_executor(_executor, draw_funnel, report)
+        png = await loop.run_in_executor(_executor, context.run, draw_funnel, report)
     else:
-        png = await loop.run_in_executor(_executor, draw_balance, report)
+        png = await loop.run_in_executor(_executor, context.run, draw_balance, report)
     _drawn[key] = png
     while len(_drawn) > CACHE_SIZE:
         _drawn.popitem(last=False)
@@ -181,17 +186,22 @@ def chart_key(report: BalanceReport | FunnelReport) -> Hashable:
 
 
 def short(name: str) -> str:
-    """Return a category's name as the chart prints it."""
-    return plain(SHORT_NAMES.get(name, name), MAX_LABEL)
+    """Return a category's name as the chart prints it (shortened, translated)."""
+    return plain(_(SHORT_NAMES.get(name, name)), MAX_LABEL)
 
 
 def bar_label(seats: int, people: int | None, share: float) -> str:
     """Return the text beside a bar: share, seats, and people where they differ."""
     if seats == 0:
-        return "nobody"
+        return _("nobody")
     if people is not None and people != seats:
-        who = "1 person" if people == 1 else f"{people} people"
-        return f"{pct(share)} · {seats} seats, {who}"
+        return ngettext(
+            "{share} · {seats} seats, {n} person",
+            "{share} · {seats} seats, {n} people",
+            people,
+            share=pct(share),
+            seats=seats,
+        )
     return f"{pct(share)} · {seats}"
 
 
@@ -390,7 +400,7 @@ def _frame(canvas: Canvas, axes: Axes, title: str, names: Sequence[str]) -> None
         canvas.text((x, box.bottom + 6), str(tick), TICK_FONT, anchor="mt")
     canvas.text(
         (box.left + box.width / 2, box.bottom + AXIS_BELOW - 2),
-        "share of seats (%)",
+        _("share of seats (%)"),
         TICK_FONT,
         anchor="md",
     )
@@ -428,9 +438,8 @@ def _bars(
     axes = Axes(box, max(1, len(categories)), end)
     evenness = dimension.evenness
     shown = "–" if evenness is None else f"{evenness:.2f}"
-    _frame(
-        canvas, axes, f"{dimension.label}  ·  evenness {shown}", [short(c.name) for c in categories]
-    )
+    title = f"{_(dimension.label)}  ·  {_('evenness {evenness}', evenness=shown)}"
+    _frame(canvas, axes, title, [short(c.name) for c in categories])
     half = axes.pitch * BAR_FILL / 2
     for row, category in enumerate(categories):
         y = axes.y(row)
@@ -554,14 +563,24 @@ def draw_balance(report: BalanceReport) -> bytes:
         breaches = breaches or bool(_breaches(dimension, lines))
         box = grid.box(index // columns, index % columns)
         _bars(canvas, box, dimension, DIMENSION_COLOURS[index % len(DIMENSION_COLOURS)], lines)
-    keys = [Key(LINE_NAMES[kind], line=kind) for kind in ("max", "min", "equal") if kind in kinds]
+    keys = [
+        Key(_(LINE_NAMES[kind]), line=kind) for kind in ("max", "min", "equal") if kind in kinds
+    ]
     if breaches:
-        keys.append(Key("over its ceiling", hatch="xx"))
+        keys.append(Key(_("over its ceiling"), hatch="xx"))
     if any(not c.stated and c.seats for d in dimensions for c in d.categories):
-        keys.append(Key("not stated / prefer not to say", fill=UNSTATED_COLOUR, hatch="//"))
+        keys.append(Key(_("not stated / prefer not to say"), fill=UNSTATED_COLOUR, hatch="//"))
     _legend(canvas, keys, per_row, grid.height - MARGIN / 2)
-    people = f", {report.people} people" if report.people != report.seats else ""
-    _title(canvas, f"{report.scope.title}\n{report.seats} seats{people}")
+    if report.people != report.seats:
+        seats = ngettext(
+            "{n} seats, {people} people",
+            "{n} seats, {people} people",
+            report.seats,
+            people=report.people,
+        )
+    else:
+        seats = ngettext("{n} seats", "{n} seats", report.seats)
+    _title(canvas, f"{report.scope.title}\n{seats}")
     return canvas.png()
 
 
@@ -588,7 +607,7 @@ def _stages(
     )
     axes = Axes(box, max(1, len(names)), end)
     labels = [short(name) + ("  ▼" if (key, name) in flagged else "") for name in names]
-    _frame(canvas, axes, f"{first.label}  ·  {funnel}", labels)
+    _frame(canvas, axes, f"{_(first.label)}  ·  {funnel}", labels)
     height = axes.pitch * 0.8 / len(stages)
     for index, (row, row_texts) in enumerate(zip(shares, texts, strict=True)):
         colour = STAGE_COLOURS[index % len(STAGE_COLOURS)]
@@ -606,6 +625,20 @@ def _stages(
 FUNNEL_DIMENSIONS: Final = ("stakeholder_group", "region", "gender")
 
 
+def _stage_key(funnel: str | None, stage: FunnelStage) -> str:
+    """Return a stage's legend entry, its funnel named before the first stage."""
+    seats = stage.report.seats
+    if funnel is None:
+        return ngettext("{stage} ({n} seats)", "{stage} ({n} seats)", seats, stage=_(stage.label))
+    return ngettext(
+        "{funnel}: {stage} ({n} seats)",
+        "{funnel}: {stage} ({n} seats)",
+        seats,
+        funnel=funnel.capitalize(),
+        stage=_(stage.label),
+    )
+
+
 def draw_funnel(funnel: FunnelReport) -> bytes:
     """Return a PNG: shares per stage, nominations above, selection below; drops marked ▼."""
     flagged = [
@@ -621,7 +654,7 @@ def draw_funnel(funnel: FunnelReport) -> bytes:
     )
     grid = Grid(len(keys), (_panel_height(tallest), _panel_height(tallest)), legend_rows=2)
     canvas = grid.canvas()
-    funnels = (("nominations", funnel.nominations), ("selection", funnel.selection))
+    funnels = ((_("nominations"), funnel.nominations), (_("selection"), funnel.selection))
     for row, (name, stages) in enumerate(funnels):
         for column, key in enumerate(keys):
             _stages(canvas, grid.box(row, column), key, stages, flagged[row], name)
@@ -629,16 +662,13 @@ def draw_funnel(funnel: FunnelReport) -> bytes:
     for row, (name, stages) in enumerate(funnels):
         entries = [
             Key(
-                f"{name.capitalize() + ': ' if i == 0 else ''}{stage.label} "
-                f"({stage.report.seats} seats)",
+                _stage_key(name if i == 0 else None, stage),
                 fill=STAGE_COLOURS[i % len(STAGE_COLOURS)],
             )
             for i, stage in enumerate(stages)
         ]
         bottom = grid.height - MARGIN / 2 - LEGEND_HEIGHT * (1 - row)
         _legend(canvas, entries, len(entries), bottom)
-    _title(
-        canvas,
-        f"{funnel.scope.title}\n▼ share falls more than {funnel.drop_points:g} points",
-    )
+    drops = _("▼ share falls more than {points} points", points=f"{funnel.drop_points:g}")
+    _title(canvas, f"{funnel.scope.title}\n{drops}")
     return canvas.png()

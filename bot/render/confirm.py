@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import discord
 
+from bot.i18n import _
 from bot.render.embeds import WARN, clip
 from bot.render.text import safe
 from bot.services.text import visible
@@ -16,16 +17,16 @@ def confirm_embed(what: str, warnings: Sequence[str]) -> discord.Embed:
     # The services' own sentences (typed parts already quoted): only invisible characters go.
     lines = [visible(what)]
     if warnings:
-        lines += ["", "**Before you confirm:**", *(f"⚠️ {visible(w)}" for w in warnings)]
-    lines += ["", "Confirm to go ahead, or Cancel: nothing changes until you confirm."]
+        lines += ["", _("**Before you confirm:**"), *(f"⚠️ {visible(w)}" for w in warnings)]
+    lines += ["", _("Confirm to go ahead, or Cancel: nothing changes until you confirm.")]
     return discord.Embed(
-        title="Please confirm", description=clip("\n".join(lines), 4096), colour=WARN
+        title=_("Please confirm"), description=clip("\n".join(lines), 4096), colour=WARN
     )
 
 
 def cancelled_text() -> str:
     """Return the message left in place of a cancelled request."""
-    return "Cancelled: nothing was changed."
+    return _("Cancelled: nothing was changed.")
 
 
 def echo_text(values: Mapping[str, str], labels: Mapping[str, str]) -> str:
@@ -39,10 +40,13 @@ def echo_text(values: Mapping[str, str], labels: Mapping[str, str]) -> str:
 def echo_embed(reason: str) -> discord.Embed:
     """Return why a form could not be taken, with the reassurance that the text is attached."""
     return discord.Embed(
-        title="Your form could not be submitted",
+        title=_("Your form could not be submitted"),
         description=clip(
-            f"{safe(reason, 1500)}\n\nNothing you typed is lost: it is attached as a text file"
-            " (and *Open the form again* brings it back, where the form allows).",
+            _(
+                "{reason}\n\nNothing you typed is lost: it is attached as a text file"
+                " (and *Open the form again* brings it back, where the form allows).",
+                reason=safe(reason, 1500),
+            ),
             4096,
         ),
         colour=WARN,

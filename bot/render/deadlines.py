@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import discord
 from icalendar import Alarm, Calendar, Event, vRecur
 
+from bot.i18n import N_, _, ngettext
 from bot.render.embeds import INFO, OK, clip, fit_embed, timestamp, when
 from bot.render.text import link_text, one_line, plain
 from bot.services.deadlines import KIND_LABELS, DeadlineView, ReminderView
@@ -18,70 +19,85 @@ STATUS_MARKS = {
     "pending": "•",
     "sending": "…",
     "retry": "…",
-    "sent": "✓ sent",
-    "failed": "✗ failed",
-    "skipped": "– skipped",
-    "cancelled": "– cancelled",
+    "sent": N_("✓ sent"),
+    "failed": N_("✗ failed"),
+    "skipped": N_("– skipped"),
+    "cancelled": N_("– cancelled"),
 }
 SHOWN_REMINDERS = 12
 
 
 def _reminder_line(reminder: ReminderView) -> str:
-    mark = STATUS_MARKS.get(reminder.status, reminder.status)
+    mark = _(STATUS_MARKS.get(reminder.status, reminder.status))
     offset = format_offset(reminder.offset_minutes)
     moment = f"{timestamp(reminder.due_at, 'f')} ({timestamp(reminder.due_at, 'R')})"
     if reminder.status in ("pending", "sending", "retry"):
-        return f"• {offset} before: {moment}"
-    return f"{mark}: {offset} before, {moment}"
+        return _("• {offset} before: {moment}", offset=offset, moment=moment)
+    return _("{mark}: {offset} before, {moment}", mark=mark, offset=offset, moment=moment)
 
 
 def _where(view: DeadlineView) -> str:
-    return f"<#{view.channel_id}>" if view.channel_id else "the reminders channel"
+    return f"<#{view.channel_id}>" if view.channel_id else _("the reminders channel")
 
 
 def deadline_embed(view: DeadlineView, *, heading: str = "") -> discord.Embed:
     """Return one deadline with its schedule and planned reminders."""
-    kind = KIND_LABELS.get(view.kind, "Deadline")
-    title = f"{kind} #{view.number}: {one_line(view.title, 200)}"
+    kind = _(KIND_LABELS.get(view.kind, "Deadline"))
+    title = _(
+        "{kind} #{number}: {title}", kind=kind, number=view.number, title=one_line(view.title, 200)
+    )
     embed = discord.Embed(
         title=clip(title, 256),
         url=web_link(view.link),
         colour=OK if heading else INFO,
     )
     lines = [heading] if heading else []
-    lines.append(f"Due {when(view.next_due_at, view.timezone)}")
+    lines.append(_("Due {when}", when=when(view.next_due_at, view.timezone)))
     if view.repeat != "none":
-        lines.append(f"Repeats {view.repeat_label} (on the {view.timezone} wall clock).")
+        lines.append(
+            _(
+                "Repeats {repeat} (on the {zone} wall clock).",
+                repeat=view.repeat_label,
+                zone=view.timezone,
+            )
+        )
     if view.link:
-        lines.append(f"Link: {link_text(view.link)}")
+        lines.append(_("Link: {link}", link=link_text(view.link)))
     if view.removed:
-        lines.append("Removed: its pending reminders are cancelled.")
+        lines.append(_("Removed: its pending reminders are cancelled."))
     embed.description = "\n".join(lines)
     shown = [r for r in view.reminders if r.status != "cancelled" or view.removed]
     shown = [r for r in shown if r.status in ("pending", "sending", "retry")] or shown
     value = "\n".join(_reminder_line(r) for r in shown[:SHOWN_REMINDERS])
     if len(shown) > SHOWN_REMINDERS:
-        value += f"\n…and {len(shown) - SHOWN_REMINDERS} more"
+        more = len(shown) - SHOWN_REMINDERS
+        value += "\n" + ngettext("…and {n} more", "…and {n} more", more)
     embed.add_field(
-        name=f"Reminders in {_where(view)}" if not view.removed else "Reminders",
-        value=value or "None planned: every offset is already past.",
+        name=_("Reminders in {channel}", channel=_where(view))
+        if not view.removed
+        else _("Reminders"),
+        value=value or _("None planned: every offset is already past."),
         inline=False,
     )
-    embed.set_footer(text=f"Offsets: {view.offsets_text} · kind: {view.kind}")
+    embed.set_footer(
+        text=_("Offsets: {offsets} · kind: {kind}", offsets=view.offsets_text, kind=view.kind)
+    )
     return fit_embed(embed)
 
 
 def deadlines_embed(views: list[DeadlineView], *, include_past: bool) -> discord.Embed:
     """Return the list of deadlines, soonest first, one field each (25 at most)."""
-    title = "All deadlines" if include_past else "Upcoming deadlines"
+    title = _("All deadlines") if include_past else _("Upcoming deadlines")
     embed = discord.Embed(title=title, colour=INFO)
     if not views:
-        embed.description = "No deadlines yet. The secretariat adds them with `/deadline add`."
+        embed.description = _("No deadlines yet. The secretariat adds them with `/deadline add`.")
         return embed
     for view in views[:25]:
         pending = [r for r in view.reminders if r.status == "pending"]
         nxt = (
-            f"next reminder {timestamp(pending[0].due_at, 'R')}" if pending else "no reminder left"
+            _("next reminder {when}", when=timestamp(pending[0].due_at, "R"))
+            if pending
+            else _("no reminder left")
         )
         repeat = f" · {view.repeat_label}" if view.repeat != "none" else ""
         link = f"\n{link_text(view.link)}" if view.link else ""
@@ -92,7 +108,8 @@ def deadlines_embed(views: list[DeadlineView], *, include_past: bool) -> discord
             inline=False,
         )
     if len(views) > 25:
-        embed.set_footer(text=f"{len(views) - 25} more not shown")
+        more = len(views) - 25
+        embed.set_footer(text=ngettext("{n} more not shown", "{n} more not shown", more))
     return fit_embed(embed)
 
 
@@ -124,7 +141,8 @@ def calendar_ics(
         event = Event()
         event.add("uid", f"deadline-{guild_id}-{view.number}@magbot")
         event.add("dtstamp", stamp)
-        event.add("summary", f"{KIND_LABELS.get(view.kind, 'Deadline')}: {plain(view.title, 200)}")
+        kind = _(KIND_LABELS.get(view.kind, "Deadline"))
+        event.add("summary", _("{kind}: {title}", kind=kind, title=plain(view.title, 200)))
         if view.repeat == "none":
             event.add("dtstart", view.next_due_at.astimezone(zone))
         else:
@@ -146,7 +164,14 @@ def calendar_ics(
         for offset in view.offsets:
             alarm = Alarm()
             alarm.add("action", "DISPLAY")
-            alarm.add("description", f"{plain(view.title, 200)} ({format_offset(offset)} before)")
+            alarm.add(
+                "description",
+                _(
+                    "{title} ({offset} before)",
+                    title=plain(view.title, 200),
+                    offset=format_offset(offset),
+                ),
+            )
             alarm.add("trigger", timedelta(minutes=-offset))
             event.add_component(alarm)
         calendar.add_component(event)

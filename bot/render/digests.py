@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import discord
 
+from bot.i18n import _
 from bot.render.embeds import FIELD_VALUE, INFO, clip, fit_embed, timestamp
+from bot.render.reminders import ref_text
 from bot.render.text import one_line, render_line
 from bot.services.outbox import Digest, DigestSection
 
@@ -34,19 +36,22 @@ def section_fields(section: DigestSection) -> list[tuple[str, str]]:
 
 def digest_embed(digest: Digest, ref: str | None = None) -> discord.Embed:
     """Return the digest embed: what changed since ``since``, one field per section."""
-    title = "Secretariat digest"
+    title = _("Secretariat digest")
     if digest.cycle_name:
         title = f"{title} · {one_line(digest.cycle_name, 100)}"
     embed = discord.Embed(title=clip(title, 256), colour=INFO)
-    embed.description = (
-        f"Since {timestamp(digest.since, 'f')} ({timestamp(digest.since, 'R')}). "
-        f"Server time zone: {digest.zone}."
+    embed.description = _(
+        "Since {since} ({relative}). Server time zone: {zone}.",
+        since=timestamp(digest.since, "f"),
+        relative=timestamp(digest.since, "R"),
+        zone=digest.zone,
     )
     if digest.empty:
-        embed.description += "\nNothing to report."
+        embed.description += "\n" + _("Nothing to report.")
     for section in digest.sections:
         for name, value in section_fields(section):
             embed.add_field(name=name, value=value, inline=False)
-    footer = "/digest preview shows the next one · /deadline list for all deadlines"
-    embed.set_footer(text=f"{footer} · ref {ref}" if ref else footer)
+    footer = _("/digest preview shows the next one · /deadline list for all deadlines")
+    # "ref …" stays as it is in every language: delivery finds its messages by it.
+    embed.set_footer(text=f"{footer} · {ref_text(ref)}" if ref else footer)
     return fit_embed(embed)

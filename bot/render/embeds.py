@@ -7,6 +7,8 @@ from zoneinfo import ZoneInfo
 
 import discord
 
+from bot.i18n import ngettext
+
 TITLE = 256
 DESCRIPTION = 4096
 FIELD_NAME = 256
@@ -49,7 +51,8 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
     fields = fields[:FIELDS]
     footer = embed.footer.text or ""
     if dropped:
-        footer = f"{footer} · {dropped} more not shown".lstrip(" ·")
+        more = ngettext("{n} more not shown", "{n} more not shown", dropped)
+        footer = f"{footer} · {more}".lstrip(" ·")
     if footer:
         embed.set_footer(text=clip(footer, FOOTER), icon_url=embed.footer.icon_url)
     if embed.author.name:

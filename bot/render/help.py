@@ -6,15 +6,16 @@ from dataclasses import dataclass
 
 import discord
 
+from bot.i18n import N_, _
 from bot.render.embeds import FIELD_VALUE, INFO
 
 # Who a command is for, in the order /help lists them, with their headings.
 AUDIENCES = ("everyone", "mag", "secretariat", "admins")
 HEADINGS = {
-    "everyone": "For everyone",
-    "mag": "For MAG members",
-    "secretariat": "For the secretariat",
-    "admins": "For server admins",
+    "everyone": N_("For everyone"),
+    "mag": N_("For MAG members"),
+    "secretariat": N_("For the secretariat"),
+    "admins": N_("For server admins"),
 }
 
 
@@ -31,24 +32,27 @@ class CommandLine:
 def help_embed(lines: list[CommandLine]) -> discord.Embed:
     """Return the commands grouped by audience, one field per audience."""
     embed = discord.Embed(
-        title="What this bot does",
-        description="Options in [brackets] are optional. "
-        "Type a command and Discord shows each option's help.",
+        title=_("What this bot does"),
+        description=_(
+            "Options in [brackets] are optional. "
+            "Type a command and Discord shows each option's help."
+        ),
         colour=INFO,
     )
     for audience in AUDIENCES:
         entries = [
-            f"`{line.name}{' ' + line.options if line.options else ''}` — {line.description}"
+            # The description is the command tree's English: its translation, where known.
+            f"`{line.name}{' ' + line.options if line.options else ''}` — {_(line.description)}"
             for line in lines
             if line.audience == audience
         ]
         # One field holds 1024 characters: continue a long section in the next field.
         chunk: list[str] = []
-        heading = HEADINGS[audience]
+        heading = _(HEADINGS[audience])
         for entry in entries:
             if chunk and len("\n".join([*chunk, entry])) > FIELD_VALUE:
                 embed.add_field(name=heading, value="\n".join(chunk), inline=False)
-                chunk, heading = [], f"{HEADINGS[audience]} (continued)"
+                chunk, heading = [], _("{heading} (continued)", heading=_(HEADINGS[audience]))
             chunk.append(entry)
         if chunk:
             embed.add_field(name=heading, value="\n".join(chunk), inline=False)

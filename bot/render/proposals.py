@@ -11,6 +11,7 @@ from typing import Protocol
 
 import discord
 
+from bot.i18n import _, ngettext, pgettext
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip, timestamp
 from bot.render.text import one_line, plain, safe
 from bot.services.proposals import (
@@ -45,7 +46,7 @@ PARTICIPATION_ICONS = {
 
 def status_text(status: str) -> str:
     """Return a proposal status with its icon: ``🔎 under review``."""
-    return f"{STATUS_ICONS.get(status, '')} {STATUS_LABELS.get(status, status)}".strip()
+    return f"{STATUS_ICONS.get(status, '')} {_(STATUS_LABELS.get(status, status))}".strip()
 
 
 class Named(Protocol):
@@ -65,11 +66,16 @@ def heading(proposal: Named, limit: int = 256) -> str:
     return clip(f"{label} · {one_line(proposal.title, limit)}", limit)
 
 
+def minutes_text(minutes: int) -> str:
+    """Return a session's length: ``90 min``."""
+    return _("{minutes} min", minutes=minutes)
+
+
 def attendance_text(attendance: str | None) -> str:
     """Return how someone attends, or that nobody said."""
     if attendance is None:
-        return "attendance not stated"
-    return ATTENDANCE.get(attendance, attendance).lower()
+        return _("attendance not stated")
+    return _(ATTENDANCE.get(attendance, attendance)).lower()
 
 
 def answer_text(nominee: Nominee) -> str | None:
@@ -77,13 +83,19 @@ def answer_text(nominee: Nominee) -> str | None:
     answer = nominee.answer
     if answer is None:
         return None
-    said = "agreed" if answer.agreed else "refused"
     if answer.source == "secretariat":
-        note = f": {one_line(answer.note, 120)}" if answer.note else ""
-        return f"{said}, recorded by the secretariat (outside Discord{note})"
+        if answer.note:
+            note = one_line(answer.note, 120)
+            if answer.agreed:
+                return _("agreed, recorded by the secretariat (outside Discord: {note})", note=note)
+            return _("refused, recorded by the secretariat (outside Discord: {note})", note=note)
+        if answer.agreed:
+            return _("agreed, recorded by the secretariat (outside Discord)")
+        return _("refused, recorded by the secretariat (outside Discord)")
     if answer.by_user_id is not None:
-        return f"{said} by <@{answer.by_user_id}>"
-    return said
+        who = f"<@{answer.by_user_id}>"
+        return _("agreed by {who}", who=who) if answer.agreed else _("refused by {who}", who=who)
+    return _("agreed") if answer.agreed else _("refused")
 
 
 def person_line(nominee: Nominee) -> str:
@@ -92,39 +104,49 @@ def person_line(nominee: Nominee) -> str:
     if nominee.affiliation:
         name += f" ({one_line(nominee.affiliation, 80)})"
     bits = [
-        ROLES.get(nominee.role, nominee.role),
+        _(ROLES.get(nominee.role, nominee.role)),
         attendance_text(nominee.attendance),
-        f"{PARTICIPATION_ICONS.get(nominee.status, '')} {nominee.status}".strip(),
+        f"{PARTICIPATION_ICONS.get(nominee.status, '')} {_(nominee.status)}".strip(),
     ]
     line = (
-        f"{name} — {', '.join(bits)} · {one_line(nominee.stakeholder_group, 60)}, "
-        f"{one_line(nominee.region, 60)}"
+        f"{name} — {', '.join(bits)} · {one_line(_(nominee.stakeholder_group), 60)}, "
+        f"{one_line(_(nominee.region), 60)}"
     )
     if nominee.gender is not None:
-        line += f" · {nominee.gender}"
+        line += f" · {_(nominee.gender)}"
     if nominee.contact:
         line += f" · {one_line(nominee.contact, 80)}"
     elif nominee.contact_claim:
-        line += f" · {one_line(nominee.contact_claim, 80)} (given by the nominator)"
+        claim = one_line(nominee.contact_claim, 80)
+        line += " · " + _("{contact} (given by the nominator)", contact=claim)
     if nominee.open_flags:
-        line += f" · ⚠️ {nominee.open_flags} identity flag(s)"
+        line += " · " + ngettext(
+            "⚠️ {n} identity flag(s)", "⚠️ {n} identity flag(s)", nominee.open_flags
+        )
     return f"`#{nominee.participation_id}` {line}"
 
 
 def score_text(summary: ScoreSummary) -> str:
     """Return a score summary on one line: ``3.80 (median 4, 5 scores, spread 0.75)``."""
     if not summary.count or summary.mean is None:
-        text = "no scores yet"
+        text = _("no scores yet")
     else:
-        text = (
-            f"**{summary.mean:.2f}** (median {summary.median:g}, {summary.count} "
-            f"score{'s' if summary.count != 1 else ''}, spread {summary.spread:.2f}, "
-            f"{summary.low}–{summary.high})"
+        text = ngettext(
+            "**{mean}** (median {median}, {n} score, spread {spread}, {low}–{high})",
+            "**{mean}** (median {median}, {n} scores, spread {spread}, {low}–{high})",
+            summary.count,
+            mean=f"{summary.mean:.2f}",
+            median=f"{summary.median:g}",
+            spread=f"{summary.spread:.2f}",
+            low=summary.low,
+            high=summary.high,
         )
     if summary.merges:
-        text += f" · 🔗 {summary.merges} merge flag{'s' if summary.merges != 1 else ''}"
+        text += " · " + ngettext("🔗 {n} merge flag", "🔗 {n} merge flags", summary.merges)
     if summary.excluded:
-        text += f" · {summary.excluded} conflicted left out"
+        text += " · " + ngettext(
+            "{n} conflicted left out", "{n} conflicted left out", summary.excluded
+        )
     return text
 
 
@@ -135,61 +157,77 @@ def proposal_embed(detail: ProposalDetail) -> discord.Embed:
     status = status_text(p.ref.status)
     if p.status_reason:
         status += f"\n{safe(p.status_reason, 300)}"
-    embed.add_field(name="Status", value=status, inline=True)
+    embed.add_field(name=_("Status"), value=status, inline=True)
     embed.add_field(
-        name="Session",
-        value=f"{kind_label(p.ref.kind)} · {p.format} · {p.duration} min\n"
+        name=_("Session"),
+        value=f"{_(kind_label(p.ref.kind))} · {_(p.format)} · {minutes_text(p.duration)}\n"
         f"{safe(p.ref.subtheme, 100)}",
         inline=True,
     )
     embed.add_field(
-        name="Proposer",
-        value=f"<@{p.ref.proposer_id}>\nsubmitted {timestamp(p.created_at, 'D')}",
+        name=_("Proposer"),
+        value=_(
+            "{proposer}\nsubmitted {date}",
+            proposer=f"<@{p.ref.proposer_id}>",
+            date=timestamp(p.created_at, "D"),
+        ),
         inline=True,
     )
-    embed.add_field(name="Policy questions", value=safe(p.policy_questions, 1000), inline=False)
-    embed.add_field(name="Expected outcomes", value=safe(p.expected_outcomes, 1000), inline=False)
-    embed.add_field(name="Hybrid plan", value=safe(p.hybrid_plan, 1000), inline=False)
+    embed.add_field(name=_("Policy questions"), value=safe(p.policy_questions, 1000), inline=False)
+    embed.add_field(
+        name=_("Expected outcomes"), value=safe(p.expected_outcomes, 1000), inline=False
+    )
+    embed.add_field(name=_("Hybrid plan"), value=safe(p.hybrid_plan, 1000), inline=False)
     if detail.people is None:
         value = (
-            f"{detail.people_count} nominated. Names are shown to the proposer, MAG members "
-            "and the secretariat."
+            ngettext(
+                "{n} nominated. Names are shown to the proposer, MAG members and the secretariat.",
+                "{n} nominated. Names are shown to the proposer, MAG members and the secretariat.",
+                detail.people_count,
+            )
             if detail.people_count
-            else "Nobody yet."
+            else _("Nobody yet.")
         )
     else:
         lines = [person_line(n) for n in detail.people]
         value = (
-            clip("\n".join(lines), FIELD_VALUE) if lines else "Nobody yet: `/panellist nominate`."
+            clip("\n".join(lines), FIELD_VALUE)
+            if lines
+            else _("Nobody yet: `/panellist nominate`.")
         )
-    embed.add_field(name=f"People ({detail.people_count})", value=value, inline=False)
+    embed.add_field(
+        name=_("People ({count})", count=detail.people_count), value=value, inline=False
+    )
     if detail.screening is not None:
         value = (
-            "✅ passes now"
+            _("✅ passes now")
             if not detail.screening
             else "\n".join(f"⛔ {safe(reason, 200)}" for reason in detail.screening)
         )
-        embed.add_field(name="Screening (as it stands now)", value=value, inline=False)
-    reviews = f"{detail.review_count} review{'s' if detail.review_count != 1 else ''}"
+        embed.add_field(name=_("Screening (as it stands now)"), value=value, inline=False)
+    reviews = ngettext("{n} review", "{n} reviews", detail.review_count)
     if detail.scores is not None:
         reviews += f"\n{score_text(detail.scores)}"
-    embed.add_field(name="Reviews", value=reviews, inline=False)
+    embed.add_field(name=_("Reviews"), value=reviews, inline=False)
     if detail.private:
-        embed.set_footer(text="Gender and contact details are shown to the secretariat only.")
+        embed.set_footer(text=_("Gender and contact details are shown to the secretariat only."))
     return embed
 
 
 def proposal_list_embed(page: ProposalPage) -> discord.Embed:
     """Return one page of proposals, one line each."""
     filters = [
-        STATUS_LABELS.get(page.filters.get("status") or "", ""),
+        _(STATUS_LABELS.get(page.filters.get("status") or "", "")),
         one_line(page.filters.get("subtheme") or "", 60),
-        "mine" if page.filters.get("mine") else "",
+        _("mine") if page.filters.get("mine") else "",
     ]
     shown = ", ".join(f for f in filters if f)
-    embed = discord.Embed(title=f"Proposals{f' ({shown})' if shown else ''}", colour=INFO)
+    embed = discord.Embed(
+        title=_("Proposals ({filters})", filters=shown) if shown else _("Proposals"),
+        colour=INFO,
+    )
     if not page.items:
-        embed.description = "No proposal matches. Submit one with `/proposal submit`."
+        embed.description = _("No proposal matches. Submit one with `/proposal submit`.")
         return embed
     embed.description = "\n".join(
         f"`{p.label}` {one_line(p.title, 80)} — {status_text(p.status)} · "
@@ -197,8 +235,13 @@ def proposal_list_embed(page: ProposalPage) -> discord.Embed:
         for p in page.items
     )
     embed.set_footer(
-        text=f"Page {page.page + 1} of {page.pages} · {page.total} proposals · "
-        "/proposal view number for details"
+        text=ngettext(
+            "Page {page} of {pages} · {n} proposals · /proposal view number for details",
+            "Page {page} of {pages} · {n} proposals · /proposal view number for details",
+            page.total,
+            page=page.page + 1,
+            pages=page.pages,
+        )
     )
     return embed
 
@@ -206,24 +249,28 @@ def proposal_list_embed(page: ProposalPage) -> discord.Embed:
 def submitted_embed(submitted: Submitted) -> discord.Embed:
     """Return the confirmation shown to the proposer (also when the form came twice)."""
     proposal = submitted.proposal
-    again = "Already submitted" if submitted.again else "Submitted"
+    title = heading(proposal.ref)
+    next_steps = _(
+        "Next: add your organizers and speakers with `/panellist nominate "
+        "proposal:{number}`. Speakers must agree (confirm) before screening; "
+        "you can edit the text with `/proposal edit` while it is submitted.",
+        number=proposal.ref.number,
+    )
     embed = discord.Embed(
-        title=f"{again}: {heading(proposal.ref)}",
-        description=(
-            "Next: add your organizers and speakers with `/panellist nominate "
-            f"proposal:{proposal.ref.number}`. Speakers must agree (confirm) before screening; "
-            "you can edit the text with `/proposal edit` while it is submitted."
-        ),
+        title=_("Already submitted: {proposal}", proposal=title)
+        if submitted.again
+        else _("Submitted: {proposal}", proposal=title),
+        description=next_steps,
         colour=OK,
     )
     if submitted.again:
-        embed.description = "This form had already been sent: the proposal is stored once. " + (
-            embed.description or ""
+        embed.description = " ".join(
+            (_("This form had already been sent: the proposal is stored once."), next_steps)
         )
     embed.add_field(
-        name="Session",
-        value=f"{kind_label(proposal.ref.kind)} · {proposal.format} · {proposal.duration} min · "
-        f"{safe(proposal.ref.subtheme, 100)}",
+        name=_("Session"),
+        value=f"{_(kind_label(proposal.ref.kind))} · {_(proposal.format)} · "
+        f"{minutes_text(proposal.duration)} · {safe(proposal.ref.subtheme, 100)}",
     )
     return embed
 
@@ -232,14 +279,16 @@ def status_change_embed(change: StatusChange, guild_name: str) -> discord.Embed:
     """Return the direct message telling a proposer their proposal's new status."""
     embed = discord.Embed(
         title=heading(change.proposal),
-        description=(
-            f"Your proposal in **{one_line(guild_name, 100)}** is now "
-            f"**{status_text(change.after)}** (was {STATUS_LABELS[change.before]})."
+        description=_(
+            "Your proposal in **{server}** is now **{status}** (was {before}).",
+            server=one_line(guild_name, 100),
+            status=status_text(change.after),
+            before=_(STATUS_LABELS[change.before]),
         ),
         colour=OK if change.after in ("accepted", "under_review") else WARN,
     )
     if change.reason:
-        embed.add_field(name="Reason", value=safe(change.reason, 1000), inline=False)
+        embed.add_field(name=_("Reason"), value=safe(change.reason, 1000), inline=False)
     return embed
 
 
@@ -248,19 +297,21 @@ def screened_embed(result: ScreeningResult, guild_name: str) -> discord.Embed:
     passed = result.passed
     embed = discord.Embed(
         title=clip(f"{result.label} · {one_line(result.title, 200)}", 256),
-        description=(
-            f"Your proposal in **{one_line(guild_name, 100)}** "
-            + (
-                "passed screening and is now **under review** by the MAG."
-                if passed
-                else "did not pass screening and is now **screened out**."
-            )
+        description=_(
+            "Your proposal in **{server}** passed screening and is now **under review** "
+            "by the MAG.",
+            server=one_line(guild_name, 100),
+        )
+        if passed
+        else _(
+            "Your proposal in **{server}** did not pass screening and is now **screened out**.",
+            server=one_line(guild_name, 100),
         ),
         colour=OK if passed else WARN,
     )
     if not passed:
         embed.add_field(
-            name="Why",
+            name=_("Why"),
             value=clip("\n".join(f"⛔ {safe(f.reason, 250)}" for f in result.failures), 1024),
             inline=False,
         )
@@ -272,9 +323,18 @@ def screening_embed(report: ScreeningReport, limit: int = 20) -> discord.Embed:
     total = len(report.results)
     failed = [r for r in report.results if not r.passed]
     embed = discord.Embed(
-        title="Screening",
-        description=f"{report.passed} of {total} passed, {len(failed)} failed."
-        + (" Statuses updated and proposers told." if report.applied else ""),
+        title=_("Screening"),
+        description=" ".join(
+            (
+                _(
+                    "{passed} of {total} passed, {failed} failed.",
+                    passed=report.passed,
+                    total=total,
+                    failed=len(failed),
+                ),
+                *((_("Statuses updated and proposers told."),) if report.applied else ()),
+            )
+        ),
         colour=OK if not failed else WARN,
     )
     for result in failed[:limit]:
@@ -287,9 +347,15 @@ def screening_embed(report: ScreeningReport, limit: int = 20) -> discord.Embed:
         )
     passed = [r.label for r in report.results if r.passed]
     if passed:
-        embed.add_field(name="Passed", value=clip(", ".join(passed), FIELD_VALUE), inline=False)
+        embed.add_field(name=_("Passed"), value=clip(", ".join(passed), FIELD_VALUE), inline=False)
     if len(failed) > limit:
-        embed.set_footer(text=f"{len(failed) - limit} more failing: see the attached file.")
+        embed.set_footer(
+            text=ngettext(
+                "{n} more failing: see the attached file.",
+                "{n} more failing: see the attached file.",
+                len(failed) - limit,
+            )
+        )
     return embed
 
 
@@ -298,9 +364,11 @@ def screening_text(report: ScreeningReport) -> str:
     lines = []
     for r in report.results:
         lines.append(f"{r.label}  {plain(r.title, 300)}")
-        lines.extend(f"    FAIL {f.rule}: {f.reason}" for f in r.failures)
+        lines.extend(
+            "    " + _("FAIL {rule}: {reason}", rule=f.rule, reason=f.reason) for f in r.failures
+        )
         if r.passed:
-            lines.append("    pass")
+            lines.append("    " + pgettext("screening", "pass"))
         if r.moved_to:
             lines.append(f"    -> {r.moved_to}")
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import discord
 
+from bot.i18n import N_, _, ngettext
 from bot.render.embeds import INFO, WARN, clip, fit_embed, timestamp, when
 from bot.render.text import link_text, one_line, render_line
 from bot.services.deadlines import KIND_LABELS
@@ -12,36 +13,49 @@ from bot.services.outbox import AdminNotice, DirectPost, ReminderBatch, Reminder
 from bot.services.recurrence import REPEAT_LABELS
 from bot.services.text import web_link
 
-LATE_NOTE = "⚠️ This reminder is late: the bot was offline when it was due."
+LATE_NOTE = N_("⚠️ This reminder is late: the bot was offline when it was due.")
 
 
 def reminder_embed(post: ReminderPost) -> discord.Embed:
     """Return the embed of a reminder: title, absolute and relative time, link, chase list."""
-    kind = KIND_LABELS.get(post.kind, "Deadline")
+    kind = _(KIND_LABELS.get(post.kind, "Deadline"))
+    title = _(
+        "{kind} #{number}: {title}",
+        kind=kind,
+        number=post.deadline_number,
+        title=one_line(post.title, 200),
+    )
     embed = discord.Embed(
-        title=clip(f"⏰ {kind} #{post.deadline_number}: {one_line(post.title, 200)}", 256),
+        title=clip(f"⏰ {title}", 256),
         url=web_link(post.link),
         colour=WARN if post.late else INFO,
     )
-    lines = [f"Due {when(post.deadline_at, post.zone)}"]
+    lines = [_("Due {when}", when=when(post.deadline_at, post.zone))]
     if post.repeat != "none":
-        lines.append(f"Repeats {REPEAT_LABELS.get(post.repeat, post.repeat)}.")
+        lines.append(_("Repeats {repeat}.", repeat=_(REPEAT_LABELS.get(post.repeat, post.repeat))))
     if post.link:
-        lines.append(f"Link: {link_text(post.link)}")
+        lines.append(_("Link: {link}", link=link_text(post.link)))
     if post.late:
-        lines.append(LATE_NOTE)
+        lines.append(_(LATE_NOTE))
     embed.description = "\n".join(lines)
     chase = post.chase
     if chase is not None:
         if post.chased_directly:
-            value = f"{chase.summary}\nEach of them got a direct message." if chase.lines else ""
-            embed.add_field(name="Still to act", value=value or chase.summary, inline=False)
+            value = (
+                _("{summary}\nEach of them got a direct message.", summary=chase.summary)
+                if chase.lines
+                else ""
+            )
+            embed.add_field(name=_("Still to act"), value=value or chase.summary, inline=False)
         else:
             body = "\n".join((chase.summary, *(render_line(line) for line in chase.lines)))
-            embed.add_field(name="Still to act", value=clip(body, 1024), inline=False)
+            embed.add_field(name=_("Still to act"), value=clip(body, 1024), inline=False)
     embed.set_footer(
-        text=f"Reminder {format_offset(post.offset_minutes)} before · /deadline list · "
-        f"{ref_text(post.ref)}"
+        text=_(
+            "Reminder {offset} before · /deadline list · {ref}",
+            offset=format_offset(post.offset_minutes),
+            ref=ref_text(post.ref),
+        )
     )
     return fit_embed(embed)
 
@@ -59,9 +73,13 @@ def _pings(post: ReminderPost) -> list[str]:
 def reminder_content(post: ReminderPost) -> str:
     """Return the message text: who is pinged (if anyone) and the short version."""
     pings = _pings(post)
-    late = " (late)" if post.late else ""
+    title = one_line(post.title, 200)
     due = timestamp(post.deadline_at, "R")
-    text = f"Reminder{late}: **{one_line(post.title, 200)}** is due {due}."
+    text = (
+        _("Reminder (late): **{title}** is due {due}.", title=title, due=due)
+        if post.late
+        else _("Reminder: **{title}** is due {due}.", title=title, due=due)
+    )
     return clip(" ".join([*pings, text]), 2000)
 
 
@@ -85,31 +103,45 @@ def reminder_mentions(post: ReminderPost | ReminderBatch) -> discord.AllowedMent
     )
 
 
+def _batch_line(post: ReminderPost) -> str:
+    title = one_line(post.title, 120)
+    due = timestamp(post.deadline_at, "R")
+    if post.late:
+        return _("• **{title}** is due {due} (late)", title=title, due=due)
+    return _("• **{title}** is due {due}", title=title, due=due)
+
+
 def batch_content(batch: ReminderBatch) -> str:
     """Return the text of reminders sent together: who is pinged, then one line each."""
     pings = list(dict.fromkeys(ping for post in batch.reminders for ping in _pings(post)))
-    lines = [
-        f"• **{one_line(p.title, 120)}** is due {timestamp(p.deadline_at, 'R')}"
-        + (" (late)" if p.late else "")
-        for p in batch.reminders
-    ]
+    lines = [_batch_line(p) for p in batch.reminders]
     head = " ".join(pings)
     text = f"{head}\n" if head else ""
-    return clip(f"{text}{len(lines)} reminders:\n" + "\n".join(lines), 2000)
+    # A batch holds two reminders or more.
+    count = ngettext("{n} reminder:", "{n} reminders:", len(lines))
+    return clip(f"{text}{count}\n" + "\n".join(lines), 2000)
 
 
 def ref_text(ref: str) -> str:
-    """Return how a message names its outbox row (support can quote it; a crash looks it up)."""
+    """Return how a message names its outbox row (support can quote it; a crash looks it up).
+
+    Never translated: ``bot.delivery`` finds the bot's messages by it, in any language.
+    """
     return f"ref {ref}"
 
 
 def direct_content(post: DirectPost) -> str:
     """Return the text of a chasing direct message."""
-    n = post.open_reviews
-    reviews = "1 assigned review" if n == 1 else f"{n} assigned reviews"
     return clip(
-        f"You have {reviews} still to score before **{one_line(post.reminder.title, 200)}**. "
-        f"`/review queue` lists them. ({ref_text(post.ref)})",
+        ngettext(
+            "You have {n} assigned review still to score before **{title}**. "
+            "`/review queue` lists them. ({ref})",
+            "You have {n} assigned reviews still to score before **{title}**. "
+            "`/review queue` lists them. ({ref})",
+            post.open_reviews,
+            title=one_line(post.reminder.title, 200),
+            ref=ref_text(post.ref),
+        ),
         2000,
     )
 

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.errors import InvalidInput
+from bot.i18n import _
 from bot.services.auth import Actor, require_secretariat
 from storage.audit import AuditEvent, recent_events
 from storage.database import Database
@@ -52,7 +53,7 @@ class AuditService:
         """Return the newest events first, optionally those about one proposal."""
         require_secretariat(actor)
         if proposal_number is not None and proposal_number < 1:
-            raise InvalidInput("Proposal numbers start at 1.")
+            raise InvalidInput(_("Proposal numbers start at 1."))
         target = None if proposal_number is None else f"proposal:{proposal_number}"
         async with self._db.read() as session:
             events = await recent_events(

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.errors import PermissionDenied
+from bot.i18n import _
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,14 +58,14 @@ def resolve_actor(
 def require_admin(actor: Actor) -> None:
     """Refuse unless the actor has Manage Server."""
     if not actor.is_admin:
-        raise PermissionDenied("Only server admins (Manage Server permission) can do this.")
+        raise PermissionDenied(_("Only server admins (Manage Server permission) can do this."))
 
 
 def require_secretariat(actor: Actor) -> None:
     """Refuse unless the actor is secretariat (or an admin)."""
     if not actor.can_act_as_secretariat:
         raise PermissionDenied(
-            "Only the secretariat can do this. Ask an admin to give you the secretariat role."
+            _("Only the secretariat can do this. Ask an admin to give you the secretariat role.")
         )
 
 
@@ -72,5 +73,5 @@ def require_mag(actor: Actor) -> None:
     """Refuse unless the actor holds the MAG role."""
     if not actor.is_mag:
         raise PermissionDenied(
-            "Only MAG members can do this. Ask an admin to give you the MAG role."
+            _("Only MAG members can do this. Ask an admin to give you the MAG role.")
         )

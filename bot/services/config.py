@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, available_timezones
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import LANGUAGES, SOURCE, _, formats, language_of_locale, ngettext, pgettext
 from bot.services.auth import Actor, require_admin, resolve_actor
 from bot.services.durations import format_offsets, parse_offsets
 from bot.services.text import clean_line, quoted
@@ -141,10 +142,12 @@ class DigestSchedule:
     def describe(self) -> str:
         """Return the schedule in words: ``weekly on Monday at 09:00``."""
         if self.frequency == "off":
-            return "off"
+            return pgettext("digest", "off")
         if self.frequency == "daily":
-            return f"daily at {self.time}"
-        return f"weekly on {WEEKDAYS[self.weekday].capitalize()} at {self.time}"
+            return _("daily at {time}", time=self.time)
+        return _(
+            "weekly on {weekday} at {time}", weekday=formats.weekday(self.weekday), time=self.time
+        )
 
 
 @dataclass(frozen=True)
@@ -161,6 +164,9 @@ class GuildSettings:
     subthemes: tuple[str, ...]
     rules: Mapping[str, Any]
     customised: frozenset[str]  # names of the settings the guild changed
+    # The language of public posts the admins chose (a bot.i18n code); None:
+    # the server's own Discord locale, else English (``ConfigService.public_language``).
+    language: str | None = None
 
     @property
     def zone(self) -> ZoneInfo:
@@ -191,6 +197,7 @@ def settings_from_row(guild_id: int, row: GuildConfig | None) -> GuildSettings:
             "digest_weekday",
             "reminder_offsets",
             "subthemes",
+            "language",
         )
         if getattr(r, name) is not None
     }
@@ -217,6 +224,7 @@ def settings_from_row(guild_id: int, row: GuildConfig | None) -> GuildSettings:
         subthemes=tuple(r.subthemes if r.subthemes is not None else d.subthemes),
         rules=MappingProxyType(rules),
         customised=frozenset(customised),
+        language=r.language if r.language in LANGUAGES else None,
     )
 
 
@@ -230,10 +238,21 @@ def check_timezone(name: str) -> str:
     """Return the canonical IANA name for ``name``, or raise ``InvalidInput``."""
     canonical = _zone_names().get(name.strip().lower())
     if canonical is None:
-        hint = " (Geneva is `Europe/Zurich`)" if "geneva" in name.lower() else ""
+        if "geneva" in name.lower():
+            raise InvalidInput(
+                _(
+                    "{name} is not a known time zone (Geneva is `Europe/Zurich`). Use an IANA "
+                    "name such as `Europe/Zurich` or `America/New_York`; the command suggests "
+                    "names as you type.",
+                    name=quoted(name, 64),
+                )
+            )
         raise InvalidInput(
-            f"{quoted(name, 64)} is not a known time zone{hint}. Use an IANA name such as "
-            "`Europe/Zurich` or `America/New_York`; the command suggests names as you type."
+            _(
+                "{name} is not a known time zone. Use an IANA name such as "
+                "`Europe/Zurich` or `America/New_York`; the command suggests names as you type.",
+                name=quoted(name, 64),
+            )
         )
     return canonical
 
@@ -258,7 +277,10 @@ def parse_time_of_day(text: str) -> str:
     match = _HHMM.match(text)
     if match is None:
         raise InvalidInput(
-            f"{quoted(text, 10)} is not a time of day. Use HH:MM, for example `09:00`."
+            _(
+                "{text} is not a time of day. Use HH:MM, for example `09:00`.",
+                text=quoted(text, 10),
+            )
         )
     return f"{int(match.group(1)):02d}:{match.group(2)}"
 
@@ -271,13 +293,25 @@ def _split_subthemes(text: str) -> list[str]:
 def _check_subtheme(name: str) -> str:
     name = clean_line(name)
     if not name:
-        raise InvalidInput("A subtheme needs a name.")
+        raise InvalidInput(_("A subtheme needs a name."))
     if len(name) > MAX_SUBTHEME_LENGTH:
         raise InvalidInput(
-            f"Subtheme names can be at most {MAX_SUBTHEME_LENGTH} characters "
-            f"(this one has {len(name)})."
+            ngettext(
+                "Subtheme names can be at most {n} character (this one has {length}).",
+                "Subtheme names can be at most {n} characters (this one has {length}).",
+                MAX_SUBTHEME_LENGTH,
+                length=len(name),
+            )
         )
     return name
+
+
+def _too_many_subthemes() -> str:
+    return ngettext(
+        "A server can have at most {n} subtheme.",
+        "A server can have at most {n} subthemes.",
+        MAX_SUBTHEMES,
+    )
 
 
 def _dedupe(names: Iterable[str]) -> list[str]:
@@ -298,6 +332,19 @@ class ConfigService:
         self._clock = clock
         self._cache: dict[int, tuple[float, GuildSettings]] = {}
         self.change_hooks: list[ConfigChangeHook] = []
+        # Each server's own Discord locale, as last seen (gateway, interactions).
+        self._locales: dict[int, str] = {}
+
+    def note_locale(self, guild_id: int, locale: str | None) -> None:
+        """Remember a server's Discord locale ("fr"): its public posts' default language."""
+        if locale:
+            self._locales[guild_id] = locale
+
+    def public_language(self, settings: GuildSettings) -> str:
+        """Return the language of a server's public posts (reminders, digests)."""
+        if settings.language is not None:
+            return settings.language
+        return language_of_locale(self._locales.get(settings.guild_id)) or SOURCE
 
     async def get(self, guild_id: int) -> GuildSettings:
         """Return the guild's settings (cached briefly)."""
@@ -405,7 +452,12 @@ class ConfigService:
     ) -> GuildSettings:
         """Choose the channel for reminders, the digest or the log (None: unset)."""
         if purpose not in CHANNEL_PURPOSES:
-            raise InvalidInput(f"Channel purpose must be one of {', '.join(CHANNEL_PURPOSES)}.")
+            raise InvalidInput(
+                _(
+                    "Channel purpose must be one of {purposes}.",
+                    purposes=", ".join(CHANNEL_PURPOSES),
+                )
+            )
 
         async def unblock(session: AsyncSession) -> None:
             # Choosing a channel, even the same one after fixing its permissions,
@@ -431,16 +483,29 @@ class ConfigService:
         by Discord, not by the server's admins: both are refused.
         """
         if purpose not in ROLE_PURPOSES:
-            raise InvalidInput(f"Role purpose must be one of {', '.join(ROLE_PURPOSES)}.")
-        if role_id is not None and (everyone or role_id == actor.guild_id):
             raise InvalidInput(
-                f"@everyone cannot be the {purpose} role: everyone would be {purpose}. "
-                "Create a role for it and give it to the right people."
+                _("Role purpose must be one of {purposes}.", purposes=", ".join(ROLE_PURPOSES))
+            )
+        if role_id is not None and (everyone or role_id == actor.guild_id):
+            if purpose == "mag":
+                raise InvalidInput(
+                    _(
+                        "@everyone cannot be the mag role: everyone would be mag. "
+                        "Create a role for it and give it to the right people."
+                    )
+                )
+            raise InvalidInput(
+                _(
+                    "@everyone cannot be the secretariat role: everyone would be secretariat. "
+                    "Create a role for it and give it to the right people."
+                )
             )
         if role_id is not None and managed:
             raise InvalidInput(
-                "That role is managed by an integration (a bot or a subscription), so the "
-                "server's admins cannot choose who has it. Pick a role you give yourselves."
+                _(
+                    "That role is managed by an integration (a bot or a subscription), so the "
+                    "server's admins cannot choose who has it. Pick a role you give yourselves."
+                )
             )
         return await self._change(actor, {f"{purpose}_role_id": role_id})
 
@@ -448,28 +513,38 @@ class ConfigService:
         """Set the guild's IANA time zone."""
         return await self._change(actor, {"timezone": check_timezone(name)})
 
+    async def set_language(self, actor: Actor, code: str | None) -> GuildSettings:
+        """Choose the language of public posts (None: the server's own locale)."""
+        if code is not None and code not in LANGUAGES:
+            names = ", ".join(f"`{known}`" for known in LANGUAGES)
+            raise InvalidInput(_("Unknown language. Choose one of {languages}.", languages=names))
+        return await self._change(actor, {"language": code})
+
     async def set_digest(
         self, actor: Actor, frequency: str, time_of_day: str | None, day: str | None
     ) -> GuildSettings:
         """Set how often and when the secretariat digest is posted."""
         if frequency not in DIGEST_FREQUENCIES:
-            raise InvalidInput("Frequency must be daily, weekly or off.")
+            raise InvalidInput(_("Frequency must be daily, weekly or off."))
         changes: dict[str, Any] = {"digest_frequency": frequency}
         if frequency == "off":
             return await self._change(actor, changes)
         if time_of_day is None:
-            raise InvalidInput("Give the time of day for the digest, for example `09:00`.")
+            raise InvalidInput(_("Give the time of day for the digest, for example `09:00`."))
         changes["digest_time"] = parse_time_of_day(time_of_day)
         if frequency == "weekly":
             weekday = (day or WEEKDAYS[DEFAULTS.digest_weekday]).strip().lower()
             matches = [i for i, name in enumerate(WEEKDAYS) if name.startswith(weekday[:3])]
             if len(weekday) < 3 or len(matches) != 1:
                 raise InvalidInput(
-                    f"{quoted(weekday, 12)} is not a day of the week, like `monday`."
+                    _(
+                        "{day} is not a day of the week, like `monday`.",
+                        day=quoted(weekday, 12),
+                    )
                 )
             changes["digest_weekday"] = matches[0]
         elif day is not None:
-            raise InvalidInput("A daily digest has no day: leave `day` out, or choose weekly.")
+            raise InvalidInput(_("A daily digest has no day: leave `day` out, or choose weekly."))
         return await self._change(actor, changes)
 
     async def set_reminder_offsets(self, actor: Actor, text: str) -> GuildSettings:
@@ -480,9 +555,9 @@ class ConfigService:
         """Replace the subtheme list with the names in ``text`` (separated by ``;``)."""
         names = _dedupe(_check_subtheme(name) for name in _split_subthemes(text))
         if not names:
-            raise InvalidInput("List at least one subtheme, separated by `;`.")
+            raise InvalidInput(_("List at least one subtheme, separated by `;`."))
         if len(names) > MAX_SUBTHEMES:
-            raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
+            raise InvalidInput(_too_many_subthemes())
         return await self._change(actor, {"subthemes": names})
 
     async def add_subtheme(self, actor: Actor, name: str) -> GuildSettings:
@@ -492,9 +567,9 @@ class ConfigService:
         def added(row: GuildConfig) -> Mapping[str, Any]:
             current = _subthemes_of(row)
             if name.casefold() in {s.casefold() for s in current}:
-                raise InvalidInput(f"{quoted(name, 100)} is already a subtheme.")
+                raise InvalidInput(_("{name} is already a subtheme.", name=quoted(name, 100)))
             if len(current) >= MAX_SUBTHEMES:
-                raise InvalidInput(f"A server can have at most {MAX_SUBTHEMES} subthemes.")
+                raise InvalidInput(_too_many_subthemes())
             return {"subthemes": [*current, name]}
 
         return await self._change(actor, added)
@@ -507,7 +582,12 @@ class ConfigService:
             current = _subthemes_of(row)
             kept = [s for s in current if s.casefold() != wanted]
             if len(kept) == len(current):
-                raise NotFound(f"{quoted(name, 100)} is not a subtheme. `/config show` lists them.")
+                raise NotFound(
+                    _(
+                        "{name} is not a subtheme. `/config show` lists them.",
+                        name=quoted(name, 100),
+                    )
+                )
             return {"subthemes": kept}
 
         return await self._change(actor, removed)
@@ -516,14 +596,25 @@ class ConfigService:
         """Name the annual cycle, for example ``IGF 2027``."""
         name = clean_line(name)
         if not name or len(name) > MAX_CYCLE_LENGTH:
-            raise InvalidInput(f"The cycle name needs 1 to {MAX_CYCLE_LENGTH} characters.")
+            raise InvalidInput(
+                ngettext(
+                    "The cycle name needs 1 to {n} character.",
+                    "The cycle name needs 1 to {n} characters.",
+                    MAX_CYCLE_LENGTH,
+                )
+            )
         return await self._change(actor, {"cycle_name": name})
 
     async def set_rule_text(self, actor: Actor, name: str, text: str) -> GuildSettings:
         """Set a rule from what an admin typed, read as the rule's type; ``default`` resets it."""
         require_admin(actor)
         if name not in DEFAULTS.rules:
-            raise NotFound(f"{quoted(name, 40)} is not a rule. `/config rule` suggests the names.")
+            raise NotFound(
+                _(
+                    "{name} is not a rule. `/config rule` suggests the names.",
+                    name=quoted(name, 40),
+                )
+            )
         if text.strip().lower() == "default":
 
             def reset(row: GuildConfig) -> Mapping[str, Any]:
@@ -535,7 +626,7 @@ class ConfigService:
     async def set_rule(self, actor: Actor, name: str, value: Any) -> GuildSettings:
         """Override one named rule; its default must exist in ``DEFAULTS.rules``."""
         if name not in DEFAULTS.rules:
-            raise InvalidInput(f"{quoted(name, 40)} is not a rule this bot knows.")
+            raise InvalidInput(_("{name} is not a rule this bot knows.", name=quoted(name, 40)))
         return await self._change(actor, lambda row: {"rules": {**(row.rules or {}), name: value}})
 
 
@@ -562,17 +653,21 @@ def parse_rule_value(name: str, text: str) -> Any:
             return True
         if word.lower() in _FALSE_WORDS:
             return False
-        raise InvalidInput(f"`{name}` is a yes/no rule: give true or false.")
+        raise InvalidInput(_("`{name}` is a yes/no rule: give true or false.", name=name))
     if isinstance(default, int):
         # ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
         if not re.fullmatch(r"[0-9]{1,7}", word) or int(word) > MAX_RULE_NUMBER:
             raise InvalidInput(
-                f"`{name}` takes a whole number from 0 to {MAX_RULE_NUMBER} (0 turns it off)."
+                _(
+                    "`{name}` takes a whole number from 0 to {most} (0 turns it off).",
+                    name=name,
+                    most=MAX_RULE_NUMBER,
+                )
             )
         return int(word)
     if isinstance(default, list):
         return _dedupe(_check_subtheme(part) for part in _split_subthemes(word))
-    raise InvalidInput(f"`{name}` cannot be changed with a command.")
+    raise InvalidInput(_("`{name}` cannot be changed with a command.", name=name))
 
 
 def format_rule_value(value: Any) -> str:
@@ -580,7 +675,7 @@ def format_rule_value(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return "; ".join(str(v) for v in value) or "(none)"
+        return "; ".join(str(v) for v in value) or _("(none)")
     return str(value)
 
 
@@ -592,4 +687,4 @@ def suggest_rules(text: str, limit: int = 25) -> list[str]:
 
 def describe_weekday(index: int) -> str:
     """Return the weekday's name, capitalised."""
-    return WEEKDAYS[index].capitalize()
+    return formats.weekday(index)

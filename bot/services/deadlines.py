@@ -23,6 +23,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import N_, _, ngettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, check_timezone
 from bot.services.durations import format_offsets, parse_offsets
@@ -45,11 +46,11 @@ log = logging.getLogger(__name__)
 
 KINDS: Final = ("proposals", "reviews", "consultation", "meeting", "other")
 KIND_LABELS: Final = {
-    "proposals": "Proposals",
-    "reviews": "Reviews",
-    "consultation": "Consultation",
-    "meeting": "Meeting",
-    "other": "Deadline",
+    "proposals": N_("Proposals"),
+    "reviews": N_("Reviews"),
+    "consultation": N_("Consultation"),
+    "meeting": N_("Meeting"),
+    "other": N_("Deadline"),
 }
 MAX_TITLE: Final = 200
 MAX_LINK: Final = 500
@@ -109,7 +110,7 @@ class DeadlineView:
     @property
     def repeat_label(self) -> str:
         """Return the repeat in words: ``every two weeks``."""
-        return REPEAT_LABELS.get(self.repeat, self.repeat)
+        return _(REPEAT_LABELS.get(self.repeat, self.repeat))
 
     @property
     def offsets_text(self) -> str:
@@ -163,8 +164,11 @@ def parse_due(text: str) -> datetime:
     """Return ``YYYY-MM-DD HH:MM`` (seconds optional) as a naive wall time, or raise."""
     match = _DUE.match(text)
     problem = InvalidInput(
-        f"{quoted(text, 30)} is not a date and time. Use YYYY-MM-DD HH:MM on a 24-hour clock, "
-        "for example `2027-03-15 23:59`."
+        _(
+            "{text} is not a date and time. Use YYYY-MM-DD HH:MM on a 24-hour clock, "
+            "for example `2027-03-15 23:59`.",
+            text=quoted(text, 30),
+        )
     )
     if match is None:
         raise problem
@@ -179,10 +183,15 @@ def check_title(text: str) -> str:
     """Return the title on one line, or raise when empty or too long."""
     title = clean_line(text)
     if not title:
-        raise InvalidInput("Give the deadline a title.")
+        raise InvalidInput(_("Give the deadline a title."))
     if len(title) > MAX_TITLE:
         raise InvalidInput(
-            f"Titles can be at most {MAX_TITLE} characters (this one has {len(title)})."
+            ngettext(
+                "Titles can be at most {n} character (this one has {length}).",
+                "Titles can be at most {n} characters (this one has {length}).",
+                MAX_TITLE,
+                length=len(title),
+            )
         )
     return title
 
@@ -191,7 +200,7 @@ def check_kind(text: str) -> str:
     """Return a known kind of deadline, or raise."""
     kind = text.strip().lower()
     if kind not in KINDS:
-        raise InvalidInput(f"The kind must be one of {', '.join(KINDS)}.")
+        raise InvalidInput(_("The kind must be one of {kinds}.", kinds=", ".join(KINDS)))
     return kind
 
 
@@ -199,7 +208,7 @@ def check_repeat(text: str) -> Repeat:
     """Return the repeat named by ``text`` (``every two weeks`` -> ``biweekly``), or raise."""
     repeat = _REPEAT_WORDS.get(" ".join(text.strip().lower().split()))
     if repeat is None:
-        raise InvalidInput("Repeat must be none, daily, weekly, every two weeks or monthly.")
+        raise InvalidInput(_("Repeat must be none, daily, weekly, every two weeks or monthly."))
     assert repeat in REPEATS
     return repeat
 
@@ -210,12 +219,20 @@ def check_link(text: str) -> str | None:
     if link in ("", "-"):
         return None
     if len(link) > MAX_LINK:
-        raise InvalidInput(f"Links can be at most {MAX_LINK} characters.")
+        raise InvalidInput(
+            ngettext(
+                "Links can be at most {n} character.",
+                "Links can be at most {n} characters.",
+                MAX_LINK,
+            )
+        )
     checked = web_link(link)
     if checked is None:
         raise InvalidInput(
-            "The link must be a full web address with a real host, such as "
-            "`https://www.intgovforum.org/en/content/call-for-proposals`."
+            _(
+                "The link must be a full web address with a real host, such as "
+                "`https://www.intgovforum.org/en/content/call-for-proposals`."
+            )
         )
     return checked
 
@@ -256,8 +273,10 @@ class DeadlineService:
         minutes = parse_offsets(offsets) if offsets is not None else settings.reminder_offsets
         if channel_id is None and settings.channels["reminders"] is None:
             raise InvalidInput(
-                "There is no reminders channel yet: choose a `channel` for this deadline, "
-                "or ask an admin to run `/config channel reminders`."
+                _(
+                    "There is no reminders channel yet: choose a `channel` for this deadline, "
+                    "or ask an admin to run `/config channel reminders`."
+                )
             )
         now = self._clock()
         zone = ZoneInfo(zone_name)
@@ -337,7 +356,7 @@ class DeadlineService:
             "channel": channel_id,
         }
         if all(value is None for value in given.values()):
-            raise InvalidInput("Say what to change: a new title, due time, offsets, link…")
+            raise InvalidInput(_("Say what to change: a new title, due time, offsets, link…"))
         changes: dict[str, Any] = {}
         if title is not None:
             changes["title"] = check_title(title)
@@ -373,7 +392,9 @@ class DeadlineService:
                     self._check_ahead(schedule.first, schedule.zone, schedule.zone.key, now)
                 upcoming_new = schedule.upcoming(now)
                 if upcoming_new is None:
-                    raise InvalidInput("That schedule has no occurrence ahead: give a later `due`.")
+                    raise InvalidInput(
+                        _("That schedule has no occurrence ahead: give a later `due`.")
+                    )
                 # The upcoming occurrence keeps its ledger key across the change.
                 key = old.base + (old.upcoming(now) or 0)
                 schedule = Schedule(
@@ -439,7 +460,10 @@ class DeadlineService:
                 action="deadline.remove",
                 target=f"deadline:{number}",
                 before=_audit_state(deadline),
-                note=f"{cancelled} pending reminders cancelled",
+                # English says "reminders" for any number (as it always has).
+                note=ngettext(
+                    "{n} pending reminders cancelled", "{n} pending reminders cancelled", cancelled
+                ),
                 at=now,
             )
             reminders = await store.reminders_of(
@@ -488,7 +512,9 @@ class DeadlineService:
             session, guild_id=guild_id, number=number, for_update=for_update
         )
         if deadline is None or deadline.removed_at is not None:
-            raise NotFound(f"There is no deadline #{number}. `/deadline list` shows them.")
+            raise NotFound(
+                _("There is no deadline #{number}. `/deadline list` shows them.", number=number)
+            )
         return deadline
 
     @staticmethod
@@ -500,12 +526,20 @@ class DeadlineService:
         latest = naive_now + timedelta(days=365 * MAX_YEARS_AHEAD)
         if wall > latest:
             raise InvalidInput(
-                f"{format_wall_seconds(wall)} is too far ahead: give a date and time "
-                f"between now and the end of {latest.year - 1}."
+                _(
+                    "{when} is too far ahead: give a date and time "
+                    "between now and the end of {year}.",
+                    when=format_wall_seconds(wall),
+                    year=latest.year - 1,
+                )
             )
         if wall < naive_now - timedelta(days=2) or to_utc(wall, zone) <= now:
             raise InvalidInput(
-                f"{format_wall(wall)} {zone_name} is in the past. Give a date and time ahead."
+                _(
+                    "{when} {zone} is in the past. Give a date and time ahead.",
+                    when=format_wall(wall),
+                    zone=zone_name,
+                )
             )
         if is_gap(wall, zone):
             log.info("deadline at %s %s falls in a DST gap; shifted forward", wall, zone_name)

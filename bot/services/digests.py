@@ -39,6 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Conflict, InvalidInput
+from bot.i18n import N_, _, formats, ngettext, speaking
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings, settings_from_row
 from bot.services.faults import log_failure
@@ -111,9 +112,15 @@ def _get(value: Any, key: str) -> Any:
 
 
 def _sample(items: list[str], total: int) -> str:
-    shown = ", ".join(items[:SAMPLE])
     more = total - min(len(items), SAMPLE)
-    return f"{shown}, and {more} more" if more > 0 else shown
+    if more > 0:
+        return formats.items([*items[:SAMPLE], _("{count} more", count=more)])
+    return ", ".join(items[:SAMPLE])
+
+
+def _status(value: object) -> str:
+    """Return a stored status (``under_review``) in words, in the current language."""
+    return _(str(value).replace("_", " ")) if value else "?"
 
 
 def _distinct(items: Iterable[str]) -> list[str]:
@@ -131,7 +138,7 @@ CHANGE_ACTIONS: Final = (
 
 
 async def changes_section(
-    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
+    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _settings: GuildSettings
 ) -> DigestSection | None:
     """Return what changed: proposals, statuses, nominations, answers, reviews."""
     events = await store.events_between(
@@ -146,7 +153,7 @@ async def changes_section(
 
     submitted = by_action.get("proposal.submit", [])
     if submitted:
-        parts: list[str | Typed] = [f"**New proposals** ({len(submitted)}): "]
+        parts: list[str | Typed] = [_("**New proposals** ({count}):", count=len(submitted)), " "]
         for i, event in enumerate(submitted[:SAMPLE]):
             parts += [
                 ", " if i else "",
@@ -154,40 +161,68 @@ async def changes_section(
                 Typed(str(_get(event.after, "title") or ""), 60),
             ]
         if len(submitted) > SAMPLE:
-            parts.append(f", and {len(submitted) - SAMPLE} more")
+            parts.append(_(", and {count} more", count=len(submitted) - SAMPLE))
         lines.append(tuple(parts))
     moves = [e for e in by_action.get("proposal.status", []) if _get(e.after, "status")]
     if moves:
         names = [
-            f"{_number(e)} {_get(e.before, 'status') or '?'} → {_get(e.after, 'status')}".replace(
-                "_", " "
+            _(
+                "{proposal} {before} → {after}",
+                proposal=_number(e).replace("_", " "),
+                before=_status(_get(e.before, "status")),
+                after=_status(_get(e.after, "status")),
             )
             for e in moves
         ]
-        lines.append(f"**Status changes** ({len(moves)}): {_sample(names, len(moves))}")
+        lines.append(
+            _(
+                "**Status changes** ({count}): {changes}",
+                count=len(moves),
+                changes=_sample(names, len(moves)),
+            )
+        )
     nominated = by_action.get("panellist.nominate", [])
     if nominated:
         where = _distinct(_number(e) for e in nominated)
-        lines.append(f"**Nominations** ({len(nominated)}): on {_sample(where, len(where))}")
+        lines.append(
+            _(
+                "**Nominations** ({count}): on {proposals}",
+                count=len(nominated),
+                proposals=_sample(where, len(where)),
+            )
+        )
     answers = by_action.get("panellist.status", []) + by_action.get("panellist.respond", [])
-    for status, label in (("confirmed", "Confirmations"), ("declined", "Declines")):
+    for status, text in (
+        ("confirmed", N_("**Confirmations** ({count}): on {proposals}")),
+        ("declined", N_("**Declines** ({count}): on {proposals}")),
+    ):
         matching = [e for e in answers if _get(e.after, "status") == status]
         if matching:
             where = _distinct(_number(e) for e in matching)
-            lines.append(f"**{label}** ({len(matching)}): on {_sample(where, len(where))}")
+            lines.append(_(text, count=len(matching), proposals=_sample(where, len(where))))
     reviews = by_action.get("review.score", [])
     new_reviews = [e for e in reviews if not e.before]
     if reviews:
         rescored = len(reviews) - len(new_reviews)
-        extra = f" ({rescored} scores changed)" if rescored else ""
-        lines.append(f"**Reviews completed**: {len(new_reviews)}{extra}")
+        if rescored:
+            # English says "scores" for any number (as it always has).
+            lines.append(
+                ngettext(
+                    "**Reviews completed**: {count} ({n} scores changed)",
+                    "**Reviews completed**: {count} ({n} scores changed)",
+                    rescored,
+                    count=len(new_reviews),
+                )
+            )
+        else:
+            lines.append(_("**Reviews completed**: {count}", count=len(new_reviews)))
     if not lines:
         return None
-    return DigestSection(name="changes", title="What changed", lines=tuple(lines), order=10)
+    return DigestSection(name="changes", title=_("What changed"), lines=tuple(lines), order=10)
 
 
 async def deadlines_section(
-    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _: GuildSettings
+    session: AsyncSession, guild_id: int, since: datetime, until: datetime, _settings: GuildSettings
 ) -> DigestSection | None:
     """Return the deadlines of the next 14 days (every occurrence of recurring ones)."""
     end = until + AHEAD
@@ -207,11 +242,11 @@ async def deadlines_section(
     if not found:
         return None
     found.sort(key=lambda item: item[0])
-    lines: list[Line] = [text for _, text in found[:20]]
+    lines: list[Line] = [text for _moment, text in found[:20]]
     if len(found) > 20:
-        lines.append(f"…and {len(found) - 20} more (`/deadline list`)")
+        lines.append(_("…and {count} more (`/deadline list`)", count=len(found) - 20))
     return DigestSection(
-        name="deadlines", title="Deadlines in the next 14 days", lines=tuple(lines), order=30
+        name="deadlines", title=_("Deadlines in the next 14 days"), lines=tuple(lines), order=30
     )
 
 
@@ -393,7 +428,7 @@ class DigestService:
         channel_id = settings.channels["digest"]
         if channel_id is None:
             raise InvalidInput(
-                "There is no digest channel yet: ask an admin to run `/config channel digest`."
+                _("There is no digest channel yet: ask an admin to run `/config channel digest`.")
             )
         now = self._clock()
         async with self._db.write() as session:
@@ -413,7 +448,7 @@ class DigestService:
                 requested_by=actor.user_id,
             )
             if run is None:
-                raise Conflict("A digest was sent a moment ago. Try again in a minute.")
+                raise Conflict(_("A digest was sent a moment ago. Try again in a minute."))
             digest, key = await self._queue(session, run, settings, now)
         if key is not None:
             self.outbox.queued(now)
@@ -424,9 +459,11 @@ class DigestService:
     ) -> tuple[Digest, str | None]:
         """Build a run's digest and queue its post (None: empty, the run says so)."""
         assert run.id is not None
-        digest = await self.build(
-            run.guild_id, run.period_start, run.period_end, settings, session=session
-        )
+        # The digest's sections are kept in the row: written in the channel's language.
+        with speaking(self._config.public_language(settings)):
+            digest = await self.build(
+                run.guild_id, run.period_start, run.period_end, settings, session=session
+            )
         if digest.empty:
             run.status, run.detail = store.EMPTY, "nothing to report"
             return digest, None
@@ -513,7 +550,7 @@ class DigestService:
                 if run is None:
                     continue
                 report.claimed += 1
-                _, key = await self._queue(session, run, settings, now)
+                _digest, key = await self._queue(session, run, settings, now)
                 if key is None:
                     report.empty += 1
                 else:
@@ -522,7 +559,7 @@ class DigestService:
             for run in await store.stale_runs(session, now=now, shards=self.shards):
                 settings = await self._config.get_in(session, run.guild_id)
                 report.claimed += 1
-                _, key = await self._queue(session, run, settings, now)
+                _digest, key = await self._queue(session, run, settings, now)
                 report.queued += key is not None
         return report
 

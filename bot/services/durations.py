@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 from bot.errors import InvalidInput
+from bot.i18n import _, ngettext
 from bot.services.text import quoted
 
 UNIT_MINUTES = {"m": 1, "h": 60, "d": 60 * 24, "w": 60 * 24 * 7}
@@ -21,23 +22,35 @@ def parse_offsets(text: str) -> tuple[int, ...]:
     """
     pieces = [piece for piece in re.split(r"[,\s;]+", text.strip()) if piece]
     if not pieces:
-        raise InvalidInput("Give at least one offset, for example `14d,7d,1d,1h`.")
+        raise InvalidInput(_("Give at least one offset, for example `14d,7d,1d,1h`."))
     minutes: set[int] = set()
     for piece in pieces:
         match = _TOKEN.match(piece)
         if match is None:
             raise InvalidInput(
-                f"{quoted(piece, 20)} is not an offset. Write a number and a unit "
-                "(m, h, d or w), for example `14d,7d,1d,1h`."
+                _(
+                    "{piece} is not an offset. Write a number and a unit "
+                    "(m, h, d or w), for example `14d,7d,1d,1h`.",
+                    piece=quoted(piece, 20),
+                )
             )
         value = int(match.group(1)) * UNIT_MINUTES[match.group(2).lower()]
         if value <= 0:
-            raise InvalidInput(f"`{piece}` is zero: offsets must be at least 1m.")
+            raise InvalidInput(_("`{piece}` is zero: offsets must be at least 1m.", piece=piece))
         if value > MAX_OFFSET.total_seconds() // 60:
-            raise InvalidInput(f"`{piece}` is too far ahead: offsets can be at most 120 days.")
+            raise InvalidInput(
+                _("`{piece}` is too far ahead: offsets can be at most 120 days.", piece=piece)
+            )
         minutes.add(value)
     if len(minutes) > MAX_OFFSETS:
-        raise InvalidInput(f"Give at most {MAX_OFFSETS} offsets (you gave {len(minutes)}).")
+        raise InvalidInput(
+            ngettext(
+                "Give at most {n} offset (you gave {given}).",
+                "Give at most {n} offsets (you gave {given}).",
+                MAX_OFFSETS,
+                given=len(minutes),
+            )
+        )
     return tuple(sorted(minutes, reverse=True))
 
 

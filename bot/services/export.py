@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Final, Literal
 
 from bot.errors import InvalidInput, PermissionDenied
+from bot.i18n import _
 from bot.services.auth import Actor
 from bot.services.scoring import ScoreSummary, summaries
 from bot.services.taxonomy import proposal_label
@@ -103,9 +104,9 @@ class ExportService:
     async def export(self, actor: Actor, fmt: str) -> ExportFile:
         """Return every proposal of the guild as a CSV or JSON file."""
         if fmt not in FORMATS:
-            raise InvalidInput("Export as csv or json.")
+            raise InvalidInput(_("Export as csv or json."))
         if not (actor.can_act_as_secretariat or actor.is_mag):
-            raise PermissionDenied("Only the secretariat and MAG members can export proposals.")
+            raise PermissionDenied(_("Only the secretariat and MAG members can export proposals."))
         private = actor.can_act_as_secretariat
         now = self._clock()
         async with self._db.write() as session:

@@ -30,6 +30,7 @@ from typing import Any, Final
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.i18n import N_, _, ngettext, pgettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.proposals import (
@@ -40,6 +41,7 @@ from bot.services.proposals import (
     label_of,
     load_proposal,
     ref_of,
+    status_label,
     target_of,
 )
 from bot.services.taxonomy import (
@@ -117,6 +119,18 @@ def status_of(participation: Participation) -> str:
     return "nominated"
 
 
+def participation_label(status: str) -> str:
+    """Return a nomination status as people read it, in the current language."""
+    labels = {
+        "nominated": pgettext("nomination status", "nominated"),
+        "invited": pgettext("nomination status", "invited"),
+        "confirmed": pgettext("nomination status", "confirmed"),
+        "declined": pgettext("nomination status", "declined"),
+        "withdrawn": pgettext("nomination status", "withdrawn"),
+    }
+    return labels.get(status, status)
+
+
 def settle(participation: Participation, now: datetime) -> None:
     """Set a nomination's status (and agreement) from its facts."""
     participation.status = status_of(participation)
@@ -184,12 +198,14 @@ class Forgotten:
     proposals: list[str]
 
 
-def _text(value: str | None, limit: int, what: str, *, block: bool = False) -> str | None:
+def _text(value: str | None, limit: int, too_long: str, *, block: bool = False) -> str | None:
+    """Return typed text cleaned (None if empty); ``too_long`` (``N_``) refuses it if too long.
+
+    ``too_long`` has the placeholders ``{limit}`` and ``{count}``.
+    """
     cleaned = (tidy_block if block else tidy)(value)
     if len(cleaned) > limit:
-        raise InvalidInput(
-            f"The {what} can be at most {limit} characters (yours has {len(cleaned)})."
-        )
+        raise InvalidInput(_(too_long, limit=limit, count=len(cleaned)))
     return cleaned or None
 
 
@@ -198,8 +214,11 @@ def check_participation_status(status: str) -> str:
     key = status.strip().lower()
     if key not in PARTICIPATION_STATUSES:
         raise InvalidInput(
-            f"{quoted(status, 30)} is not a nomination status. "
-            f"Use one of: {', '.join(PARTICIPATION_STATUSES)}."
+            _(
+                "{status} is not a nomination status. Use one of: {statuses}.",
+                status=quoted(status, 30),
+                statuses=", ".join(PARTICIPATION_STATUSES),
+            )
         )
     return key
 
@@ -278,7 +297,10 @@ class PanellistService:
         )
         if row is None:
             raise NotFound(
-                f"There is no nomination #{participation_id} here. `/panellist list` shows them."
+                _(
+                    "There is no nomination #{id} here. `/panellist list` shows them.",
+                    id=participation_id,
+                )
             )
         return row
 
@@ -297,20 +319,26 @@ class PanellistService:
         if user_id is None:
             return Invitation(
                 None,
-                "no Discord account is known for them: nominate with `member:`, "
-                "or ask the secretariat to record their answer",
+                _(
+                    "no Discord account is known for them: nominate with `member:`, "
+                    "or ask the secretariat to record their answer"
+                ),
             )
         if pa.consent is not None:
-            return Invitation(None, "they have already answered")
+            return Invitation(None, _("they have already answered"))
         if await is_blocked(session, guild_id=pa.guild_id, user_id=user_id):
-            return Invitation(None, "they asked this server not to send them invitations")
+            return Invitation(None, _("they asked this server not to send them invitations"))
         settings = await self._config.get(pa.guild_id)
-        spacing = timedelta(hours=int(settings.rule("invitations.resend_hours")))
+        hours = int(settings.rule("invitations.resend_hours"))
+        spacing = timedelta(hours=hours)
         if resend and pa.invited_at is not None and now - pa.invited_at < spacing:
             return Invitation(
                 None,
-                f"their invitation was sent less than {settings.rule('invitations.resend_hours')}"
-                " hours ago",
+                ngettext(
+                    "their invitation was sent less than {n} hours ago",
+                    "their invitation was sent less than {n} hours ago",
+                    hours,
+                ),
             )
         per_day = int(settings.rule("invitations.per_day"))
         recent = await invitations_since(
@@ -318,7 +346,12 @@ class PanellistService:
         )
         if per_day and recent >= per_day:
             return Invitation(
-                None, f"they already got {recent} invitations from this server today (the limit)"
+                None,
+                ngettext(
+                    "they already got {n} invitations from this server today (the limit)",
+                    "they already got {n} invitations from this server today (the limit)",
+                    recent,
+                ),
             )
         pa.invited_user_id = user_id  # not ``invitee_id``: that stays the nominator's claim
         pa.invited_at = now
@@ -358,27 +391,46 @@ class PanellistService:
         when given and left unknown otherwise ("not stated", never guessed).
         """
         settings = await self._config.get(actor.guild_id)
-        clean_name = _text(name, MAX_NAME, "name")
+        clean_name = _text(
+            name, MAX_NAME, N_("The name can be at most {limit} characters (yours has {count}).")
+        )
         if clean_name is None:
-            raise InvalidInput("Give the person's name.")
+            raise InvalidInput(_("Give the person's name."))
         values: dict[str, Any] = {
             "name": clean_name,
-            "affiliation": _text(affiliation, MAX_AFFILIATION, "affiliation"),
-            "stakeholder_group": match(
-                stakeholder_group, stakeholder_groups(settings.rules), "stakeholder group"
+            "affiliation": _text(
+                affiliation,
+                MAX_AFFILIATION,
+                N_("The affiliation can be at most {limit} characters (yours has {count})."),
             ),
-            "region": match(region, REGIONS, "region"),
-            "gender": match(gender, GENDERS, "gender"),
-            "country": _text(country, MAX_COUNTRY, "country"),
+            "stakeholder_group": match(
+                stakeholder_group, stakeholder_groups(settings.rules), N_("stakeholder group")
+            ),
+            "region": match(region, REGIONS, N_("region")),
+            "gender": match(gender, GENDERS, N_("gender")),
+            "country": _text(
+                country,
+                MAX_COUNTRY,
+                N_("The country can be at most {limit} characters (yours has {count})."),
+            ),
             "developing_country": developing_country,
             "first_time": first_time,
             "youth": youth,
         }
         values["affiliation_key"] = affiliation_key(values["affiliation"])
-        claimed_contact = _text(contact, MAX_CONTACT, "contact")
-        role = match_key(role, ROLES, "role")
-        way = match_key(attendance, ATTENDANCE, "way of attending") if attendance else None
-        rationale = _text(rationale, MAX_RATIONALE, "rationale", block=True)
+        claimed_contact = _text(
+            contact,
+            MAX_CONTACT,
+            N_("The contact can be at most {limit} characters (yours has {count})."),
+        )
+        role = match_key(role, ROLES, N_("role"))
+        way = match_key(attendance, ATTENDANCE, N_("way of attending")) if attendance else None
+        rationale = _text(
+            rationale,
+            MAX_RATIONALE,
+            N_("The rationale can be at most {limit} characters (yours has {count})."),
+            block=True,
+        )
         now = self._clock()
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, proposal_number)
@@ -388,13 +440,19 @@ class PanellistService:
                 or proposal.proposer_id == actor.user_id
             ):
                 raise PermissionDenied(
-                    f"Only MAG members, the secretariat and the proposer of {label_of(proposal)} "
-                    "can nominate panellists for it."
+                    _(
+                        "Only MAG members, the secretariat and the proposer of {label} "
+                        "can nominate panellists for it.",
+                        label=label_of(proposal),
+                    )
                 )
             if proposal.status not in OPEN_PROPOSALS:
                 raise Conflict(
-                    f"{label_of(proposal)} is {proposal.status.replace('_', ' ')}: "
-                    "nobody can be added to it."
+                    _(
+                        "{label} is {status}: nobody can be added to it.",
+                        label=label_of(proposal),
+                        status=status_label(proposal.status),
+                    )
                 )
             person, created = await get_or_create_person(
                 session,
@@ -422,8 +480,12 @@ class PanellistService:
             )
             if participation is None:
                 raise Conflict(
-                    f"{quoted(person.name, 100)} is already on {label_of(proposal)} as "
-                    f"{ROLES[role].lower()}."
+                    _(
+                        "{name} is already on {label} as {role}.",
+                        name=quoted(person.name, 100),
+                        label=label_of(proposal),
+                        role=_(ROLES[role]).lower(),
+                    )
                 )
             flagged = 0
             if not created:
@@ -502,7 +564,7 @@ class PanellistService:
         """
         status = check_participation_status(status)
         if status == "nominated":
-            raise InvalidInput("A nomination cannot go back to nominated.")
+            raise InvalidInput(_("A nomination cannot go back to nominated."))
         async with self._db.read() as session:
             pa, pe, pr = await self._entry(
                 session, actor.guild_id, participation_id, for_update=False
@@ -519,13 +581,17 @@ class PanellistService:
                 )
             if organiser:
                 raise PermissionDenied(
-                    "Only the nominee answers for themselves. If they answered outside "
-                    "Discord, the secretariat can record it with `/panellist answer`."
+                    _(
+                        "Only the nominee answers for themselves. If they answered outside "
+                        "Discord, the secretariat can record it with `/panellist answer`."
+                    )
                 )
         if not organiser:
             raise PermissionDenied(
-                f"Only the proposer of {label_of(pr)} or the secretariat can change this "
-                "nomination."
+                _(
+                    "Only the proposer of {label} or the secretariat can change this nomination.",
+                    label=label_of(pr),
+                )
             )
         now = self._clock()
         async with self._db.write() as session:
@@ -536,28 +602,42 @@ class PanellistService:
             invitation: Invitation | None = None
             if status == "withdrawn":
                 if pa.removed_at is not None:
-                    raise Conflict(f"Nomination #{pa.id} is already withdrawn.")
+                    raise Conflict(_("Nomination #{id} is already withdrawn.", id=pa.id))
                 pa.removed_at, pa.removed_by = now, actor.user_id
             else:  # invited: put back, and invite when they have not answered
                 if pr.status not in OPEN_PROPOSALS:
                     raise Conflict(
-                        f"{label_of(pr)} is {pr.status.replace('_', ' ')}: nobody can be "
-                        "invited to it."
+                        _(
+                            "{label} is {status}: nobody can be invited to it.",
+                            label=label_of(pr),
+                            status=status_label(pr.status),
+                        )
                     )
                 restored = pa.removed_at is not None
                 if pa.consent == "refused":
                     raise Conflict(
-                        f"Nomination #{pa.id} was declined by the nominee: only they can change "
-                        "their answer."
+                        _(
+                            "Nomination #{id} was declined by the nominee: only they can change "
+                            "their answer.",
+                            id=pa.id,
+                        )
                     )
                 pa.removed_at = pa.removed_by = None
                 if pa.consent is None:
                     invitation = await self._invite(session, pa, pe, now, resend=True)
                     if not invitation.sent and not restored:
-                        raise Conflict(f"The invitation is not sent: {invitation.reason}.")
+                        raise Conflict(
+                            _("The invitation is not sent: {reason}.", reason=invitation.reason)
+                        )
             settle(pa, now)
             if pa.status == before and invitation is None:
-                raise Conflict(f"Nomination #{pa.id} is already {before}.")
+                raise Conflict(
+                    _(
+                        "Nomination #{id} is already {status}.",
+                        id=pa.id,
+                        status=participation_label(before),
+                    )
+                )
             await record_event(
                 session,
                 guild_id=actor.guild_id,
@@ -595,20 +675,29 @@ class PanellistService:
         async with self._db.write() as session:
             pa, pe, pr = await self._entry(session, guild_id, participation_id, for_update=True)
             if user_id not in _answering_accounts(pa, pe):
-                raise PermissionDenied("This invitation is addressed to someone else.")
+                raise PermissionDenied(_("This invitation is addressed to someone else."))
             if pr.status not in ANSWERABLE:
                 raise Conflict(
-                    f"{label_of(pr)} is {pr.status.replace('_', ' ')}: there is nothing to "
-                    "answer any more."
+                    _(
+                        "{label} is {status}: there is nothing to answer any more.",
+                        label=label_of(pr),
+                        status=status_label(pr.status),
+                    )
                 )
             if pa.removed_at is not None:
                 raise Conflict(
-                    "The organisers took this nomination off the session: there is nothing to "
-                    "answer."
+                    _(
+                        "The organisers took this nomination off the session: there is nothing "
+                        "to answer."
+                    )
                 )
             wanted = "given" if accept else "refused"
             if pa.consent == wanted and pa.answered_by == user_id:
-                raise Conflict(f"You already {'confirmed' if accept else 'declined'} this one.")
+                raise Conflict(
+                    _("You already confirmed this one.")
+                    if accept
+                    else _("You already declined this one.")
+                )
             before = pa.status
             pa.consent = wanted
             pa.answered_by = user_id
@@ -683,7 +772,7 @@ class PanellistService:
         async with self._db.write() as session:
             pa, pe, pr = await self._entry(session, guild_id, participation_id, for_update=True)
             if user_id not in _answering_accounts(pa, pe):
-                raise PermissionDenied("This invitation is addressed to someone else.")
+                raise PermissionDenied(_("This invitation is addressed to someone else."))
             assert pe.id is not None
             await add_flag(
                 session,
@@ -733,10 +822,12 @@ class PanellistService:
     ) -> ParticipationChange:
         """Record an answer the nominee gave outside Discord (secretariat), marked as such."""
         require_secretariat(actor)
-        text = _text(note, MAX_NOTE, "note")
+        text = _text(
+            note, MAX_NOTE, N_("The note can be at most {limit} characters (yours has {count}).")
+        )
         if text is None:
             raise InvalidInput(
-                "Say how and when they answered in `note:` (for example: by email, 3 May)."
+                _("Say how and when they answered in `note:` (for example: by email, 3 May).")
             )
         now = self._clock()
         async with self._db.write() as session:
@@ -745,18 +836,32 @@ class PanellistService:
             )
             if pr.status not in ANSWERABLE:
                 raise Conflict(
-                    f"{label_of(pr)} is {pr.status.replace('_', ' ')}: there is nothing to "
-                    "answer any more."
+                    _(
+                        "{label} is {status}: there is nothing to answer any more.",
+                        label=label_of(pr),
+                        status=status_label(pr.status),
+                    )
                 )
             if pa.removed_at is not None:
-                raise Conflict(f"Nomination #{pa.id} is withdrawn: put it back first.")
+                raise Conflict(_("Nomination #{id} is withdrawn: put it back first.", id=pa.id))
             if pa.answer_source == "discord" and pa.consent is not None:
-                raise Conflict(
-                    f"The nominee answered nomination #{pa.id} themselves on Discord "
-                    f"({'confirmed' if pa.consent == 'given' else 'declined'}): their answer "
-                    "stands, and only they can change it. If that account is not the person, "
-                    "correct the link with `/person link`: that voids its answers."
-                )
+                if pa.consent == "given":
+                    stands = _(
+                        "The nominee answered nomination #{id} themselves on Discord "
+                        "(confirmed): their answer stands, and only they can change it. If that "
+                        "account is not the person, correct the link with `/person link`: that "
+                        "voids its answers.",
+                        id=pa.id,
+                    )
+                else:
+                    stands = _(
+                        "The nominee answered nomination #{id} themselves on Discord "
+                        "(declined): their answer stands, and only they can change it. If that "
+                        "account is not the person, correct the link with `/person link`: that "
+                        "voids its answers.",
+                        id=pa.id,
+                    )
+                raise Conflict(stands)
             before = pa.status
             pa.consent = "given" if accept else "refused"
             pa.answered_by = None
@@ -815,7 +920,7 @@ class PanellistService:
             )
         if not sees_entry(actor, pa, pe, pr.proposer_id):
             raise PermissionDenied(
-                "Only MAG members, the secretariat, the proposer and the nominee can see this."
+                _("Only MAG members, the secretariat, the proposer and the nominee can see this.")
             )
         return PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
 
@@ -841,16 +946,25 @@ class PanellistService:
         async with self._db.write() as session:
             person = await get_person(session, guild_id=actor.guild_id, person_id=person_id)
             if person is None:
-                raise NotFound(f"There is no person #{person_id} here (already forgotten?).")
+                raise NotFound(
+                    _("There is no person #{id} here (already forgotten?).", id=person_id)
+                )
             if not confirmed:
                 seats = await participations_of(
                     session, guild_id=actor.guild_id, person_id=person_id
                 )
                 raise ConfirmationNeeded(
-                    f"Person #{person_id} ({quoted(person.name, 80)}) will be erased for good: "
-                    f"their details, contact and {len(seats)} nomination(s). This cannot be "
-                    "undone. Messages Discord already delivered (invitations, answers) stay "
-                    "where they were posted."
+                    ngettext(
+                        "Person #{id} ({name}) will be erased for good: their details, contact "
+                        "and {n} nomination(s). This cannot be undone. Messages Discord already "
+                        "delivered (invitations, answers) stay where they were posted.",
+                        "Person #{id} ({name}) will be erased for good: their details, contact "
+                        "and {n} nomination(s). This cannot be undone. Messages Discord already "
+                        "delivered (invitations, answers) stay where they were posted.",
+                        len(seats),
+                        id=person_id,
+                        name=quoted(person.name, 80),
+                    )
                 )
             proposal_ids = await delete_person(
                 session, guild_id=actor.guild_id, person_id=person_id
@@ -865,7 +979,12 @@ class PanellistService:
                 actor_id=actor.user_id,
                 action="person.forget",
                 target=f"person:{person_id}",
-                note=f"Personal data and {len(proposal_ids)} participation(s) erased.",
+                # Stored in the audit: in the language of whoever erased them.
+                note=ngettext(
+                    "Personal data and {n} participation(s) erased.",
+                    "Personal data and {n} participation(s) erased.",
+                    len(proposal_ids),
+                ),
                 at=now,
             )
         await self._db.scrub(tables=("person", "participation", "identity_flag"))

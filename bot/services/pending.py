@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any, Final
 
 from bot.errors import Conflict, NotFound, PermissionDenied
+from bot.i18n import _
 from bot.services.auth import Actor
 from storage.database import Database
 from storage.pending import PendingAction, add_pending, get_pending, purge_pending
@@ -79,13 +80,13 @@ class PendingService:
         async with self._db.write() as session:
             action = await get_pending(session, action_id=action_id, for_update=True)
             if action is None or not secrets.compare_digest(action.token, token):
-                raise NotFound("This button is no longer valid. Run the command again.")
+                raise NotFound(_("This button is no longer valid. Run the command again."))
             if action.user_id != user_id or (guild_id is not None and action.guild_id != guild_id):
-                raise PermissionDenied("This button is for the person who asked.")
+                raise PermissionDenied(_("This button is for the person who asked."))
             if action.used_at is not None:
-                raise Conflict("This was already done (or cancelled): nothing more happens.")
+                raise Conflict(_("This was already done (or cancelled): nothing more happens."))
             if action.expires_at <= now:
-                raise Conflict("This request expired. Run the command again.")
+                raise Conflict(_("This request expired. Run the command again."))
             if not keep:
                 action.used_at = now
         return Pending(action.id or 0, action.token, action.kind, dict(action.payload))

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound
+from bot.i18n import N_, _, ngettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.panellists import (
@@ -191,7 +192,9 @@ class PeopleService:
     async def _load(self, session: Any, guild_id: int, person_id: int) -> Person:
         person = await get_person_for_update(session, guild_id=guild_id, person_id=person_id)
         if person is None:
-            raise NotFound(f"There is no person #{person_id} here. `/person flags` lists them.")
+            raise NotFound(
+                _("There is no person #{id} here. `/person flags` lists them.", id=person_id)
+            )
         return person
 
     async def view(self, actor: Actor, person_id: int) -> PersonView:
@@ -275,40 +278,51 @@ class PeopleService:
         settings = await self._config.get(actor.guild_id)
         changes: dict[str, Any] = {}
 
-        def text(value: str, limit: int, what: str) -> str | None:
+        def text(value: str, limit: int, too_long: str) -> str | None:
+            """Return the typed value cleaned (None: cleared); ``too_long`` has ``{limit}``."""
             if value.strip() == "-":
                 return None
             cleaned = tidy(value)
             if len(cleaned) > limit:
-                raise InvalidInput(f"The {what} can be at most {limit} characters.")
+                raise InvalidInput(_(too_long, limit=limit))
             return cleaned or None
 
         if name is not None:
-            changes["name"] = text(name, MAX_NAME, "name")
+            changes["name"] = text(
+                name, MAX_NAME, N_("The name can be at most {limit} characters.")
+            )
             if not changes["name"]:
-                raise InvalidInput("A person needs a name.")
+                raise InvalidInput(_("A person needs a name."))
         if affiliation is not None:
-            changes["affiliation"] = text(affiliation, MAX_AFFILIATION, "affiliation")
+            changes["affiliation"] = text(
+                affiliation,
+                MAX_AFFILIATION,
+                N_("The affiliation can be at most {limit} characters."),
+            )
         if stakeholder_group is not None:
             changes["stakeholder_group"] = match(
-                stakeholder_group, stakeholder_groups(settings.rules), "stakeholder group"
+                stakeholder_group, stakeholder_groups(settings.rules), N_("stakeholder group")
             )
         if region is not None:
-            changes["region"] = match(region, REGIONS, "region")
+            changes["region"] = match(region, REGIONS, N_("region"))
         if gender is not None:
-            changes["gender"] = match(gender, GENDERS, "gender")
+            changes["gender"] = match(gender, GENDERS, N_("gender"))
         if country is not None:
-            changes["country"] = text(country, 60, "country")
+            changes["country"] = text(
+                country, 60, N_("The country can be at most {limit} characters.")
+            )
         if contact is not None:
-            changes["contact"] = text(contact, MAX_CONTACT, "contact")
+            changes["contact"] = text(
+                contact, MAX_CONTACT, N_("The contact can be at most {limit} characters.")
+            )
         if not changes:
-            raise InvalidInput("Give at least one detail to correct.")
+            raise InvalidInput(_("Give at least one detail to correct."))
         now = self._clock()
         async with self._db.write() as session:
             person = await self._load(session, actor.guild_id, person_id)
             changed = tuple(k for k, v in changes.items() if getattr(person, k) != v)
             if not changed:
-                raise Conflict("Those are already the person's details: nothing changed.")
+                raise Conflict(_("Those are already the person's details: nothing changed."))
             for key in changed:
                 setattr(person, key, changes[key])
             if {"name", "affiliation"} & set(changed):
@@ -317,8 +331,10 @@ class PeopleService:
                     session, guild_id=actor.guild_id, key=key
                 ):
                     raise Conflict(
-                        "Another person record has that name and affiliation: if they are the "
-                        "same person, use `/person merge`."
+                        _(
+                            "Another person record has that name and affiliation: if they are "
+                            "the same person, use `/person merge`."
+                        )
                     )
                 person.key = key
                 person.affiliation_key = affiliation_key(person.affiliation)
@@ -356,7 +372,7 @@ class PeopleService:
         """Merge person ``source_id`` into ``target_id``: one person, their seats together."""
         require_secretariat(actor)
         if source_id == target_id:
-            raise InvalidInput("Choose two different people.")
+            raise InvalidInput(_("Choose two different people."))
         now = self._clock()
         async with self._db.write() as session:
             source = await self._load(session, actor.guild_id, source_id)
@@ -367,17 +383,31 @@ class PeopleService:
                 and source.user_id != target.user_id
             ):
                 raise Conflict(
-                    f"#{source_id} and #{target_id} are confirmed as two different Discord "
-                    "accounts. Link the right account first (`/person link`)."
+                    _(
+                        "#{source} and #{target} are confirmed as two different Discord "
+                        "accounts. Link the right account first (`/person link`).",
+                        source=source_id,
+                        target=target_id,
+                    )
                 )
             if not confirmed:
                 seats = await participations_of(
                     session, guild_id=actor.guild_id, person_id=source_id
                 )
                 raise ConfirmationNeeded(
-                    f"#{source_id} ({quoted(source.name, 100)}) will be merged into #{target_id} "
-                    f"({quoted(target.name, 100)}): its {len(seats)} nomination(s) move over, and "
-                    f"record #{source_id} is deleted. #{target_id} keeps its own details.",
+                    ngettext(
+                        "#{source} ({source_name}) will be merged into #{target} "
+                        "({target_name}): its {n} nomination(s) move over, and record "
+                        "#{source} is deleted. #{target} keeps its own details.",
+                        "#{source} ({source_name}) will be merged into #{target} "
+                        "({target_name}): its {n} nomination(s) move over, and record "
+                        "#{source} is deleted. #{target} keeps its own details.",
+                        len(seats),
+                        source=source_id,
+                        source_name=quoted(source.name, 100),
+                        target=target_id,
+                        target_name=quoted(target.name, 100),
+                    )
                 )
             moved, dropped = await move_participations(
                 session, guild_id=actor.guild_id, source_id=source_id, target_id=target_id
@@ -414,15 +444,19 @@ class PeopleService:
                 session, guild_id=actor.guild_id, participation_id=participation_id, for_update=True
             )
             if row is None:
-                raise NotFound(f"There is no nomination #{participation_id} here.")
-            pa, old, _ = row
+                raise NotFound(_("There is no nomination #{id} here.", id=participation_id))
+            pa, old, _proposal = row
             others = await participations_of(
                 session, guild_id=actor.guild_id, person_id=old.id or 0
             )
             if len(others) < 2 and old.user_id is None:
                 raise Conflict(
-                    f"Nomination #{participation_id} is the only one of person #{old.id}: "
-                    "there is nothing to split from."
+                    _(
+                        "Nomination #{id} is the only one of person #{person}: "
+                        "there is nothing to split from.",
+                        id=participation_id,
+                        person=old.id,
+                    )
                 )
             base = f"{fold(old.name)}\x1f{fold(old.affiliation or '')}"
             person = await add_person(
@@ -474,7 +508,7 @@ class PeopleService:
         require_secretariat(actor)
         text = tidy(note)[:200]
         if not text:
-            raise InvalidInput("Say why in `note:`: the decision is kept in the audit.")
+            raise InvalidInput(_("Say why in `note:`: the decision is kept in the audit."))
         now = self._clock()
         async with self._db.write() as session:
             await self._load(session, actor.guild_id, person_id)
@@ -488,7 +522,9 @@ class PeopleService:
                 flag_id=flag_id,
             )
             if not resolved:
-                raise NotFound(f"Person #{person_id} has no open flag #{flag_id}.")
+                raise NotFound(
+                    _("Person #{id} has no open flag #{flag}.", id=person_id, flag=flag_id)
+                )
             await record_event(
                 session,
                 guild_id=actor.guild_id,

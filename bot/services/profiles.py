@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Final
 
 from bot.errors import InvalidInput, NotFound, PermissionDenied
+from bot.i18n import N_, _
 from bot.services.auth import Actor, require_mag
 from bot.services.config import ConfigService
 from bot.services.taxonomy import (
@@ -123,18 +124,21 @@ class ProfileService:
         settings = await self._config.get(actor.guild_id)
         values: dict[str, object] = {
             "stakeholder_group": match(
-                stakeholder_group, stakeholder_groups(settings.rules), "stakeholder group"
+                stakeholder_group, stakeholder_groups(settings.rules), N_("stakeholder group")
             ),
-            "region": match(region, REGIONS, "region"),
-            "gender": match(gender, GENDERS, "gender"),
+            "region": match(region, REGIONS, N_("region")),
+            "gender": match(gender, GENDERS, N_("gender")),
             "display_name": tidy(actor.display_name)[:100],
         }
         if affiliation is not None:
             cleaned = "" if affiliation.strip() == CLEAR else tidy(affiliation)
             if len(cleaned) > MAX_AFFILIATION:
                 raise InvalidInput(
-                    f"The affiliation can be at most {MAX_AFFILIATION} characters "
-                    f"(yours has {len(cleaned)})."
+                    _(
+                        "The affiliation can be at most {limit} characters (yours has {count}).",
+                        limit=MAX_AFFILIATION,
+                        count=len(cleaned),
+                    )
                 )
             values["affiliation"] = cleaned or None
             values["affiliation_key"] = affiliation_key(cleaned)
@@ -182,10 +186,17 @@ class ProfileService:
         user_id = actor.user_id if member_id is None else member_id
         own = user_id == actor.user_id
         if not (own or actor.is_mag or actor.can_act_as_secretariat):
-            raise PermissionDenied("Only MAG members and the secretariat can see others' profiles.")
+            raise PermissionDenied(
+                _("Only MAG members and the secretariat can see others' profiles.")
+            )
         async with self._db.read() as session:
             member = await get_member(session, guild_id=actor.guild_id, user_id=user_id)
         if member is None:
-            who = "You have" if own else "This member has"
-            raise NotFound(f"{who} no profile yet. MAG members set theirs with `/profile set`.")
+            if own:
+                raise NotFound(
+                    _("You have no profile yet. MAG members set theirs with `/profile set`.")
+                )
+            raise NotFound(
+                _("This member has no profile yet. MAG members set theirs with `/profile set`.")
+            )
         return profile_view(member, private=own or actor.can_act_as_secretariat)

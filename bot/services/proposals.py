@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.i18n import N_, _, ngettext, pgettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings
 from bot.services.scoring import ScoreSummary, summaries
@@ -67,14 +68,16 @@ TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
     "merged": frozenset({"under_review"}),
     "withdrawn": frozenset({"submitted"}),
 }
+# The statuses as English reads them; ``status_label`` gives them in the
+# reader's language (translated with the context "proposal status").
 STATUS_LABELS: Final[Mapping[str, str]] = {
-    "submitted": "submitted",
-    "screened_out": "screened out",
-    "under_review": "under review",
-    "accepted": "accepted",
-    "rejected": "rejected",
-    "merged": "merged",
-    "withdrawn": "withdrawn",
+    "submitted": N_("submitted"),
+    "screened_out": N_("screened out"),
+    "under_review": N_("under review"),
+    "accepted": N_("accepted"),
+    "rejected": N_("rejected"),
+    "merged": N_("merged"),
+    "withdrawn": N_("withdrawn"),
 }
 # Whatever a guild sets, a title fits an embed title (256) with its "WS #12 · "
 # and stays small in the index that covers rankings; other fields fit the form.
@@ -84,11 +87,11 @@ FORM_MAX: Final = 4000
 COUNTED: Final = frozenset(PROPOSAL_STATUSES) - {"withdrawn"}
 # Fields of the submission form, in order, with the rule that limits each.
 FORM_FIELDS: Final = (
-    ("title", "Title", "limits.title_max"),
-    ("description", "Description", "limits.description_max"),
-    ("policy_questions", "Policy questions", "limits.policy_questions_max"),
-    ("expected_outcomes", "Expected outcomes", "limits.expected_outcomes_max"),
-    ("hybrid_plan", "Hybrid plan", "limits.hybrid_plan_max"),
+    ("title", N_("Title"), "limits.title_max"),
+    ("description", N_("Description"), "limits.description_max"),
+    ("policy_questions", N_("Policy questions"), "limits.policy_questions_max"),
+    ("expected_outcomes", N_("Expected outcomes"), "limits.expected_outcomes_max"),
+    ("hybrid_plan", N_("Hybrid plan"), "limits.hybrid_plan_max"),
 )
 
 
@@ -96,6 +99,20 @@ FORM_FIELDS: Final = (
 MERGE_TARGETS: Final = frozenset({"submitted", "under_review", "accepted"})
 # Decisions asked to be confirmed with a button, always.
 HEAVY: Final = frozenset({"rejected"})
+
+
+def status_label(status: str) -> str:
+    """Return a proposal status as people read it ("under review"), in the current language."""
+    labels = {
+        "submitted": pgettext("proposal status", "submitted"),
+        "screened_out": pgettext("proposal status", "screened out"),
+        "under_review": pgettext("proposal status", "under review"),
+        "accepted": pgettext("proposal status", "accepted"),
+        "rejected": pgettext("proposal status", "rejected"),
+        "merged": pgettext("proposal status", "merged"),
+        "withdrawn": pgettext("proposal status", "withdrawn"),
+    }
+    return labels.get(status, status.replace("_", " "))
 
 
 class DeadlinePassed(Protocol):
@@ -163,15 +180,19 @@ PARTICIPATION_DECISIONS: Final = frozenset({"confirmed", "declined"})
 def _check_duration(duration: int) -> int:
     if duration not in DURATIONS:
         raise InvalidInput(
-            f"A session lasts {', '.join(str(d) for d in DURATIONS)} minutes, not {duration}."
+            _(
+                "A session lasts {durations} minutes, not {duration}.",
+                durations=", ".join(str(d) for d in DURATIONS),
+                duration=duration,
+            )
         )
     return duration
 
 
 def _check_subtheme(settings: GuildSettings, subtheme: str) -> str:
     if not settings.subthemes:
-        raise InvalidInput("This server has no subthemes yet. Ask an admin to add some.")
-    return match(subtheme, settings.subthemes, "subtheme of this server")
+        raise InvalidInput(_("This server has no subthemes yet. Ask an admin to add some."))
+    return match(subtheme, settings.subthemes, N_("subtheme of this server"))
 
 
 @dataclass(frozen=True)
@@ -365,7 +386,11 @@ def check_status(status: str) -> str:
     key = status.strip().lower().replace(" ", "_")
     if key not in PROPOSAL_STATUSES:
         raise InvalidInput(
-            f"{quoted(status, 30)} is not a status. Use one of: {', '.join(PROPOSAL_STATUSES)}."
+            _(
+                "{status} is not a status. Use one of: {statuses}.",
+                status=quoted(status, 30),
+                statuses=", ".join(PROPOSAL_STATUSES),
+            )
         )
     return key
 
@@ -374,12 +399,21 @@ def check_transition(proposal: Proposal, status: str) -> None:
     """Refuse a status change that ``TRANSITIONS`` does not allow."""
     label = label_of(proposal)
     if proposal.status == status:
-        raise Conflict(f"{label} is already {STATUS_LABELS[status]}.")
+        raise Conflict(_("{label} is already {status}.", label=label, status=status_label(status)))
     allowed = TRANSITIONS[proposal.status]
     if status not in allowed:
-        options = ", ".join(sorted(STATUS_LABELS[s] for s in allowed)) or "nothing"
+        state = status_label(proposal.status)
+        if not allowed:
+            raise Conflict(
+                _("{label} is {status}: it can only become nothing.", label=label, status=state)
+            )
         raise Conflict(
-            f"{label} is {STATUS_LABELS[proposal.status]}: it can only become {options}."
+            _(
+                "{label} is {status}: it can only become {options}.",
+                label=label,
+                status=state,
+                options=", ".join(sorted(status_label(s) for s in allowed)),
+            )
         )
 
 
@@ -389,7 +423,12 @@ async def load_proposal(
     """Return the guild's proposal ``number`` or raise NotFound."""
     proposal = await get_proposal(session, guild_id=guild_id, number=number, for_update=for_update)
     if proposal is None:
-        raise NotFound(f"There is no proposal #{number} here. `/proposal list` shows them all.")
+        raise NotFound(
+            _(
+                "There is no proposal #{number} here. `/proposal list` shows them all.",
+                number=number,
+            )
+        )
     return proposal
 
 
@@ -420,8 +459,8 @@ class ProposalService:
     def _check_choices(
         self, settings: GuildSettings, kind: str, fmt: str, duration: int, subtheme: str
     ) -> tuple[str, str, int, str]:
-        kind_key = match_key(kind, KINDS, "session kind")
-        fmt = match(fmt, FORMATS, "format")
+        kind_key = match_key(kind, KINDS, N_("session kind"))
+        fmt = match(fmt, FORMATS, N_("format"))
         _check_duration(duration)
         return kind_key, fmt, duration, _check_subtheme(settings, subtheme)
 
@@ -431,25 +470,34 @@ class ProposalService:
             value = getattr(form, name)
             limit = _limit(settings, name, rule)
             if not value:
-                raise InvalidInput(f"{label} is empty. Every field of the form is required.")
+                raise InvalidInput(
+                    _("{field} is empty. Every field of the form is required.", field=_(label))
+                )
             if len(value) > limit:
                 raise InvalidInput(
-                    f"{label} can be at most {limit} characters (yours has {len(value)}). "
-                    "Shorten it and try again."
+                    _(
+                        "{field} can be at most {limit} characters (yours has {count}). "
+                        "Shorten it and try again.",
+                        field=_(label),
+                        limit=limit,
+                        count=len(value),
+                    )
                 )
         return form
 
     async def _check_deadline(self, actor: Actor) -> None:
         # Outside any write transaction: the check opens a session of its own.
         if await self._deadline_passed(actor.guild_id, "proposals", self._clock()):
-            raise Conflict("The deadline for proposals has passed: no new proposals are accepted.")
+            raise Conflict(
+                _("The deadline for proposals has passed: no new proposals are accepted.")
+            )
 
     async def _check_proposer(
         self, session: AsyncSession, actor: Actor, settings: GuildSettings
     ) -> None:
         if actor.is_mag and not settings.rule("proposals.mag_may_submit"):
             raise PermissionDenied(
-                "MAG members may not submit proposals in this server: MAG members evaluate them."
+                _("MAG members may not submit proposals in this server: MAG members evaluate them.")
             )
         limit = int(settings.rule("proposals.max_per_proposer"))
         mine = await count_by_proposer(
@@ -460,8 +508,14 @@ class ProposalService:
         )
         if limit and mine >= limit:
             raise Conflict(
-                f"You already have {mine} proposals and the limit is {limit}. "
-                "Withdraw one (`/proposal withdraw`) to submit another."
+                ngettext(
+                    "You already have {n} proposals and the limit is {limit}. "
+                    "Withdraw one (`/proposal withdraw`) to submit another.",
+                    "You already have {n} proposals and the limit is {limit}. "
+                    "Withdraw one (`/proposal withdraw`) to submit another.",
+                    mine,
+                    limit=limit,
+                )
             )
 
     async def check_can_submit(
@@ -484,7 +538,7 @@ class ProposalService:
         """Return the new format, duration and subtheme an edit asks for, as stored."""
         settings = await self._config.get(guild_id)
         return (
-            match(fmt, FORMATS, "format") if fmt else None,
+            match(fmt, FORMATS, N_("format")) if fmt else None,
             _check_duration(duration) if duration else None,
             _check_subtheme(settings, subtheme) if subtheme else None,
         )
@@ -628,7 +682,7 @@ class ProposalService:
         statuses = [check_status(status)] if status else None
         if subtheme:
             settings = await self._config.get(actor.guild_id)
-            subtheme = match(subtheme, settings.subthemes, "subtheme of this server")
+            subtheme = match(subtheme, settings.subthemes, N_("subtheme of this server"))
         proposer = actor.user_id if mine else None
         async with self._db.read() as session:
             total = await count_proposals(
@@ -665,12 +719,18 @@ class ProposalService:
             return
         if proposal.proposer_id != actor.user_id:
             raise PermissionDenied(
-                f"Only the proposer of {label_of(proposal)} or the secretariat can edit it."
+                _(
+                    "Only the proposer of {label} or the secretariat can edit it.",
+                    label=label_of(proposal),
+                )
             )
         if proposal.status != "submitted":
             raise Conflict(
-                f"{label_of(proposal)} is {STATUS_LABELS[proposal.status]}: only the "
-                "secretariat can edit it now."
+                _(
+                    "{label} is {status}: only the secretariat can edit it now.",
+                    label=label_of(proposal),
+                    status=status_label(proposal.status),
+                )
             )
 
     async def editable(self, actor: Actor, number: int) -> tuple[ProposalView, ProposalForm]:
@@ -708,7 +768,7 @@ class ProposalService:
             # removed must not block editing the text.
             changes: dict[str, Any] = vars(form).copy()
             if fmt:
-                changes["format"] = match(fmt, FORMATS, "format")
+                changes["format"] = match(fmt, FORMATS, N_("format"))
             if duration:
                 changes["duration"] = _check_duration(duration)
             if subtheme:
@@ -739,7 +799,7 @@ class ProposalService:
         """Return why deciding ``status`` now deserves a second look (empty: nothing)."""
         warnings: list[str] = []
         if status == "withdrawn" and proposal.status == "accepted":
-            warnings.append("It is accepted: withdrawing takes it out of the programme.")
+            warnings.append(_("It is accepted: withdrawing takes it out of the programme."))
         if status not in PROPOSAL_DECISIONS:
             return warnings
         assert proposal.id is not None
@@ -748,24 +808,40 @@ class ProposalService:
         )
         if missing:
             warnings.append(
-                f"{missing} assigned reviewer{'s have' if missing != 1 else ' has'} not scored "
-                "it yet."
+                ngettext(
+                    "{n} assigned reviewer has not scored it yet.",
+                    "{n} assigned reviewers have not scored it yet.",
+                    missing,
+                )
             )
         due = await latest_due(session, guild_id=proposal.guild_id, kind="reviews")
         if due is not None and due > self._clock():
-            warnings.append(f"The review deadline has not passed (<t:{int(due.timestamp())}:R>).")
+            warnings.append(
+                _(
+                    "The review deadline has not passed ({when}).",
+                    when=f"<t:{int(due.timestamp())}:R>",
+                )
+            )
         if self.screen_now is not None:
             failures = await self.screen_now(session, proposal, settings.rules)
             stored = (proposal.screening or {}).get("failures") if proposal.screening else None
             if proposal.screened_at is None:
-                warnings.append("It was never screened.")
+                warnings.append(_("It was never screened."))
             elif stored is None or {f["rule"] for f in failures} != {f.get("rule") for f in stored}:
                 warnings.append(
-                    "Its screening is out of date: the people or the text changed since "
-                    "(`/proposal screen number:` to run it again)."
+                    _(
+                        "Its screening is out of date: the people or the text changed since "
+                        "(`/proposal screen number:` to run it again)."
+                    )
                 )
             elif failures and status == "accepted":
-                warnings.append(f"It fails {len(failures)} screening rule(s).")
+                warnings.append(
+                    ngettext(
+                        "It fails {n} screening rule(s).",
+                        "It fails {n} screening rule(s).",
+                        len(failures),
+                    )
+                )
         return warnings
 
     async def _move(
@@ -787,27 +863,42 @@ class ProposalService:
             check(proposal)
             check_transition(proposal, status)
             if merged_into is not None and status != "merged":
-                raise InvalidInput("`merged_into` goes with the status merged only.")
+                raise InvalidInput(_("`merged_into` goes with the status merged only."))
             if status == "merged":
                 if merged_into is None:
-                    raise InvalidInput("Say which proposal it was merged into with `merged_into:`.")
+                    raise InvalidInput(
+                        _("Say which proposal it was merged into with `merged_into:`.")
+                    )
                 if merged_into == number:
-                    raise InvalidInput("A proposal cannot be merged into itself.")
+                    raise InvalidInput(_("A proposal cannot be merged into itself."))
                 target = await load_proposal(session, actor.guild_id, merged_into)
                 if target.status not in MERGE_TARGETS:
                     raise Conflict(
-                        f"{label_of(target)} is {STATUS_LABELS[target.status]}: a proposal can "
-                        "only be merged into a live one (submitted, under review or accepted)."
+                        _(
+                            "{label} is {status}: a proposal can only be merged into a live one "
+                            "(submitted, under review or accepted).",
+                            label=label_of(target),
+                            status=status_label(target.status),
+                        )
                     )
-                reason = reason or f"Merged into {label_of(target)}."
+                # Stored as the status reason: in the language of whoever merged it.
+                reason = reason or _("Merged into {label}.", label=label_of(target))
             if not confirmed:
                 warnings = await self._warnings(session, proposal, status, settings)
                 if warnings or status in HEAVY:
-                    raise ConfirmationNeeded(
-                        f"{label_of(proposal)} will become {STATUS_LABELS[status]}"
-                        + (" and its proposer will be told." if status != "withdrawn" else "."),
-                        warnings,
-                    )
+                    if status == "withdrawn":
+                        question = _(
+                            "{label} will become {status}.",
+                            label=label_of(proposal),
+                            status=status_label(status),
+                        )
+                    else:
+                        question = _(
+                            "{label} will become {status} and its proposer will be told.",
+                            label=label_of(proposal),
+                            status=status_label(status),
+                        )
+                    raise ConfirmationNeeded(question, warnings)
             before = proposal.status
             proposal.status = status
             proposal.status_reason = reason
@@ -849,7 +940,10 @@ class ProposalService:
         def check(proposal: Proposal) -> None:
             if proposal.proposer_id != actor.user_id and not actor.can_act_as_secretariat:
                 raise PermissionDenied(
-                    f"Only the proposer of {label_of(proposal)} or the secretariat can withdraw it."
+                    _(
+                        "Only the proposer of {label} or the secretariat can withdraw it.",
+                        label=label_of(proposal),
+                    )
                 )
 
         return await self._move(

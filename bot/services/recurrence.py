@@ -23,15 +23,17 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
+from bot.i18n import N_
+
 Repeat = Literal["none", "daily", "weekly", "biweekly", "monthly"]
 
 REPEATS: Final[tuple[Repeat, ...]] = ("none", "daily", "weekly", "biweekly", "monthly")
 REPEAT_LABELS: Final[dict[str, str]] = {
-    "none": "does not repeat",
-    "daily": "every day",
-    "weekly": "every week",
-    "biweekly": "every two weeks",
-    "monthly": "every month",
+    "none": N_("does not repeat"),
+    "daily": N_("every day"),
+    "weekly": N_("every week"),
+    "biweekly": N_("every two weeks"),
+    "monthly": N_("every month"),
 }
 # Rough length of one period, to jump near the answer before stepping.
 _PERIOD_DAYS: Final = {"daily": 1, "weekly": 7, "biweekly": 14, "monthly": 28}

@@ -17,6 +17,7 @@ from bot.services.config import ConfigService
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.export import ExportService
+from bot.services.languages import LanguageService
 from bot.services.panellists import PanellistService
 from bot.services.pending import PendingService
 from bot.services.people import PeopleService
@@ -54,9 +55,12 @@ class Services:
     digests: DigestService = dataclasses.field(init=False)
     # Stakeholder balance (issue 5).
     balance: BalanceService = dataclasses.field(init=False)
+    # Who reads which language (issue 12).
+    languages: LanguageService = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         db, clock, config = self.db, self.clock, self.config
+        self.languages = LanguageService(db, config)
         deadline_passed = deadlines_from_storage(db)
         # Decisions answer with their effect on programme balance (issue 5).
         self.screening = ScreeningService(db, clock, config)

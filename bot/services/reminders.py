@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import _, ngettext, speaking
 from bot.services.config import ConfigService, GuildSettings
 from bot.services.faults import log_failure
 from bot.services.outbox import (
@@ -191,26 +192,37 @@ class ChaseContext:
 ChaseProvider = Callable[[AsyncSession, ChaseContext], Awaitable[Chase | None]]
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
 async def chase_reviews(session: AsyncSession, context: ChaseContext) -> Chase | None:
     """Name the MAG members whose assigned reviews are unfinished, with their counts."""
     rows = await unfinished_reviews(session, guild_id=context.guild_id, statuses=CHASED_STATUSES)
     if not rows:
-        return Chase(summary="Every assigned review is done. Thank you!")
-    total = sum(n for _, n in rows)
+        return Chase(summary=_("Every assigned review is done. Thank you!"))
+    total = sum(count for _member, count in rows)
     named = rows[:MAX_NAMED]
-    lines = [f"<@{member}>: {_plural(n, 'review')} to finish" for member, n in named]
+    lines = [
+        ngettext(
+            "{member}: {n} review to finish",
+            "{member}: {n} reviews to finish",
+            count,
+            member=f"<@{member}>",
+        )
+        for member, count in named
+    ]
     if len(rows) > len(named):
-        lines.append(f"…and {len(rows) - len(named)} more members")
-    direct = tuple((member, n) for member, n in rows)
+        # English says "members" for any number (as it always has).
+        lines.append(
+            ngettext("…and {n} more members", "…and {n} more members", len(rows) - len(named))
+        )
+    direct = tuple((member, count) for member, count in rows)
     return Chase(
-        summary=f"{_plural(total, 'review')} still unfinished, "
-        f"by {_plural(len(rows), 'MAG member')}:",
+        summary=ngettext(
+            "{n} review still unfinished, by {members}:",
+            "{n} reviews still unfinished, by {members}:",
+            total,
+            members=ngettext("{n} MAG member", "{n} MAG members", len(rows)),
+        ),
         lines=tuple(lines),
-        user_ids=tuple(member for member, _ in named),
+        user_ids=tuple(member for member, _count in named),
         direct=direct,
     )
 
@@ -229,12 +241,32 @@ async def chase_proposals(session: AsyncSession, context: ChaseContext) -> Chase
         minimum=minimum,
     )
     if total == 0:
-        return Chase(summary=f"Every proposal has at least {minimum} confirmed speakers.")
-    lines = [f"#{number}: {confirmed} of {minimum} confirmed" for number, confirmed in sample]
+        # English says "speakers" for any minimum (as it always has).
+        return Chase(
+            summary=ngettext(
+                "Every proposal has at least {n} confirmed speakers.",
+                "Every proposal has at least {n} confirmed speakers.",
+                minimum,
+            )
+        )
+    lines = [
+        _(
+            "#{number}: {confirmed} of {minimum} confirmed",
+            number=number,
+            confirmed=confirmed,
+            minimum=minimum,
+        )
+        for number, confirmed in sample
+    ]
     if total > len(sample):
-        lines.append(f"…and {total - len(sample)} more")
+        lines.append(_("…and {count} more", count=total - len(sample)))
     return Chase(
-        summary=f"{_plural(total, 'proposal')} still lack {minimum} confirmed speakers:",
+        summary=ngettext(
+            "{n} proposal still lack {minimum} confirmed speakers:",
+            "{n} proposals still lack {minimum} confirmed speakers:",
+            total,
+            minimum=minimum,
+        ),
         lines=tuple(lines),
     )
 
@@ -451,7 +483,9 @@ class ReminderService:
             reminder.status, reminder.detail = store.FAILED, "no reminders channel is set"
             return []
         mention = settings.roles["mag"] if settings.rules.get("reminders.mention_mag") else None
-        chase = await self._chase(session, deadline, reminder, settings)
+        # The chase lines are kept in the row: written in the channel's language.
+        with speaking(self._config.public_language(settings)):
+            chase = await self._chase(session, deadline, reminder, settings)
         direct = (
             bool(settings.rules.get("reminders.dm_reviewers"))
             and deadline.kind == "reviews"

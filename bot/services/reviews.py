@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Final
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput
+from bot.i18n import N_, _, ngettext
 from bot.services.assignment import AssignmentPlan, Reviewer, assign_reviewers
 from bot.services.auth import Actor, require_mag, require_secretariat
 from bot.services.config import ConfigService
@@ -36,7 +37,13 @@ from storage.database import Database
 from storage.profiles import list_members
 from storage.proposals import ProposalBrief, list_proposals, proposals_by_ids
 from storage.reviews import (
+    DECLARED,
     LINKED_ON_IT,
+    NOMINATED,
+    ON_IT,
+    SAME_AS_ORGANIZER,
+    SAME_AS_PROPOSER,
+    SUBMITTED_IT,
     add_assignments,
     add_conflict,
     assigned_unreviewed,
@@ -60,11 +67,22 @@ CLOSED: Final = frozenset({"withdrawn", "screened_out"})
 REVIEWABLE: Final = ("submitted", "under_review")
 RANKED: Final = ("submitted", "under_review", "accepted", "rejected", "merged")
 SCORE_LABELS: Final = {
-    1: "serious problems",
-    2: "should not be accepted",
-    3: "borderline",
-    4: "could be accepted",
-    5: "must be accepted",
+    1: N_("serious problems"),
+    2: N_("should not be accepted"),
+    3: N_("borderline"),
+    4: N_("could be accepted"),
+    5: N_("must be accepted"),
+}
+# A conflict's reason (as ``storage.reviews`` names it), addressed to the member:
+# "you ..." is said around it.
+_REASONS_TO_YOU: Final = {
+    DECLARED: N_("declared"),
+    SUBMITTED_IT: N_("submitted it"),
+    ON_IT: N_("are on it"),
+    NOMINATED: N_("were nominated to it"),
+    LINKED_ON_IT: N_("are linked to a person on it"),
+    SAME_AS_ORGANIZER: N_("share an affiliation with its organizers"),
+    SAME_AS_PROPOSER: N_("share an affiliation with its proposer"),
 }
 
 
@@ -136,7 +154,7 @@ class AssignResult:
     @property
     def load_range(self) -> tuple[int, int]:
         """Return the smallest and largest number of proposals a member has."""
-        loads = list(self.plan.loads({m for _, m in self.plan.assignments}).values())
+        loads = list(self.plan.loads({m for _proposal, m in self.plan.assignments}).values())
         if self.members > len(loads):
             loads.append(0)
         return (min(loads), max(loads)) if loads else (0, 0)
@@ -194,30 +212,49 @@ class ReviewService:
         """Store the member's score of a proposal, replacing their earlier one."""
         require_mag(actor)
         if not MIN_SCORE <= score <= MAX_SCORE:
-            raise InvalidInput(f"A score goes from {MIN_SCORE} to {MAX_SCORE}.")
+            raise InvalidInput(
+                _("A score goes from {lowest} to {highest}.", lowest=MIN_SCORE, highest=MAX_SCORE)
+            )
         settings = await self._config.get(actor.guild_id)
         text = tidy_block(comment) or None
         if text is not None and len(text) > MAX_COMMENT:
             raise InvalidInput(
-                f"A comment can be at most {MAX_COMMENT} characters (yours has {len(text)})."
+                ngettext(
+                    "A comment can be at most {n} character (yours has {length}).",
+                    "A comment can be at most {n} characters (yours has {length}).",
+                    MAX_COMMENT,
+                    length=len(text),
+                )
             )
         needs_comment = int(settings.rule("reviews.comment_required_max_score"))
         if text is None and score <= needs_comment:
             raise InvalidInput(
-                f"A score of {needs_comment} or less needs a comment saying why. "
-                "Add `comment:` and score again."
+                _(
+                    "A score of {score} or less needs a comment saying why. "
+                    "Add `comment:` and score again.",
+                    score=needs_comment,
+                )
             )
         now = self._clock()
         if await self._deadline_passed(actor.guild_id, "reviews", now):
-            raise Conflict("The review deadline has passed: scores can no longer be changed.")
+            raise Conflict(_("The review deadline has passed: scores can no longer be changed."))
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, number)
             assert proposal.id is not None
             if proposal.kind not in SCORED_KINDS:
-                raise Conflict(f"{label_of(proposal)} is not a workshop: the MAG scores workshops.")
+                raise Conflict(
+                    _(
+                        "{proposal} is not a workshop: the MAG scores workshops.",
+                        proposal=label_of(proposal),
+                    )
+                )
             if proposal.status in CLOSED:
                 raise Conflict(
-                    f"{label_of(proposal)} is {STATUS_LABELS[proposal.status]}: it is not scored."
+                    _(
+                        "{proposal} is {status}: it is not scored.",
+                        proposal=label_of(proposal),
+                        status=_(STATUS_LABELS[proposal.status]),
+                    )
                 )
             conflicts = await find_conflicts(
                 session,
@@ -227,10 +264,18 @@ class ReviewService:
             )
             reason = conflicts.get((proposal.id, actor.user_id))
             if reason is not None:
-                why = "you declared a conflict" if reason == "declared" else f"you {_you(reason)}"
+                why = (
+                    _("you declared a conflict")
+                    if reason == DECLARED
+                    else _("you {reason}", reason=_you(reason))
+                )
                 raise Conflict(
-                    f"You have a conflict of interest on {label_of(proposal)} ({why}): "
-                    "your score would not count, so it is not taken."
+                    _(
+                        "You have a conflict of interest on {proposal} ({why}): "
+                        "your score would not count, so it is not taken.",
+                        proposal=label_of(proposal),
+                        why=why,
+                    )
                 )
             suspected = await find_suspected(
                 session, guild_id=actor.guild_id, member_ids=[actor.user_id]
@@ -283,7 +328,12 @@ class ReviewService:
                 at=now,
             )
             if not added:
-                raise Conflict(f"You already declared a conflict on {label_of(proposal)}.")
+                raise Conflict(
+                    _(
+                        "You already declared a conflict on {proposal}.",
+                        proposal=label_of(proposal),
+                    )
+                )
             pair = (proposal.id, actor.user_id)
             unassigned = await remove_assignments(session, guild_id=actor.guild_id, pairs=[pair])
             scored = pair in await reviewed_pairs(
@@ -311,7 +361,13 @@ class ReviewService:
         """
         require_secretariat(actor)
         if not 1 <= per_proposal <= MAX_PER_PROPOSAL:
-            raise InvalidInput(f"Give between 1 and {MAX_PER_PROPOSAL} reviewers per proposal.")
+            raise InvalidInput(
+                ngettext(
+                    "Give between 1 and {n} reviewer per proposal.",
+                    "Give between 1 and {n} reviewers per proposal.",
+                    MAX_PER_PROPOSAL,
+                )
+            )
         settings = await self._config.get(actor.guild_id)
         now = self._clock()
         async with self._db.write() as session:
@@ -319,12 +375,14 @@ class ReviewService:
                 session, guild_id=actor.guild_id, statuses=REVIEWABLE, kinds=SCORED_KINDS
             )
             if not proposals:
-                raise Conflict("No workshop is submitted or under review: nothing to assign.")
+                raise Conflict(_("No workshop is submitted or under review: nothing to assign."))
             members = await list_members(session, guild_id=actor.guild_id, current_only=True)
             if not members:
                 raise Conflict(
-                    "No MAG member with the MAG role has a profile yet, so nobody can be "
-                    "assigned. Ask MAG members to run `/profile set`."
+                    _(
+                        "No MAG member with the MAG role has a profile yet, so nobody can be "
+                        "assigned. Ask MAG members to run `/profile set`."
+                    )
                 )
             # Conflicts that count are avoided, and a person confirmed as the
             # member being on it; not what a proposer typed (a named account,
@@ -346,9 +404,17 @@ class ReviewService:
             )
             if not confirmed and (plan.added or plan.dropped):
                 raise ConfirmationNeeded(
-                    f"Assigning {per_proposal} reviewer(s) to each of {len(proposals)} workshops "
-                    f"among {len(members)} MAG members will add {len(plan.added)} assignment(s), "
-                    f"remove {len(plan.dropped)} and keep {len(plan.kept)}."
+                    _(
+                        "Assigning {per_proposal} reviewer(s) to each of {proposals} workshops "
+                        "among {members} MAG members will add {added} assignment(s), "
+                        "remove {dropped} and keep {kept}.",
+                        per_proposal=per_proposal,
+                        proposals=len(proposals),
+                        members=len(members),
+                        added=len(plan.added),
+                        dropped=len(plan.dropped),
+                        kept=len(plan.kept),
+                    )
                 )
             await remove_assignments(session, guild_id=actor.guild_id, pairs=plan.dropped)
             await add_assignments(session, guild_id=actor.guild_id, pairs=plan.added, at=now)
@@ -402,11 +468,11 @@ class ReviewService:
         require_secretariat(actor)
         async with self._db.read() as session:
             found = await find_suspected(session, guild_id=actor.guild_id)
-            ids = sorted({p for p, _ in found})
+            ids = sorted({p for p, _member in found})
             proposals = await proposals_by_ids(session, guild_id=actor.guild_id, ids=ids)
             scores = {
                 (p, m): score
-                for p, m, score, _ in await scores_for_pairs(
+                for p, m, score, _merge in await scores_for_pairs(
                     session, guild_id=actor.guild_id, pairs=found.keys()
                 )
             }
@@ -424,7 +490,7 @@ class ReviewService:
         require_secretariat(actor)
         text = tidy_block(reason)[:500] or None
         if text is None:
-            raise InvalidInput("Say why in `reason:`: the decision is kept in the audit.")
+            raise InvalidInput(_("Say why in `reason:`: the decision is kept in the audit."))
         now = self._clock()
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, number)
@@ -442,7 +508,12 @@ class ReviewService:
                     decided_by=actor.user_id,
                 )
                 if not added:
-                    raise Conflict(f"That conflict on {label_of(proposal)} is already recorded.")
+                    raise Conflict(
+                        _(
+                            "That conflict on {proposal} is already recorded.",
+                            proposal=label_of(proposal),
+                        )
+                    )
                 await remove_assignments(session, guild_id=actor.guild_id, pairs=[pair])
             else:
                 counted = await find_conflicts(
@@ -453,8 +524,13 @@ class ReviewService:
                 )
                 if pair in counted:
                     raise Conflict(
-                        f"<@{member_id}>'s conflict on {label_of(proposal)} is their own doing "
-                        f"({_you(counted[pair]).replace('you ', '')}): it cannot be dismissed."
+                        _(
+                            "{member}'s conflict on {proposal} is their own doing "
+                            "({reason}): it cannot be dismissed.",
+                            member=f"<@{member_id}>",
+                            proposal=label_of(proposal),
+                            reason=_you(counted[pair]).replace("you ", ""),
+                        )
                     )
                 added = await dismiss_conflict(
                     session,
@@ -467,7 +543,10 @@ class ReviewService:
                 )
                 if not added:
                     raise Conflict(
-                        f"That suspected conflict on {label_of(proposal)} is already dismissed."
+                        _(
+                            "That suspected conflict on {proposal} is already dismissed.",
+                            proposal=label_of(proposal),
+                        )
                     )
             scored = pair in await reviewed_pairs(
                 session, guild_id=actor.guild_id, member_id=member_id
@@ -502,7 +581,7 @@ class ReviewService:
         statuses = [check_status(status)] if status else list(RANKED)
         if subtheme:
             settings = await self._config.get(actor.guild_id)
-            subtheme = match(subtheme, settings.subthemes, "subtheme of this server")
+            subtheme = match(subtheme, settings.subthemes, _("subtheme of this server"))
         page = max(0, page)
         async with self._db.read() as session:
             found, total = await ranked_page(
@@ -542,7 +621,10 @@ class ReviewService:
 
 
 def _you(reason: str) -> str:
-    """Return a conflict's reason, addressed to the member ("you ...")."""
+    """Return a conflict's reason, addressed to the member ("you ..."), in the current language."""
+    known = _REASONS_TO_YOU.get(reason)
+    if known is not None:
+        return _(known)
     return (
         reason.replace("shares an affiliation", "share an affiliation")
         .replace("is on it", "are on it")

@@ -17,6 +17,7 @@ from typing import Any, Final
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict
+from bot.i18n import _, ngettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.digests import SectionProvider
@@ -28,7 +29,7 @@ from bot.services.proposals import (
     target_of,
 )
 from bot.services.taxonomy import ACTIVE_PARTICIPATION, PREFER_NOT_TO_SAY
-from bot.services.text import Line, Typed
+from bot.services.text import Line, Typed, parted, slot
 from storage.audit import record_event
 from storage.database import Database
 from storage.digests import events_between
@@ -76,10 +77,6 @@ class Facts:
     sessions: Mapping[int, int] = field(default_factory=dict)
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
 def _agreed(participation: Participation) -> bool:
     """Return whether the person agreed to take part (their own answer, or recorded)."""
     return participation.agreed_in_principle or participation.status == "confirmed"
@@ -101,30 +98,37 @@ def evaluate(
     speakers = [(pa, pe) for pa, pe in active if pa.role in SPEAKER_ROLES]
 
     if rules.get("screening.complete_fields"):
-        empty = [label for name, label, _ in FORM_FIELDS if not getattr(proposal, name).strip()]
+        empty = [
+            _(label) for name, label, _rule in FORM_FIELDS if not getattr(proposal, name).strip()
+        ]
         if empty:
-            fail("screening.complete_fields", f"Empty: {', '.join(empty)}.")
+            fail("screening.complete_fields", _("Empty: {fields}.", fields=", ".join(empty)))
 
     needed = int(rules.get("screening.min_speakers_agreed") or 0)
     if needed:
-        agreed = sum(1 for pa, _ in speakers if _agreed(pa))
+        agreed = sum(1 for pa, _pe in speakers if _agreed(pa))
         if agreed < needed:
             fail(
                 "screening.min_speakers_agreed",
-                f"{_plural(agreed, 'speaker')} agreed in principle; at least {needed} needed.",
+                ngettext(
+                    "{n} speaker agreed in principle; at least {needed} needed.",
+                    "{n} speakers agreed in principle; at least {needed} needed.",
+                    agreed,
+                    needed=needed,
+                ),
             )
 
     if rules.get("screening.gender_diversity"):
-        stated = {pe.gender for _, pe in speakers if pe.gender != PREFER_NOT_TO_SAY}
+        stated = {pe.gender for _pa, pe in speakers if pe.gender != PREFER_NOT_TO_SAY}
         if len(stated) < 2:
             # The reason is shown to everyone and kept: it names no gender,
             # counts nobody (a count of one tells who) and says nothing of who
             # preferred not to say (which telling "nobody stated one" apart
             # from "one gender among those who did" would).
             if not speakers:
-                reason = "No speakers yet, so no gender diversity."
+                reason = _("No speakers yet, so no gender diversity.")
             else:
-                reason = (
+                reason = _(
                     "Gender diversity not met: fewer than 2 genders among the speakers "
                     "(the secretariat sees the details)."
                 )
@@ -135,32 +139,46 @@ def evaluate(
         # Only people who agreed count: a moderator nobody asked yet is no moderator.
         onsite = sum(
             1
-            for pa, _ in active
+            for pa, _pe in active
             if pa.role in MODERATOR_ROLES and pa.attendance == "onsite" and _agreed(pa)
         )
         if onsite < needed:
             fail(
                 "screening.min_onsite_moderators",
-                f"{_plural(onsite, 'moderator')} onsite; at least {needed} needed.",
+                ngettext(
+                    "{n} moderator onsite; at least {needed} needed.",
+                    "{n} moderators onsite; at least {needed} needed.",
+                    onsite,
+                    needed=needed,
+                ),
             )
 
     needed = int(rules.get("screening.min_onsite_speakers") or 0)
     if needed:
-        onsite = sum(1 for pa, _ in speakers if pa.attendance == "onsite" and _agreed(pa))
+        onsite = sum(1 for pa, _pe in speakers if pa.attendance == "onsite" and _agreed(pa))
         if onsite < needed:
             fail(
                 "screening.min_onsite_speakers",
-                f"{_plural(onsite, 'speaker')} onsite; at least {needed} needed.",
+                ngettext(
+                    "{n} speaker onsite; at least {needed} needed.",
+                    "{n} speakers onsite; at least {needed} needed.",
+                    onsite,
+                    needed=needed,
+                ),
             )
 
     if rules.get("screening.proposer_not_mag") and facts.proposer_is_mag:
-        fail("screening.proposer_not_mag", "The proposer is a MAG member.")
+        fail("screening.proposer_not_mag", _("The proposer is a MAG member."))
 
     limit = int(rules.get("screening.max_proposals_per_proposer") or 0)
     if limit and facts.proposer_rank > limit:
         fail(
             "screening.max_proposals_per_proposer",
-            f"The proposer's proposal number {facts.proposer_rank}; at most {limit} allowed.",
+            _(
+                "The proposer's proposal number {rank}; at most {limit} allowed.",
+                rank=facts.proposer_rank,
+                limit=limit,
+            ),
         )
 
     limit = int(rules.get("screening.max_sessions_per_speaker") or 0)
@@ -169,34 +187,49 @@ def evaluate(
         busy = len(
             {
                 pe.id
-                for _, pe in speakers
+                for _pa, pe in speakers
                 if pe.id is not None and facts.sessions.get(pe.id, 0) > limit
             }
         )
         if busy:
+            # Two counts: the sessions go in as a phrase of their own.
+            sessions = ngettext("{n} session", "{n} sessions", limit)
             fail(
                 "screening.max_sessions_per_speaker",
-                f"{_plural(busy, 'speaker')} {'is' if busy == 1 else 'are'} "
-                f"in more than {_plural(limit, 'session')}.",
+                ngettext(
+                    "{n} speaker is in more than {sessions}.",
+                    "{n} speakers are in more than {sessions}.",
+                    busy,
+                    sessions=sessions,
+                ),
             )
 
     needed = int(rules.get("screening.min_stakeholder_groups") or 0)
     if needed:
-        groups = {pe.stakeholder_group for _, pe in active}
+        groups = {pe.stakeholder_group for _pa, pe in active}
         if len(groups) < needed:
             fail(
                 "screening.min_stakeholder_groups",
-                f"{_plural(len(groups), 'stakeholder group')} among the people; "
-                f"at least {needed} needed.",
+                ngettext(
+                    "{n} stakeholder group among the people; at least {needed} needed.",
+                    "{n} stakeholder groups among the people; at least {needed} needed.",
+                    len(groups),
+                    needed=needed,
+                ),
             )
 
     needed = int(rules.get("screening.min_regions") or 0)
     if needed:
-        regions = {pe.region for _, pe in active}
+        regions = {pe.region for _pa, pe in active}
         if len(regions) < needed:
             fail(
                 "screening.min_regions",
-                f"{_plural(len(regions), 'region')} among the people; at least {needed} needed.",
+                ngettext(
+                    "{n} region among the people; at least {needed} needed.",
+                    "{n} regions among the people; at least {needed} needed.",
+                    len(regions),
+                    needed=needed,
+                ),
             )
     return failures
 
@@ -300,7 +333,7 @@ class ScreeningService:
                 session, guild_id=actor.guild_id, statuses=SCREENED_STATUSES
             )
         if not proposals:
-            raise Conflict("No proposal is waiting for screening (submitted or screened out).")
+            raise Conflict(_("No proposal is waiting for screening (submitted or screened out)."))
         ids = [p.id for p in proposals if p.id is not None]
         people: dict[int, list[tuple[Participation, Person]]] = defaultdict(list)
         for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=ids):
@@ -333,9 +366,16 @@ class ScreeningService:
             out = moves.count("screened_out")
             if review or out:
                 raise ConfirmationNeeded(
-                    f"Screening {len(evaluated)} proposal(s) will move {review + out}: "
-                    f"{review} under review, {out} screened out. Each of their proposers "
-                    "will get a direct message.",
+                    ngettext(
+                        "Screening {n} proposal(s) will move {moved}: {review} under review, "
+                        "{out} screened out. Each of their proposers will get a direct message.",
+                        "Screening {n} proposal(s) will move {moved}: {review} under review, "
+                        "{out} screened out. Each of their proposers will get a direct message.",
+                        len(evaluated),
+                        moved=review + out,
+                        review=review,
+                        out=out,
+                    )
                 )
         now = self._clock()
         results: list[ScreeningResult] = []
@@ -343,6 +383,7 @@ class ScreeningService:
             evaluated = await self._evaluate(session, actor, number, settings.rules)
             moved = 0
             for proposal, failures in evaluated:
+                # Stored (the reasons too): in the language of whoever screened.
                 proposal.screening = {
                     "passed": not failures,
                     "failures": [{"rule": f.rule, "reason": f.reason} for f in failures],
@@ -356,7 +397,9 @@ class ScreeningService:
                     before = proposal.status
                     proposal.status = new_status
                     proposal.status_reason = (
-                        "Screening: " + " ".join(f.reason for f in failures) if failures else None
+                        _("Screening: {reasons}", reasons=" ".join(f.reason for f in failures))
+                        if failures
+                        else None
                     )
                     proposal.updated_at = now
                     moved += 1
@@ -368,7 +411,7 @@ class ScreeningService:
                         target=target_of(proposal),
                         before={"status": before},
                         after={"status": new_status},
-                        note=(proposal.status_reason or "Passed screening.")[:500],
+                        note=(proposal.status_reason or _("Passed screening."))[:500],
                         at=now,
                     )
                 results.append(
@@ -429,18 +472,41 @@ def screening_section_for(service: ScreeningService) -> SectionProvider:
             failures = await service.failures_now(session, proposal, settings.rules)
             if failures:
                 reasons = " ".join(f["reason"] for f in failures)
-                lines.append((f"{label_of(proposal)}: ", Typed(reasons, 200)))
+                lines.append(
+                    parted(
+                        _(
+                            "{label}: {reasons}",
+                            label=label_of(proposal),
+                            reasons=slot("reasons"),
+                        ),
+                        reasons=Typed(reasons, 200),
+                    )
+                )
             else:
                 lines.append(
                     (
-                        f"{label_of(proposal)}: passes now; `/proposal screen number:"
-                        f"{proposal.number} apply:true` moves it under review",
+                        _(
+                            "{label}: passes now; `/proposal screen number:{number} apply:true` "
+                            "moves it under review",
+                            label=label_of(proposal),
+                            number=proposal.number,
+                        ),
                     )
                 )
         if len(still) > 15:
-            lines.append((f"…and {len(still) - 15} more (`/proposal list status:screened_out`)",))
+            lines.append(
+                (
+                    _(
+                        "…and {count} more (`/proposal list status:screened_out`)",
+                        count=len(still) - 15,
+                    ),
+                )
+            )
         return DigestSection(
-            name="screening", title=f"Screened out ({len(still)})", lines=tuple(lines), order=20
+            name="screening",
+            title=_("Screened out ({count})", count=len(still)),
+            lines=tuple(lines),
+            order=20,
         )
 
     return section

@@ -41,6 +41,7 @@ from typing import Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import N_, _
 from bot.services.config import ConfigService
 from bot.services.faults import log_failure
 from bot.services.outbox import AdminNotice, Outbox, Post, PostResult, PostStatus, make_nonce
@@ -78,6 +79,36 @@ def ref_of(item: OutboxItem) -> str:
 def nonce_of(item: OutboxItem) -> str:
     """Return the nonce of a row's message: never reused, even when an id is."""
     return make_nonce("o", item.id, item.marker)
+
+
+# The admins' notice about a channel Discord refused: by what it was for, and
+# whether the channel is gone (404) or the bot may not post there.
+_REFUSED_NOTICES: Final = {
+    ("digest", True): N_(
+        "I could not post digest in {channel}: the channel no longer exists ({status}). "
+        "Fix the channel's permissions, or choose a channel again with "
+        "`/config channel digest` (choosing the same one again retries it at once). "
+        "Until then posts there are marked failed; I will try again in an hour."
+    ),
+    ("digest", False): N_(
+        "I could not post digest in {channel}: I am not allowed to post there ({status}). "
+        "Fix the channel's permissions, or choose a channel again with "
+        "`/config channel digest` (choosing the same one again retries it at once). "
+        "Until then posts there are marked failed; I will try again in an hour."
+    ),
+    ("reminders", True): N_(
+        "I could not post reminders in {channel}: the channel no longer exists ({status}). "
+        "Fix the channel's permissions, or choose a channel again with "
+        "`/config channel reminders` (choosing the same one again retries it at once). "
+        "Until then posts there are marked failed; I will try again in an hour."
+    ),
+    ("reminders", False): N_(
+        "I could not post reminders in {channel}: I am not allowed to post there ({status}). "
+        "Fix the channel's permissions, or choose a channel again with "
+        "`/config channel reminders` (choosing the same one again retries it at once). "
+        "Until then posts there are marked failed; I will try again in an hour."
+    ),
+}
 
 
 def channel_of_lane(lane: str) -> int | None:
@@ -279,16 +310,10 @@ class OutboxService:
         if log_channel is None or log_channel == channel_id:
             return
         purpose = "digest" if item.kind == "digest" else "reminders"
-        reason = (
-            "the channel no longer exists"
-            if result.http_status == 404
-            else "I am not allowed to post there"
-        )
-        text = (
-            f"I could not post {purpose} in <#{channel_id}>: {reason} ({result.http_status}). "
-            "Fix the channel's permissions, or choose a channel again with "
-            f"`/config channel {purpose}` (choosing the same one again retries it at once). "
-            "Until then posts there are marked failed; I will try again in an hour."
+        text = _(
+            _REFUSED_NOTICES[(purpose, result.http_status == 404)],
+            channel=f"<#{channel_id}>",
+            status=result.http_status,
         )
         await store.enqueue(
             session,

@@ -13,50 +13,51 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from bot.errors import InvalidInput
+from bot.i18n import N_, _
 from bot.services.text import clean_block, clean_line, quoted
 
 STAKEHOLDER_GROUPS: Final = (
-    "Government",
-    "Intergovernmental Organization",
-    "Civil Society",
-    "Technical Community",
-    "Private Sector",
+    N_("Government"),
+    N_("Intergovernmental Organization"),
+    N_("Civil Society"),
+    N_("Technical Community"),
+    N_("Private Sector"),
 )
 UN_REGIONS: Final = (
-    "African Group",
-    "Asia-Pacific Group",
-    "Eastern European Group",
-    "Latin American and Caribbean Group (GRULAC)",
-    "Western European and Others Group (WEOG)",
+    N_("African Group"),
+    N_("Asia-Pacific Group"),
+    N_("Eastern European Group"),
+    N_("Latin American and Caribbean Group (GRULAC)"),
+    N_("Western European and Others Group (WEOG)"),
 )
 # IGF forms also use "Intergovernmental Organization" as the region of people
 # who represent an IGO.
-REGIONS: Final = (*UN_REGIONS, "Intergovernmental Organization")
-PREFER_NOT_TO_SAY: Final = "Prefer not to say"
+REGIONS: Final = (*UN_REGIONS, N_("Intergovernmental Organization"))
+PREFER_NOT_TO_SAY: Final = N_("Prefer not to say")
 # Gender is always given by the person (or whoever nominates them), never guessed.
-GENDERS: Final = ("Female", "Male", "Non-binary", "Other", PREFER_NOT_TO_SAY)
+GENDERS: Final = (N_("Female"), N_("Male"), N_("Non-binary"), N_("Other"), PREFER_NOT_TO_SAY)
 
 FORMATS: Final = (
-    "Roundtable",
-    "Panel",
-    "Break-out Group Discussions",
-    "Debate",
-    "Birds of a Feather",
-    "Flash Session",
-    "Other",
+    N_("Roundtable"),
+    N_("Panel"),
+    N_("Break-out Group Discussions"),
+    N_("Debate"),
+    N_("Birds of a Feather"),
+    N_("Flash Session"),
+    N_("Other"),
 )
 DURATIONS: Final = (30, 60, 90)
 # Session kinds, by stored key; only workshops are scored by the MAG.
 KINDS: Final[Mapping[str, str]] = {
-    "workshop": "Workshop",
-    "main_session": "Main Session",
-    "open_forum": "Open Forum",
-    "town_hall": "Town Hall",
-    "lightning_talk": "Lightning Talk",
-    "launch_award": "Launch/Award",
-    "networking": "Networking Session",
-    "dynamic_coalition": "Dynamic Coalition",
-    "day_0": "Day 0 Event",
+    "workshop": N_("Workshop"),
+    "main_session": N_("Main Session"),
+    "open_forum": N_("Open Forum"),
+    "town_hall": N_("Town Hall"),
+    "lightning_talk": N_("Lightning Talk"),
+    "launch_award": N_("Launch/Award"),
+    "networking": N_("Networking Session"),
+    "dynamic_coalition": N_("Dynamic Coalition"),
+    "day_0": N_("Day 0 Event"),
 }
 KIND_PREFIXES: Final[Mapping[str, str]] = {
     "workshop": "WS",
@@ -72,13 +73,13 @@ KIND_PREFIXES: Final[Mapping[str, str]] = {
 SCORED_KINDS: Final = frozenset({"workshop"})
 
 ROLES: Final[Mapping[str, str]] = {
-    "organizer": "Organizer",
-    "speaker": "Speaker",
-    "onsite_moderator": "Onsite moderator",
-    "online_moderator": "Online moderator",
-    "rapporteur": "Rapporteur",
+    "organizer": N_("Organizer"),
+    "speaker": N_("Speaker"),
+    "onsite_moderator": N_("Onsite moderator"),
+    "online_moderator": N_("Online moderator"),
+    "rapporteur": N_("Rapporteur"),
 }
-ATTENDANCE: Final[Mapping[str, str]] = {"onsite": "Onsite", "online": "Online"}
+ATTENDANCE: Final[Mapping[str, str]] = {"onsite": N_("Onsite"), "online": N_("Online")}
 
 PROPOSAL_STATUSES: Final = (
     "submitted",
@@ -131,7 +132,12 @@ def tidy_block(text: str | None) -> str:
 
 
 def match(value: str, choices: Iterable[str], what: str) -> str:
-    """Return the choice ``value`` names (ignoring case and accents), or raise InvalidInput."""
+    """Return the choice ``value`` names (ignoring case and accents), or raise InvalidInput.
+
+    ``what`` names the kind of choice ("format"), marked with ``N_`` by the
+    caller: the refusal shows it translated. The choices are listed as they
+    are accepted and stored (English for the IGF's vocabularies).
+    """
     options = list(choices)
     wanted = fold(value)
     for option in options:
@@ -145,17 +151,34 @@ def match(value: str, choices: Iterable[str], what: str) -> str:
         if len(found) == 1:
             return found[0]
     listed = ", ".join(quoted(o, 100) for o in options)
-    raise InvalidInput(f"{quoted(value, 60)} is not a {what}. Choose one of: {listed}.")
+    raise InvalidInput(
+        _(
+            "{value} is not a {what}. Choose one of: {listed}.",
+            value=quoted(value, 60),
+            what=_(what),
+            listed=listed,
+        )
+    )
 
 
 def match_key(value: str, choices: Mapping[str, str], what: str) -> str:
-    """Return the key of ``choices`` named by its key or label, or raise InvalidInput."""
+    """Return the key of ``choices`` named by its key or label, or raise InvalidInput.
+
+    ``what`` as for ``match``.
+    """
     wanted = fold(value).replace("_", " ")
     for key, label in choices.items():
         if wanted in (fold(key).replace("_", " "), fold(label)):
             return key
     listed = ", ".join(quoted(label, 100) for label in choices.values())
-    raise InvalidInput(f"{quoted(value, 60)} is not a {what}. Choose one of: {listed}.")
+    raise InvalidInput(
+        _(
+            "{value} is not a {what}. Choose one of: {listed}.",
+            value=quoted(value, 60),
+            what=_(what),
+            listed=listed,
+        )
+    )
 
 
 def stakeholder_groups(rules: Mapping[str, Any]) -> tuple[str, ...]:
@@ -166,8 +189,9 @@ def stakeholder_groups(rules: Mapping[str, Any]) -> tuple[str, ...]:
 
 
 def kind_label(kind: str) -> str:
-    """Return a session kind as people say it."""
-    return KINDS.get(kind, kind.replace("_", " ").title())
+    """Return a session kind as people say it, in the current language."""
+    label = KINDS.get(kind)
+    return _(label) if label is not None else kind.replace("_", " ").title()
 
 
 def proposal_label(kind: str, number: int) -> str:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import urlsplit
 
+from bot.i18n import _
+
 # Format characters (category Cf) that written languages need: zero-width
 # non-joiner and joiner, left-to-right and right-to-left marks, Arabic letter mark.
 KEPT_FORMAT: Final = frozenset("\u200c\u200d\u200e\u200f\u061c")
@@ -89,6 +91,35 @@ class Link:
 # of which the ``Typed`` and ``Link`` ones came from people.
 Line = str | tuple[str | Typed | Link, ...]
 
+_SLOT: Final = re.compile("\x00([^\x00]*)\x00")
+
+
+def slot(name: str) -> str:
+    """Return the stand-in for part ``name`` of a line: a placeholder's value, for ``parted``.
+
+    A sentence around typed text stays one text to translate: translate it
+    with ``slot(name)`` as the value of each typed placeholder, then let
+    ``parted`` put the parts where the translation has them::
+
+        parted(
+            _("{label}: {reasons}", label=label, reasons=slot("reasons")),
+            reasons=Typed(reasons, 200),
+        )
+    """
+    return f"\x00{name}\x00"
+
+
+def parted(text: str, /, **parts: str | Typed | Link) -> tuple[str | Typed | Link, ...]:
+    """Return ``text`` as a line, each ``slot(name)`` in it replaced by ``parts[name]``."""
+    line: list[str | Typed | Link] = []
+    for index, piece in enumerate(_SLOT.split(text)):
+        if index % 2:
+            if piece in parts:
+                line.append(parts[piece])
+        elif piece:
+            line.append(piece)
+    return tuple(line)
+
 
 MAX_LINK: Final = 500
 _LINK_REFUSED: Final = frozenset('<>"`{}|\\^')
@@ -147,7 +178,7 @@ def quoted(value: object, limit: int = 60) -> str:
     text = clean_line(str(value)).replace("`", "\u02cb")
     if len(text) > limit:
         text = text[: max(1, limit - 1)] + "…"
-    return f"`{text}`" if text else "(nothing)"
+    return f"`{text}`" if text else _("(nothing)")
 
 
 def encode_line(line: Line) -> object:

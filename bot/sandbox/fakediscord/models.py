@@ -117,6 +117,8 @@ class FakeUser:
     username: str
     global_name: str | None = None
     bot: bool = False
+    # The language of their Discord client (what interactions carry as ``locale``).
+    locale: str = "en-US"
 
     def payload(self) -> dict[str, Any]:
         """The user object (``BaseUser._update`` needs username, discriminator, avatar)."""

@@ -786,7 +786,7 @@ class FakeDiscord:
             "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
             "data": data,
             "channel_id": str(channel.id),
-            "locale": "en-US",
+            "locale": self.users[user_id].locale if user_id in self.users else "en-US",
             "entitlements": [],
             "entitlement_sku_ids": [],
         }

@@ -155,7 +155,73 @@ def form_errors(problems: Sequence[tuple[str, str]]) -> dict[str, Any]:
     return errors
 
 
-_NAME = re.compile(r"^[-_'\w]{1,32}$")
+_NAME = re.compile(r"^[-_'\w\u0900-\u097f\u0e00-\u0e7f]{1,32}$")
+
+# Discord's locales (https://discord.com/developers/docs/reference#locales).
+LOCALES = frozenset(
+    [
+        "id",
+        "da",
+        "de",
+        "en-GB",
+        "en-US",
+        "es-ES",
+        "es-419",
+        "fr",
+        "hr",
+        "it",
+        "lt",
+        "hu",
+        "nl",
+        "no",
+        "pl",
+        "pt-BR",
+        "ro",
+        "fi",
+        "sv-SE",
+        "vi",
+        "tr",
+        "cs",
+        "el",
+        "bg",
+        "ru",
+        "uk",
+        "hi",
+        "th",
+        "zh-CN",
+        "ja",
+        "zh-TW",
+        "ko",
+    ]
+)
+
+
+def localisation_problems(path: str, node: dict[str, Any]) -> list[tuple[str, str]]:
+    """Discord's checks on a node's ``name_localizations`` and ``description_localizations``."""
+    problems: list[tuple[str, str]] = []
+    for key, limit in (("name_localizations", 32), ("description_localizations", 100)):
+        for locale, text in (node.get(key) or {}).items():
+            where = f"{path}.{key}.{locale}"
+            if locale not in LOCALES:
+                problems.append((where, f"Invalid locale {locale!r}."))
+            elif not isinstance(text, str) or not 1 <= len(text) <= limit:
+                problems.append((where, f"Must be between 1 and {limit} in length."))
+            elif key == "name_localizations" and (not _NAME.match(text) or text != text.lower()):
+                problems.append((where, f"Invalid name {text!r} (lowercase, 1..32, no spaces)."))
+    return problems
+
+
+def sibling_problems(path: str, nodes: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Names must stay unique among siblings in every locale, localised or not."""
+    problems: list[tuple[str, str]] = []
+    locales = {locale for node in nodes for locale in node.get("name_localizations") or {}}
+    for locale in sorted(locales):
+        names = [
+            (node.get("name_localizations") or {}).get(locale, node.get("name")) for node in nodes
+        ]
+        if len(names) != len(set(names)):
+            problems.append((path, f"Duplicate localised names in {locale!r}."))
+    return problems
 
 
 def command_problems(commands: Any) -> list[tuple[str, str]]:
@@ -175,6 +241,8 @@ def command_problems(commands: Any) -> list[tuple[str, str]]:
             problems += option_list_problems(f"{i}", command, depth=0)
         elif not 1 <= len(name) <= 32:
             problems.append((f"{i}.name", "Must be between 1 and 32 in length."))
+        problems += localisation_problems(f"{i}", command)
+    problems += sibling_problems("_", [c for c in commands if c.get("type", 1) == 1])
     if sum(1 for c in commands if c.get("type", 1) == 1) > 100:
         problems.append(("_", "At most 100 slash commands."))
     return problems
@@ -182,7 +250,7 @@ def command_problems(commands: Any) -> list[tuple[str, str]]:
 
 def option_list_problems(path: str, node: dict[str, Any], *, depth: int) -> list[tuple[str, str]]:
     """Check a command or subcommand and, recursively, its options (nesting, order, choices)."""
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, str]] = localisation_problems(path, node) if depth else []
     name, description = node.get("name") or "", node.get("description") or ""
     if not _NAME.match(name) or name != name.lower():
         problems.append((f"{path}.name", f"Invalid name {name!r} (lowercase, 1..32, no spaces)."))
@@ -194,6 +262,7 @@ def option_list_problems(path: str, node: dict[str, Any], *, depth: int) -> list
     names = [o.get("name") for o in options]
     if len(names) != len(set(names)):
         problems.append((f"{path}.options", f"{name!r} has duplicate option names."))
+    problems += sibling_problems(f"{path}.options", options)
     subs = [o for o in options if o.get("type") in (1, 2)]
     if subs and len(subs) != len(options):
         problems.append((f"{path}.options", f"{name!r} mixes subcommands and options."))
@@ -211,6 +280,7 @@ def option_list_problems(path: str, node: dict[str, Any], *, depth: int) -> list
             problems += option_list_problems(sub_path, option, depth=depth + 1)
             continue
         opt_name, opt_description = option.get("name") or "", option.get("description") or ""
+        problems += localisation_problems(sub_path, option)
         if not _NAME.match(opt_name) or opt_name != opt_name.lower():
             problems.append((f"{sub_path}.name", f"Invalid option name {opt_name!r}."))
         if not 1 <= len(opt_description) <= 100:
@@ -230,4 +300,7 @@ def option_list_problems(path: str, node: dict[str, Any], *, depth: int) -> list
         for choice in choices:
             if not 1 <= len(str(choice.get("name", ""))) <= 100:
                 problems.append((f"{sub_path}.choices", "Choice names are 1..100 long."))
+            for locale, text in (choice.get("name_localizations") or {}).items():
+                if locale not in LOCALES or not 1 <= len(str(text)) <= 100:
+                    problems.append((f"{sub_path}.choices", f"Bad choice localisation {locale!r}."))
     return problems

@@ -6,8 +6,10 @@ from datetime import datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import N_, _
+from bot.services.balance.judgement import line_of
 from bot.services.balance.reports import make_report, redact
-from bot.services.balance.scopes import MAG_SCOPE, programme_scope, programme_selection
+from bot.services.balance.scopes import mag_scope, programme_scope, programme_selection
 from bot.services.config import GuildSettings
 from bot.services.outbox import DigestSection
 from bot.services.text import Line
@@ -16,11 +18,6 @@ from storage.balance import (
     member_counts,
     seat_counts,
 )
-
-
-def _prefixed(before: str, line: Line, after: str) -> Line:
-    parts = (line,) if isinstance(line, str) else line
-    return (before, *parts, after)
 
 
 async def balance_digest_section(
@@ -43,16 +40,19 @@ async def balance_digest_section(
     )
     mag = make_report(
         await member_counts(session, guild_id=guild_id),
-        MAG_SCOPE,
+        mag_scope(),
         settings.rules,
         dimensions=("stakeholder_group", "region", "gender"),
     )
     lines: list[Line] = [
-        _prefixed(f"{where}: ", w.line, ".")
-        for where, report in (("Programme", redact(programme, least)), ("MAG", redact(mag, least)))
+        line_of(text, warning=(w.line,) if isinstance(w.line, str) else w.line)
+        for text, report in (
+            (N_("Programme: {warning}."), redact(programme, least)),
+            (N_("MAG: {warning}."), redact(mag, least)),
+        )
         for w in report.warnings
     ]
     if not lines:
         return None
-    lines.append("Details and charts: /balance programme, /balance mag.")
-    return DigestSection(name="balance", title="Balance warnings", lines=tuple(lines), order=40)
+    lines.append(_("Details and charts: /balance programme, /balance mag."))
+    return DigestSection(name="balance", title=_("Balance warnings"), lines=tuple(lines), order=40)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot.i18n import _
 from bot.services.balance.judgement import BalanceWarning, Scope
 from bot.services.balance.reports import BalanceReport, make_report
 from bot.services.balance.scopes import programme_scope, programme_selection
@@ -104,7 +105,7 @@ def compare(before: BalanceReport, after: BalanceReport) -> BalanceEffect:
             if c.seats != old.seats_of(c.name)
         ]
         if moves:
-            _, name, was, now = max(moves, key=lambda m: m[0])
+            _gap, name, was, now = max(moves, key=lambda m: m[0])
             shifts.append(ShareShift(dimension.label, name, was, now, dimension.key))
     old_keys = {w.key for w in before.warnings}
     new_keys = {w.key for w in after.warnings}
@@ -168,7 +169,7 @@ async def record_effect(
             "warnings": [w.text for w in effect.new_warnings],
             "rules": sorted({w.rule for w in effect.new_warnings}),
         },
-        note="Decision made despite the balance warning(s).",
+        note=_("Decision made despite the balance warning(s)."),
         at=at,
     )
 

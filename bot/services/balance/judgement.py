@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
+from bot.i18n import N_, _, formats, ngettext
 from bot.services.balance.metrics import (
     ARTICLES,
     GOVERNMENT,
@@ -20,7 +21,7 @@ from bot.services.taxonomy import (
     UN_REGIONS,
     stakeholder_groups,
 )
-from bot.services.text import Line, Typed, plain_line
+from bot.services.text import Line, Link, Typed, plain_line
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,11 @@ class BalanceWarning:
         """Return what identifies the warning across two counts (before and after)."""
         return (self.rule, self.dimension, self.category)
 
+    @property
+    def ceiling(self) -> bool:
+        """Return whether a share is over its ceiling ("at most"; the chart crosses its bar)."""
+        return self.rule.endswith("_max")
+
 
 @dataclass(frozen=True)
 class TargetLine:
@@ -107,6 +113,7 @@ class TargetLine:
 class Scope:
     """What was counted, worded for titles and warnings."""
 
+    # Texts in the language of whoever asked (built when the count is made):
     kind: str  # proposal | programme | panellists | mag | funnel
     title: str
     seats_phrase: str  # "confirmed seats on accepted proposals"
@@ -115,29 +122,82 @@ class Scope:
     judged: bool = True  # False: counted and shown, no target applies (declined nominations)
 
 
-def the(name: str) -> str:
-    """Return a group or region's name as a sentence says it ("the African Group")."""
-    return ARTICLES.get(name, name)
+_SLOT: Final = "\x00"
+
+
+def line_of(text: str, /, **values: object) -> Line:
+    """Return ``text`` in the current language as a line, its ``{placeholders}`` filled.
+
+    The sentence is translated whole; a value that came from people
+    (``Typed``, ``Link``) or that is a line itself stays a part of its own,
+    which the renderer shows safely.
+    """
+    spliced: list[tuple[str | Typed | Link, ...]] = []
+    filled: dict[str, object] = {}
+    for key, value in values.items():
+        if isinstance(value, Typed | Link):
+            value = (value,)
+        if isinstance(value, tuple):
+            filled[key] = f"{_SLOT}{len(spliced)}{_SLOT}"
+            spliced.append(value)
+        else:
+            filled[key] = value
+    sentence = _(text, **filled)
+    if not spliced:
+        return sentence
+    parts: list[str | Typed | Link] = []
+    for i, piece in enumerate(sentence.split(_SLOT)):
+        if i % 2 and piece.isdigit() and int(piece) < len(spliced):
+            parts += spliced[int(piece)]
+        elif piece:
+            parts.append(piece)
+    return tuple(parts)
 
 
 def _name(name: str) -> Typed:
-    return Typed(name, 100)
+    """Return a category's name for a line: in the current language, shown as typed."""
+    return Typed(_(name), 100)
 
 
-def _the(name: str) -> tuple[str | Typed, ...]:
-    """Return ``the(name)`` as parts of a line: the known names as written, others as typed."""
+# "No confirmed panellist from the African Group": by the article English
+# puts before the name (``ARTICLES``).
+_NOBODY_FROM: Final = {
+    "the": N_("No {who} from the {group}{where}"),
+    "an": N_("No {who} from an {group}{where}"),
+    "": N_("No {who} from {group}{where}"),
+}
+
+
+def _nobody_from(name: str, scope: Scope) -> Line:
+    """Return the warning that nobody counted comes from group or region ``name``."""
     known = ARTICLES.get(name)
-    return (known,) if known is not None else (_name(name),)
+    if known is None:
+        return line_of(_NOBODY_FROM[""], who=scope.who, group=_name(name), where=scope.where)
+    article = known.split(" ", 1)[0]
+    return line_of(
+        _NOBODY_FROM.get(article, _NOBODY_FROM[""]),
+        who=scope.who,
+        group=_(name),
+        where=scope.where,
+    )
 
 
 def pct(share: float, *, against: float | None = None) -> str:
     """Return a share in percent; with a decimal when rounding would hide a breach."""
     value = share * 100
     if 0 < value < 0.5:
-        return "<1%"
+        return _("<{share}", share=formats.percent(0.01))
+    # Rounded here as before ("57.5" is "57"), then written in the current language.
     if against is not None and round(value) == round(against) and value != against:
-        return f"{value:.1f}%"
-    return f"{value:.0f}%"
+        return formats.percent(float(f"{value:.1f}") / 100, decimals=1)
+    return formats.percent(float(f"{value:.0f}") / 100)
+
+
+def _target(limit: float) -> str:
+    """Return a target in percent as the rules give it ("40%", "12.5%")."""
+    text = f"{limit:g}"
+    decimals = len(text.partition(".")[2]) if "e" not in text else 0
+    return formats.percent(limit / 100, decimals=decimals)
 
 
 def over(part: float, whole: float, limit: float) -> bool:
@@ -159,16 +219,22 @@ def _share_max(
 ) -> list[BalanceWarning]:
     if not 0 < limit < 100:
         return []
-    lines.append(TargetLine(dimension.key, limit / 100, "max", label=f"at most {limit:g}%"))
+    lines.append(
+        TargetLine(
+            dimension.key, limit / 100, "max", label=_("at most {limit}", limit=_target(limit))
+        )
+    )
     return [
         BalanceWarning(
             rule,
             dimension.key,
             c.name,
-            (
-                _name(c.name),
-                f" holds {pct(c.share, against=limit)} of {scope.seats_phrase} "
-                f"(target at most {limit:g}%)",
+            line_of(
+                "{name} holds {share} of {seats} (target at most {limit})",
+                name=_name(c.name),
+                share=pct(c.share, against=limit),
+                seats=scope.seats_phrase,
+                limit=_target(limit),
             ),
         )
         for c in dimension.categories
@@ -195,21 +261,31 @@ def _share_min(
             limit / 100,
             "min",
             category=names[0] if only_one else None,
-            label=f"at least {limit:g}%",
+            label=_("at least {limit}", limit=_target(limit)),
         )
     )
     unstated = sum(c.seats for c in dimension.categories if not c.stated)
-    note = f"; {unstated} not stated" if unstated else ""
     warnings = []
     for name in names:
         share = dimension.share_of(name)
         held = dimension.seats_of(name)
         if not under(held, dimension.seats, limit) or (skip_empty and held == 0):
             continue
+        values = {
+            "name": _name(name),
+            "share": pct(share, against=limit),
+            "seats": scope.seats_phrase,
+            "limit": _target(limit),
+        }
         line = (
-            _name(name),
-            f" holds only {pct(share, against=limit)} of {scope.seats_phrase} "
-            f"(target at least {limit:g}%{note})",
+            line_of(
+                "{name} holds only {share} of {seats} (target at least {limit}; "
+                "{unstated} not stated)",
+                unstated=unstated,
+                **values,
+            )
+            if unstated
+            else line_of("{name} holds only {share} of {seats} (target at least {limit})", **values)
         )
         warnings.append(BalanceWarning(rule, dimension.key, name, line))
     return warnings
@@ -219,9 +295,7 @@ def _every(
     dimension: Dimension, names: Sequence[str], rule: str, scope: Scope
 ) -> list[BalanceWarning]:
     return [
-        BalanceWarning(
-            rule, dimension.key, name, (f"No {scope.who} from ", *_the(name), scope.where)
-        )
+        BalanceWarning(rule, dimension.key, name, _nobody_from(name, scope))
         for name in names
         if dimension.share_of(name) == 0
     ]
@@ -259,9 +333,11 @@ def judge(
     warnings: list[BalanceWarning] = []
     notes: list[str] = []
     if seats == 0:
-        return Judgement((), (), (f"Nobody is counted yet: no {scope.seats_phrase}.",), False)
+        note = _("Nobody is counted yet: no {seats}.", seats=scope.seats_phrase)
+        return Judgement((), (), (note,), False)
     if not scope.judged:
-        return Judgement((), (), (f"Targets do not apply to {scope.seats_phrase}.",), False)
+        note = _("Targets do not apply to {seats}.", seats=scope.seats_phrase)
+        return Judgement((), (), (note,), False)
     small = seats < targets.min_seats
     group = dimensions.get("stakeholder_group")
     region = dimensions.get("region")
@@ -304,8 +380,12 @@ def judge(
             warnings += _share_min(dimensions[key], [name], limit, rule, scope, lines)
     if small:
         notes.append(
-            f"Targets apply from {targets.min_seats} seats; this counts {seats}, "
-            "so no target is judged yet."
+            ngettext(
+                "Targets apply from {n} seat; this counts {seats}, so no target is judged yet.",
+                "Targets apply from {n} seats; this counts {seats}, so no target is judged yet.",
+                targets.min_seats,
+                seats=seats,
+            )
         )
         return Judgement((), tuple(lines), tuple(notes), False)
     return Judgement(tuple(warnings), tuple(lines), tuple(notes))
@@ -318,9 +398,15 @@ def _mag_rule(
     observers = group.get(IGO)
     voting = group.seats - (observers.seats if observers else 0)
     if observers and observers.seats:
+        # English says "member(s) hold" for any number (as it always has).
         notes.append(
-            f"{observers.seats} Intergovernmental Organization member(s) hold observer seats "
-            "and are not counted in the MAG seat rule."
+            ngettext(
+                "{n} Intergovernmental Organization member(s) hold observer seats "
+                "and are not counted in the MAG seat rule.",
+                "{n} Intergovernmental Organization member(s) hold observer seats "
+                "and are not counted in the MAG seat rule.",
+                observers.seats,
+            )
         )
     if voting <= 0:
         return []
@@ -328,13 +414,17 @@ def _mag_rule(
     government = group.get(GOVERNMENT)
     gov_seats = government.seats if government else 0
     limit = targets.mag_government_max
-    phrase = "voting MAG seats"
+    phrase = _("voting MAG seats")
     # The bars are shares of every member: the rule's lines are drawn in those terms.
     drawn = voting / group.seats
     if 0 < limit < 100:
         lines.append(
             TargetLine(
-                "stakeholder_group", limit / 100 * drawn, "max", GOVERNMENT, f"at most {limit:g}%"
+                "stakeholder_group",
+                limit / 100 * drawn,
+                "max",
+                GOVERNMENT,
+                _("at most {limit}", limit=_target(limit)),
             )
         )
         gov_share = gov_seats / voting
@@ -344,8 +434,12 @@ def _mag_rule(
                     "balance.mag_government_max",
                     "stakeholder_group",
                     GOVERNMENT,
-                    f"Government holds {pct(gov_share, against=limit)} of {phrase} "
-                    f"(rule: at most {limit:g}%)",
+                    _(
+                        "Government holds {share} of {seats} (rule: at most {limit})",
+                        share=pct(gov_share, against=limit),
+                        seats=phrase,
+                        limit=_target(limit),
+                    ),
                 )
             )
     equal = (voting - gov_seats) / len(MAG_SHARED_GROUPS) / voting
@@ -360,7 +454,7 @@ def _mag_rule(
                 equal * drawn,
                 "equal",
                 name,
-                f"equal share {pct(equal)}",
+                _("equal share {share}", share=pct(equal)),
             )
         )
         # |seats - rest/3| against tolerance% of voting, times 3 to stay in whole numbers.
@@ -370,11 +464,14 @@ def _mag_rule(
                     "balance.mag_tolerance_points",
                     "stakeholder_group",
                     name,
-                    (
-                        _name(name),
-                        f" holds {pct(share)} of {phrase}; an equal share of the "
-                        f"non-government seats would be {pct(equal)} (within {tolerance:g} "
-                        "points)",
+                    line_of(
+                        "{name} holds {share} of {seats}; an equal share of the "
+                        "non-government seats would be {equal} (within {points} points)",
+                        name=_name(name),
+                        share=pct(share),
+                        seats=phrase,
+                        equal=pct(equal),
+                        points=f"{tolerance:g}",
                     ),
                 )
             )

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from bot.i18n import N_, _
 from bot.services.taxonomy import (
     ATTENDANCE,
     GENDERS,
@@ -26,24 +27,25 @@ IGO: Final = "Intergovernmental Organization"
 GOVERNMENT: Final = "Government"
 # The MAG seat rule: what is not Government is shared equally among these.
 MAG_SHARED_GROUPS: Final = ("Civil Society", "Private Sector", "Technical Community")
-NOT_STATED: Final = "Not stated"
+NOT_STATED: Final = N_("Not stated")
 # Categories that record that nobody said: counted and shown, never judged.
 UNSTATED: Final = frozenset({NOT_STATED, PREFER_NOT_TO_SAY})
 
 DIMENSIONS: Final = SEAT_DIMENSIONS
 LABELS: Final[Mapping[str, str]] = {
-    "stakeholder_group": "Stakeholder group",
-    "region": "Region",
-    "gender": "Gender",
-    "developing_country": "Developing country",
-    "first_time": "First-time",
-    "youth": "Youth",
-    "attendance": "Attendance",
+    "stakeholder_group": N_("Stakeholder group"),
+    "region": N_("Region"),
+    "gender": N_("Gender"),
+    "developing_country": N_("Developing country"),
+    "first_time": N_("First-time"),
+    "youth": N_("Youth"),
+    "attendance": N_("Attendance"),
 }
+# Category names (data: warnings and charts show them with ``_(name)``).
 YES_NO: Final[Mapping[str, tuple[str, str]]] = {
-    "developing_country": ("Developing country", "Developed country"),
-    "first_time": ("First-time", "Returning"),
-    "youth": ("Youth", "Not youth"),
+    "developing_country": (N_("Developing country"), N_("Developed country")),
+    "first_time": (N_("First-time"), N_("Returning")),
+    "youth": (N_("Youth"), N_("Not youth")),
 }
 ARTICLES: Final[Mapping[str, str]] = {
     "Private Sector": "the Private Sector",
@@ -191,4 +193,4 @@ def build_dimension(
     )
     seats = sum(c.seats for c in categories)
     people = sum(c.people or 0 for c in categories) if per_person else None
-    return Dimension(key, LABELS.get(key, key), categories, seats, people)
+    return Dimension(key, _(LABELS.get(key, key)), categories, seats, people)

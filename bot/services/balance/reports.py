@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bot.i18n import _, ngettext
 from bot.services.balance.judgement import (
     BalanceWarning,
     Scope,
@@ -13,6 +14,7 @@ from bot.services.balance.judgement import (
     Targets,
     _name,
     judge,
+    line_of,
     over,
     pct,
 )
@@ -106,8 +108,14 @@ def redact(report: BalanceReport, min_people: int) -> BalanceReport:
         if people and (small or people < 4 * min_people):
             hidden[dimension.key] = dimension.label
             notes.append(
-                f"{dimension.label} is shown to the secretariat only: some group here has "
-                f"fewer than {min_people} people, and its numbers could tell who they are."
+                ngettext(
+                    "{dimension} is shown to the secretariat only: some group here has "
+                    "fewer than {n} person, and its numbers could tell who they are.",
+                    "{dimension} is shown to the secretariat only: some group here has "
+                    "fewer than {n} people, and its numbers could tell who they are.",
+                    min_people,
+                    dimension=dimension.label,
+                )
             )
             continue
         kept.append(dimension)
@@ -126,7 +134,10 @@ def redact(report: BalanceReport, min_people: int) -> BalanceReport:
                     "privacy.min_count",
                     warning.dimension,
                     "",
-                    f"{label}: a target is not met (the secretariat sees the details)",
+                    _(
+                        "{dimension}: a target is not met (the secretariat sees the details)",
+                        dimension=label,
+                    ),
                 )
             )
     targets = tuple(t for t in report.targets if t.dimension not in hidden)
@@ -187,12 +198,16 @@ def funnel_flags(
             # The drop compared on counts: seats/first - later/last > points%.
             gap = category.seats * last.seats - later * first.seats
             if over(gap, first.seats * last.seats, drop_points):
-                line = (
-                    _name(category.name),
-                    f" falls from {pct(category.share)} of "
-                    f"{first.scope.seats_phrase} to {pct(after.share_of(category.name))} of "
-                    f"{last.scope.seats_phrase} ({drop:.0f} points; flagged above "
-                    f"{drop_points:g})",
+                line = line_of(
+                    "{name} falls from {before} of {first} to {after} of {last} "
+                    "({drop} points; flagged above {limit})",
+                    name=_name(category.name),
+                    before=pct(category.share),
+                    first=first.scope.seats_phrase,
+                    after=pct(after.share_of(category.name)),
+                    last=last.scope.seats_phrase,
+                    drop=f"{drop:.0f}",
+                    limit=f"{drop_points:g}",
                 )
                 flags.append(
                     BalanceWarning("balance.funnel_drop_points", dimension.key, category.name, line)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Final
 
 from bot.errors import InvalidInput, PermissionDenied
+from bot.i18n import N_, _, pgettext
 from bot.services.auth import Actor
 from bot.services.balance.judgement import Scope
 from bot.services.balance.metrics import ALL, PROGRAMME_STATUS
@@ -34,38 +34,61 @@ def programme_selection(
 
 
 def programme_scope(status: str | None = PROGRAMME_STATUS, kind: str | None = None) -> Scope:
-    """Return the wording of the programme count."""
-    which = "all" if status is None else status.replace("_", " ")
-    where = f" on {which} proposals" + (f" ({kind_label(kind)})" if kind else "")
+    """Return the wording of the programme count, in the current language."""
+    if status is None:
+        where = _("on all proposals")
+    else:
+        where = _("on {status} proposals", status=_(status.replace("_", " ")))
+    if kind:
+        where = _("{proposals} ({kind})", proposals=where, kind=_(kind_label(kind)))
     return Scope(
         kind="programme",
-        title=f"Programme: confirmed seats{where}",
-        seats_phrase=f"confirmed seats{where}",
-        who="confirmed panellist",
-        where=where,
+        title=_("Programme: confirmed seats {where}", where=where),
+        seats_phrase=_("confirmed seats {where}", where=where),
+        who=pgettext("nobody from", "confirmed panellist"),
+        where=f" {where}",
     )
 
 
-NOMINATION_PHRASES: Final[Mapping[str, tuple[str, str]]] = {
-    # status -> (seats phrase, who)
-    "nominated": ("nominations still open", "open nomination"),
-    "invited": ("invited nominations", "invited panellist"),
-    "confirmed": ("confirmed seats", "confirmed panellist"),
-    "declined": ("declined nominations", "declined nominee"),
-    "withdrawn": ("withdrawn nominations", "withdrawn nominee"),
-}
+def _nomination_phrases(status: str | None) -> tuple[str, str]:
+    """Return the seats phrase and the "who" of nominations with ``status``."""
+    if status == "nominated":
+        return _("nominations still open"), pgettext("nobody from", "open nomination")
+    if status == "invited":
+        return _("invited nominations"), pgettext("nobody from", "invited panellist")
+    if status == "confirmed":
+        return _("confirmed seats"), pgettext("nobody from", "confirmed panellist")
+    if status == "declined":
+        return _("declined nominations"), pgettext("nobody from", "declined nominee")
+    if status == "withdrawn":
+        return _("withdrawn nominations"), pgettext("nobody from", "withdrawn nominee")
+    return _("nominations"), pgettext("nobody from", "nominee")
 
 
 def panellists_scope(status: str | None) -> Scope:
-    """Return the wording of a count of nominations."""
-    phrase, who = NOMINATION_PHRASES.get(status or "", ("nominations", "nominee"))
-    title = "Nominations" + (f": {status}" if status else ": every status")
+    """Return the wording of a count of nominations, in the current language."""
+    phrase, who = _nomination_phrases(status)
+    if status:
+        title = _("Nominations: {status}", status=_(status))
+    else:
+        title = _("Nominations: every status")
     judged = status not in ("declined", "withdrawn")
     return Scope(kind="panellists", title=title, seats_phrase=phrase, who=who, judged=judged)
 
 
+def mag_scope() -> Scope:
+    """Return the wording of the MAG's composition, in the current language."""
+    return Scope(
+        kind="mag",
+        title=_("MAG composition"),
+        seats_phrase=_("MAG seats"),
+        who=pgettext("nobody from", "MAG member"),
+    )
+
+
+# The MAG scope in English (``mag_scope`` says it in the reader's language).
 MAG_SCOPE: Final = Scope(
-    kind="mag", title="MAG composition", seats_phrase="MAG seats", who="MAG member"
+    kind="mag", title=N_("MAG composition"), seats_phrase=N_("MAG seats"), who=N_("MAG member")
 )
 
 
@@ -78,8 +101,11 @@ def check_proposal_status(status: str | None) -> str | None:
         return None
     if key not in PROPOSAL_STATUSES:
         raise InvalidInput(
-            f"{quoted(status, 30)} is not a proposal status. "
-            f"Use one of: {', '.join(PROPOSAL_STATUSES)}, or all."
+            _(
+                "{status} is not a proposal status. Use one of: {statuses}, or all.",
+                status=quoted(status, 30),
+                statuses=", ".join(PROPOSAL_STATUSES),
+            )
         )
     return key
 
@@ -91,8 +117,11 @@ def check_nomination_status(status: str | None) -> str | None:
     key = status.strip().lower()
     if key not in PARTICIPATION_STATUSES:
         raise InvalidInput(
-            f"{quoted(status, 30)} is not a nomination status. "
-            f"Use one of: {', '.join(PARTICIPATION_STATUSES)}, or all."
+            _(
+                "{status} is not a nomination status. Use one of: {statuses}, or all.",
+                status=quoted(status, 30),
+                statuses=", ".join(PARTICIPATION_STATUSES),
+            )
         )
     return key
 
@@ -101,13 +130,15 @@ def check_kind(kind: str | None) -> str | None:
     """Return a session kind's key, None for all kinds, or raise InvalidInput."""
     if kind is None or kind.strip().lower() == ALL:
         return None
-    return match_key(kind, KINDS, "session kind")
+    return match_key(kind, KINDS, _("session kind"))
 
 
 def require_viewer(actor: Actor) -> None:
     """Refuse unless the actor is a MAG member or the secretariat (or an admin)."""
     if not (actor.is_mag or actor.can_act_as_secretariat):
         raise PermissionDenied(
-            "Only MAG members and the secretariat can see balance statistics. "
-            "Ask an admin for the MAG role."
+            _(
+                "Only MAG members and the secretariat can see balance statistics. "
+                "Ask an admin for the MAG role."
+            )
         )

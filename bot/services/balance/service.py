@@ -7,6 +7,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.errors import InvalidInput, NotFound
+from bot.i18n import _, pgettext
 from bot.services.auth import Actor
 from bot.services.balance.judgement import Scope, Targets
 from bot.services.balance.metrics import PROGRAMME_STATUS
@@ -20,10 +21,10 @@ from bot.services.balance.reports import (
     redact,
 )
 from bot.services.balance.scopes import (
-    MAG_SCOPE,
     check_kind,
     check_nomination_status,
     check_proposal_status,
+    mag_scope,
     panellists_scope,
     programme_scope,
     programme_selection,
@@ -70,12 +71,17 @@ class BalanceService:
         """Return the balance of everyone active on one session (names for the secretariat)."""
         require_viewer(actor)
         if number < 1:
-            raise InvalidInput("Proposal numbers start at 1.")
+            raise InvalidInput(_("Proposal numbers start at 1."))
         settings = await self._config.get(actor.guild_id)
         async with self._db.read() as session:
             proposal = await get_proposal(session, guild_id=actor.guild_id, number=number)
             if proposal is None or proposal.id is None:
-                raise NotFound(f"There is no proposal #{number} here. `/proposal list` shows them.")
+                raise NotFound(
+                    _(
+                        "There is no proposal #{number} here. `/proposal list` shows them.",
+                        number=number,
+                    )
+                )
             (counts,) = await seat_counts(
                 session,
                 guild_id=actor.guild_id,
@@ -89,7 +95,7 @@ class BalanceService:
                 names = tuple(
                     NamedSeat(
                         name=pe.name,
-                        role=ROLES.get(pa.role, pa.role),
+                        role=_(ROLES.get(pa.role, pa.role)),
                         status=pa.status,
                         stakeholder_group=pe.stakeholder_group,
                         region=pe.region,
@@ -101,10 +107,10 @@ class BalanceService:
         label = proposal_label(proposal.kind, proposal.number)
         scope = Scope(
             kind="proposal",
-            title=f"{label}: everyone on the session",
-            seats_phrase=f"seats on {label}",
-            who="one",
-            where=f" on {label}",
+            title=_("{proposal}: everyone on the session", proposal=label),
+            seats_phrase=_("seats on {proposal}", proposal=label),
+            who=pgettext("nobody from", "one"),
+            where=" " + _("on {proposal}", proposal=label),
         )
         return self._for(actor, make_report(counts, scope, settings.rules, names=names), settings)
 
@@ -140,7 +146,10 @@ class BalanceService:
         async with self._db.read() as session:
             counts = await member_counts(session, guild_id=actor.guild_id)
         report = make_report(
-            counts, MAG_SCOPE, settings.rules, dimensions=("stakeholder_group", "region", "gender")
+            counts,
+            mag_scope(),
+            settings.rules,
+            dimensions=("stakeholder_group", "region", "gender"),
         )
         return self._for(actor, report, settings)
 
@@ -149,40 +158,53 @@ class BalanceService:
         require_viewer(actor)
         settings = await self._config.get(actor.guild_id)
         rules = settings.rules
-        stages: list[tuple[str, Selection, Scope]] = [
+        one = pgettext("nobody from", "one")
+        labels = (
+            pgettext("funnel stage", "Nominated"),
+            pgettext("funnel stage", "Invited"),
+            pgettext("funnel stage", "Confirmed"),
+            pgettext("funnel stage", "Submitted"),
+            pgettext("funnel stage", "Accepted"),
+        )
+        stages: list[tuple[Selection, Scope]] = [
             (
-                "Nominated",
                 Selection(),
-                Scope("funnel", "Nominated", "nominations", "nominee"),
+                Scope("funnel", labels[0], _("nominations"), pgettext("nobody from", "nominee")),
             ),
             (
-                "Invited",
                 Selection(participation_statuses=("invited", "confirmed")),
-                Scope("funnel", "Invited", "invited or confirmed seats", "invited panellist"),
+                Scope(
+                    "funnel",
+                    labels[1],
+                    _("invited or confirmed seats"),
+                    pgettext("nobody from", "invited panellist"),
+                ),
             ),
             (
-                "Confirmed",
                 Selection(participation_statuses=("confirmed",)),
-                Scope("funnel", "Confirmed", "confirmed seats", "confirmed panellist"),
+                Scope(
+                    "funnel",
+                    labels[2],
+                    _("confirmed seats"),
+                    pgettext("nobody from", "confirmed panellist"),
+                ),
             ),
             (
-                "Submitted",
                 Selection(participation_statuses=ACTIVE_PARTICIPATION),
-                Scope("funnel", "Submitted", "seats on all proposals", "one"),
+                Scope("funnel", labels[3], _("seats on all proposals"), one),
             ),
             (
-                "Accepted",
                 Selection(
                     participation_statuses=ACTIVE_PARTICIPATION,
                     proposal_statuses=(PROGRAMME_STATUS,),
                 ),
-                Scope("funnel", "Accepted", "seats on accepted proposals", "one"),
+                Scope("funnel", labels[4], _("seats on accepted proposals"), one),
             ),
         ]
-        counts = await self._count(actor.guild_id, [s for _, s, _ in stages])
+        counts = await self._count(actor.guild_id, [selection for selection, _scope in stages])
         built = [
-            FunnelStage(label, make_report(c, scope, rules))
-            for (label, _, scope), c in zip(stages, counts, strict=True)
+            FunnelStage(scope.title, make_report(c, scope, rules))
+            for (_selection, scope), c in zip(stages, counts, strict=True)
         ]
         targets = Targets.from_rules(rules)
         drop, least = targets.funnel_drop_points, targets.min_seats
@@ -208,7 +230,7 @@ class BalanceService:
             # Flags of a dimension left out (``redact``) would tell what it hides.
             visible = {d.key for d in shown[0].report.dimensions}
             flags = [[f for f in group if f.dimension in visible] for group in flags]
-        scope = Scope("funnel", "Funnel: nominations and selection", "seats", "one")
+        scope = Scope("funnel", _("Funnel: nominations and selection"), _("seats"), one)
         return FunnelReport(
             scope, tuple(shown[:3]), tuple(shown[3:]), tuple(flags[0]), tuple(flags[1]), drop
         )

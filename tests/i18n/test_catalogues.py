@@ -1,0 +1,170 @@
+"""The catalogues against the code: every text translated, every command name valid.
+
+``magbot messages`` extracts the texts (Babel's extractor over the code and
+a walk of the command tree) and merges them into each language's ``.po``;
+these tests fail when the code has a text a catalogue lacks, when a
+catalogue keeps a text the code dropped, when a translation's placeholders
+differ from the English, when a localised command name or description
+breaks Discord's rules, and when user-visible text is written in the code
+without going through the catalogue.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from babel.messages.catalog import Catalog
+
+from bot.client import command_list
+from bot.i18n import LANGUAGES, SOURCE
+from bot.localisation import (
+    catalogue_problems,
+    placeholders,
+    sibling_problems,
+    source_roots,
+    template,
+)
+from bot.settings import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def commands() -> list[Any]:
+    settings = load_settings({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"})
+    return asyncio.run(command_list(settings))
+
+
+@pytest.fixture(scope="module")
+def pot(commands: list[Any]) -> Catalog:
+    return template(commands)
+
+
+def test_every_language_has_a_catalogue() -> None:
+    for code in LANGUAGES:
+        if code != SOURCE:
+            assert (ROOT / "bot/i18n/locales" / code / "LC_MESSAGES/messages.po").exists(), code
+
+
+def test_the_catalogues_hold_every_text_of_the_code(pot: Catalog) -> None:
+    # Every text is in every catalogue and every translation present is valid.
+    # The translations themselves are not all written yet (issue 12 is open):
+    # until they are, an untranslated text is shown in English.
+    problems = catalogue_problems(pot, complete=False)
+    assert not problems, "run `magbot messages`:\n" + "\n".join(problems[:40])
+
+
+def test_the_template_has_the_command_tree_and_the_code(pot: Catalog) -> None:
+    contexts = {message.context for message in pot if message.id}
+    assert {"command name", "command description", "command choice", None} <= contexts
+    ids = {message.id if isinstance(message.id, str) else message.id[0] for message in pot}
+    assert "proposal" in ids  # a command name
+    assert "Government" in ids  # a vocabulary term (N_)
+
+
+def test_no_two_sibling_names_are_the_same_in_any_locale(commands: list[Any]) -> None:
+    assert sibling_problems(commands) == []
+
+
+def test_placeholders_are_read_as_str_format_reads_them() -> None:
+    assert placeholders("{n} of {total}: {{literal}}") == {"n", "total"}
+    assert placeholders("{share:.0f} and {who!r}") == {"share", "who"}
+
+
+# --- no user-visible text outside the catalogue ------------------------------
+
+REFUSALS = {"UserError", "InvalidInput", "NotFound", "PermissionDenied", "Conflict"}
+REFUSALS |= {"ConfirmationNeeded"}
+# Keyword arguments that are shown to people (embeds, buttons, forms, messages).
+SHOWN = {"title", "description", "label", "placeholder", "content", "text", "value", "name"}
+# Calls whose text the command tree's translator handles, or that are not shown.
+NOT_SHOWN = {
+    "command",
+    "describe",
+    "Choice",
+    "Group",
+    "rename",
+    "choices",
+    "getLogger",
+    "File",
+    "Field",
+    "Column",
+    "Option",
+    "add_parser",
+    "add_argument",
+    "ArgumentParser",
+    "create_task",
+}
+SKIPPED_PARTS = {"sandbox", "i18n"}
+SKIPPED_FILES = {"cli.py", "settings.py", "metrics.py", "localisation.py"}
+
+
+def _python_files() -> Iterator[Path]:
+    for root in source_roots():
+        for path in sorted(root.rglob("*.py")):
+            if SKIPPED_PARTS & set(path.parts) or path.name in SKIPPED_FILES:
+                continue
+            yield path
+
+
+def _is_text(node: ast.AST | None) -> bool:
+    if isinstance(node, ast.JoinedStr):
+        return any(
+            isinstance(v, ast.Constant) and any(c.isalpha() for c in str(v.value))
+            for v in node.values
+        )
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
+        and sum(c.isalpha() for c in node.value) >= 2
+        and " " in node.value.strip()
+    )
+
+
+def _name_of(func: ast.AST) -> str:
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    if isinstance(func, ast.Name):
+        return func.id
+    return ""
+
+
+def untranslated_texts(path: Path) -> list[str]:
+    """Return the places in ``path`` that show a literal English text to people."""
+    where = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if not isinstance(node, ast.Call):
+            continue
+        name = _name_of(node.func)
+        if name in NOT_SHOWN:
+            continue
+        if name in REFUSALS and node.args and _is_text(node.args[0]):
+            found.append(f"{where}:{node.lineno}: {name}(...) of a literal")
+        for keyword in node.keywords:
+            if keyword.arg in SHOWN and _is_text(keyword.value):
+                found.append(f"{where}:{node.lineno}: {keyword.arg}= a literal")
+        sends = name in {"send", "send_message", "edit_message", "reply"}
+        if sends and node.args and _is_text(node.args[-1]):
+            found.append(f"{where}:{node.lineno}: {name}(...) of a literal")
+    return found
+
+
+def test_no_text_is_shown_without_the_catalogue() -> None:
+    found = [place for path in _python_files() for place in untranslated_texts(path)]
+    assert not found, "wrap these in _() (docs/languages.md):\n" + "\n".join(found)
+
+
+def test_the_check_finds_a_literal_shown(tmp_path: Path) -> None:
+    sample = tmp_path / "sample.py"
+    sample.write_text(
+        'raise NotFound("No such proposal here.")\n'
+        'embed = Embed(title=f"Proposal {ref} saved")\n'
+        'raise NotFound(_("No such proposal here."))\n'
+    )
+    assert len(untranslated_texts(sample)) == 2
