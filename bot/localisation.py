@@ -36,6 +36,7 @@ from bot.i18n import (
     catalogue,
     catalogue_path,
     language_of_locale,
+    load_all,
     reload,
     set_language,
 )
@@ -78,9 +79,7 @@ class CatalogueTranslator(app_commands.Translator):
 
     async def load(self) -> None:
         # Read the catalogues once, before the tree is built or synced.
-        for code in LANGUAGES:
-            if code != SOURCE:
-                catalogue(code)
+        load_all()
 
     async def translate(
         self,

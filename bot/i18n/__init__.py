@@ -89,13 +89,6 @@ def language_of_locale(locale: str | None) -> str | None:
     return found
 
 
-def check_language(code: str) -> str:
-    """Return ``code`` if the bot speaks it; raise ``ValueError`` otherwise."""
-    if code not in LANGUAGES:
-        raise ValueError(f"unknown language {code!r}")
-    return code
-
-
 def current() -> str:
     """Return the code of the language texts are written in right now."""
     return _current.get()
@@ -247,7 +240,6 @@ __all__ = [
     "Language",
     "_",
     "catalogue",
-    "check_language",
     "current",
     "current_language",
     "language_of_locale",

@@ -6,7 +6,7 @@ from typing import Final
 
 import discord
 
-from bot.i18n import N_, _
+from bot.i18n import LANGUAGES, N_, _
 from bot.render.embeds import INFO, clip
 from bot.render.text import one_line
 from bot.services.config import DEFAULTS, GuildSettings, format_rule_value
@@ -78,6 +78,13 @@ def config_embed(settings: GuildSettings) -> discord.Embed:
     embed.add_field(
         name=_("Time zone"),
         value=_marked(settings, "timezone", settings.timezone),
+        inline=True,
+    )
+    embed.add_field(
+        name=_("Language of public posts"),
+        value=LANGUAGES[settings.language].name
+        if settings.language is not None
+        else _("Automatic (the server's own locale, else English)"),
         inline=True,
     )
     digest_custom = {"digest_frequency", "digest_time", "digest_weekday"} & settings.customised

@@ -228,6 +228,14 @@ def settings_from_row(guild_id: int, row: GuildConfig | None) -> GuildSettings:
     )
 
 
+def check_language(code: str) -> str:
+    """Return ``code`` if it names a language the bot speaks; refuse it clearly otherwise."""
+    if code not in LANGUAGES:
+        names = ", ".join(f"`{known}`" for known in LANGUAGES)
+        raise InvalidInput(_("Unknown language. Choose one of {languages}.", languages=names))
+    return code
+
+
 @lru_cache(maxsize=1)
 def _zone_names() -> dict[str, str]:
     """Return every IANA zone name, keyed by its lower-case form."""
@@ -515,10 +523,9 @@ class ConfigService:
 
     async def set_language(self, actor: Actor, code: str | None) -> GuildSettings:
         """Choose the language of public posts (None: the server's own locale)."""
-        if code is not None and code not in LANGUAGES:
-            names = ", ".join(f"`{known}`" for known in LANGUAGES)
-            raise InvalidInput(_("Unknown language. Choose one of {languages}.", languages=names))
-        return await self._change(actor, {"language": code})
+        return await self._change(
+            actor, {"language": None if code is None else check_language(code)}
+        )
 
     async def set_digest(
         self, actor: Actor, frequency: str, time_of_day: str | None, day: str | None

@@ -22,9 +22,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Final
 
-from bot.errors import InvalidInput
-from bot.i18n import LANGUAGES, SOURCE, _, language_of_locale
-from bot.services.config import ConfigService
+from bot.i18n import LANGUAGES, SOURCE, language_of_locale
+from bot.services.config import ConfigService, check_language
 from storage.database import Database
 from storage.languages import get_reader, save_reader
 
@@ -40,14 +39,6 @@ class Reader:
 
     chosen: str | None = None
     seen: str | None = None  # a Discord locale ("es-419")
-
-
-def check_choice(code: str) -> str:
-    """Return ``code`` if it names a language the bot speaks; refuse it clearly otherwise."""
-    if code not in LANGUAGES:
-        names = ", ".join(f"`{known}`" for known in LANGUAGES)
-        raise InvalidInput(_("Unknown language. Choose one of {languages}.", languages=names))
-    return code
 
 
 class LanguageService:
@@ -120,7 +111,7 @@ class LanguageService:
     async def choose(self, user_id: int, code: str | None) -> None:
         """Record the person's choice (None: follow their Discord client again)."""
         if code is not None:
-            check_choice(code)
+            check_language(code)
         async with self._db.write() as session:
             await save_reader(session, user_id, chosen=code)
         reader = self._readers.get(user_id) or Reader()

@@ -128,3 +128,25 @@ async def test_a_rule_is_shown_changed_and_reset(world: World) -> None:
         name="screening.min_speak",
     )
     assert [c["value"] for c in choices] == [name]
+
+
+async def test_the_server_language_is_chosen_and_shown(world: World) -> None:
+    show = (await world.run("admin", "config show")).embed_text()
+    assert "Automatic (the server's own locale, else English)" in show
+    reply = await world.run("admin", "config language", language="fr")
+    assert reply.ephemeral and "Français" in reply.content
+    assert "Français" in (await world.run("admin", "config show")).embed_text()
+    await world.run("admin", "config language", language="auto")
+    assert "Automatic" in (await world.run("admin", "config show")).embed_text()
+
+
+async def test_a_person_chooses_a_language_or_follows_their_app(world: World) -> None:
+    chosen = await world.run("outsider", "profile language", language="ar")
+    assert chosen.ephemeral and "العربية" in chosen.content
+    # Their Discord app is in Russian: "Automatic" follows it, as the bot saw it.
+    world.fake.users[world.users["outsider"]].locale = "ru"
+    try:
+        automatic = await world.run("outsider", "profile language", language="auto")
+        assert "Русский" in automatic.content
+    finally:
+        world.fake.users[world.users["outsider"]].locale = "en-US"
