@@ -20,9 +20,9 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/magbot run
 
-## Try the bot in this terminal against a local Discord (RESET=1 starts over).
+## Try the bot in this terminal against a local Discord (RESET=1 starts over, LOCALE=fr in French).
 sandbox: $(STAMP)
-	$(BIN)/magbot sandbox $(if $(RESET),--reset)
+	$(BIN)/magbot sandbox $(if $(RESET),--reset) $(if $(LOCALE),--locale $(LOCALE))
 
 ## Lint, format check, types, layer contracts, then every test.
 test: lint check-types

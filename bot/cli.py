@@ -55,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=Path("data/sandbox"),
         help="where the sandbox keeps its database, files and log (default: data/sandbox)",
     )
+    sandbox.add_argument(
+        "--locale",
+        type=_locale,
+        help="the Discord app language of the server and everyone on it: fr, es-ES, es-419, "
+        "ru, zh-CN, zh-TW (default: en-US)",
+    )
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument("--guild", type=int, help="only this server (instant); default: global")
     db = sub.add_parser("db", help="database schema")
@@ -222,11 +228,29 @@ async def _messages(settings: Settings, *, check: bool) -> int:
     return 0
 
 
-def _sandbox(settings: Settings, data_dir: Path | None, *, reset: bool, no_token: bool) -> int:
+def _locale(text: str) -> str:
+    import bot.sandbox
+
+    try:
+        return bot.sandbox.sandbox_locale(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _sandbox(
+    settings: Settings,
+    data_dir: Path | None,
+    *,
+    reset: bool,
+    no_token: bool,
+    locale: str | None = None,
+) -> int:
     import bot.sandbox
 
     folder = data_dir or bot.sandbox.DEFAULT_DATA_DIR
-    return bot.sandbox.main(settings, data_dir=folder, reset=reset, no_token=no_token)
+    return bot.sandbox.main(
+        settings, data_dir=folder, reset=reset, no_token=no_token, locale=locale
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -237,7 +261,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         command = args.command or "run"
         if command == "sandbox":
-            return _sandbox(settings, args.data_dir, reset=args.reset, no_token=False)
+            return _sandbox(
+                settings, args.data_dir, reset=args.reset, no_token=False, locale=args.locale
+            )
         if command == "run" and settings.discord_token is None:
             if not sys.stdin.isatty():
                 raise SettingsError(f"{TOKEN_HELP} {SANDBOX_HINT}")

@@ -219,6 +219,16 @@ class MagBot(commands.AutoShardedBot):
     async def on_ready(self) -> None:
         log.info("connected as %s to %d guilds", self.user, len(self.guilds))
 
+    # A server's Discord language is its public posts' default (``/config language``).
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self.services.config.note_locale(guild.id, guild.preferred_locale.value)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        self.services.config.note_locale(guild.id, guild.preferred_locale.value)
+
+    async def on_guild_update(self, before: discord.Guild, after: discord.Guild) -> None:
+        self.services.config.note_locale(after.id, after.preferred_locale.value)
+
     async def close(self) -> None:
         """Stop the clock, disconnect, then close the database."""
         if hasattr(self, "deliveries"):  # issue 4: let a tick in flight finish first

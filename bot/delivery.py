@@ -34,6 +34,7 @@ import discord
 from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
+from bot.i18n import speaking
 from bot.metrics import Metrics
 from bot.render.digests import digest_embed
 from bot.render.reminders import (
@@ -107,6 +108,13 @@ class DiscordOutbox:
 
     async def _send(self, post: Post) -> discord.Message:
         destination = await self._destination(post)
+        with speaking(post.language):
+            kwargs = self._render(post)
+        return await destination.send(nonce=post.nonce, **kwargs)
+
+    @staticmethod
+    def _render(post: Post) -> dict[str, Any]:
+        """Return what to send for ``post``, in the current language."""
         none = discord.AllowedMentions.none()
         kwargs: dict[str, Any]
         if isinstance(post, DirectPost):
@@ -133,7 +141,7 @@ class DiscordOutbox:
             kwargs = {"content": notice_content(post), "allowed_mentions": none}
         else:
             raise TypeError(f"cannot post {type(post).__name__}")
-        return await destination.send(nonce=post.nonce, **kwargs)
+        return kwargs
 
     async def find(self, post: Post, since: datetime) -> dict[str, int] | None:
         """Return, by ref, this bot's messages of ``post`` in its destination since ``since``."""

@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import io
+import logging
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -34,9 +35,9 @@ from functools import cache
 from pathlib import Path
 from typing import Final, Literal
 
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw, ImageFont, features
 
-from bot.i18n import N_, _, current, ngettext
+from bot.i18n import N_, SOURCE, _, current, current_language, ngettext, set_language
 from bot.render.text import plain
 from bot.services.balance import (
     BalanceReport,
@@ -47,6 +48,8 @@ from bot.services.balance import (
     TargetLine,
     pct,
 )
+
+log = logging.getLogger(__name__)
 
 # Okabe & Ito (2008), "Color Universal Design".
 OKABE_ITO: Final = {
@@ -107,6 +110,10 @@ MAX_LABEL: Final = 24
 FONTS: Final = Path(__file__).parent / "fonts"
 REGULAR: Final = FONTS / "DejaVuSans.ttf"
 BOLD: Final = FONTS / "DejaVuSans-Bold.ttf"
+# Chinese (they also hold Latin and Cyrillic, so a Chinese chart uses them throughout).
+SIMPLIFIED: Final = FONTS / "NotoSansSC-Subset.otf"
+TRADITIONAL: Final = FONTS / "NotoSansTC-Subset.otf"
+CHINESE: Final = {"zh_Hans": SIMPLIFIED, "zh_Hant": TRADITIONAL}
 
 # Layout in pixels, fixed, so nothing is measured twice.
 LABEL_WIDTH: Final = 195  # room for a category name (at most MAX_LABEL characters)
@@ -134,13 +141,16 @@ async def render_chart(report: BalanceReport | FunnelReport) -> bytes:
     The chart thread draws in the caller's language: it runs in a copy of the
     caller's context (an executor does not carry context variables over).
     """
-    key = (current(), chart_key(report))
+    language = chart_language()
+    key = (language, chart_key(report))
     png = _drawn.get(key)
     if png is not None:
         _drawn.move_to_end(key)
         return png
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
+    if language != current():
+        context.run(set_language, language)
     if isinstance(report, FunnelReport):
         png = await loop.run_in_executor(_executor, context.run, draw_funnel, report)
     else:
@@ -149,6 +159,37 @@ async def render_chart(report: BalanceReport | FunnelReport) -> bytes:
     while len(_drawn) > CACHE_SIZE:
         _drawn.popitem(last=False)
     return png
+
+
+def chart_language() -> str:
+    """Return the language a chart is drawn in: the current one if Pillow can write it.
+
+    Without libraqm (FriBiDi missing) Pillow cannot shape Arabic or write it
+    right to left, so an Arabic chart would be unreadable: it is drawn in
+    English instead (the embed beside it stays in Arabic), and a warning is
+    logged once.
+    """
+    language = current_language()
+    if language.rtl and not shaping():
+        global _warned_shaping
+        if not _warned_shaping:
+            _warned_shaping = True
+            log.warning(
+                "charts: Pillow has no libraqm (install FriBiDi: Debian libfribidi0); "
+                "%s charts are drawn in English",
+                language.name,
+            )
+        return SOURCE
+    return language.code
+
+
+@cache
+def shaping() -> bool:
+    """Return whether Pillow lays text out with libraqm (Arabic shaping, bidi)."""
+    return bool(features.check("raqm"))
+
+
+_warned_shaping = False
 
 
 def clear_cache() -> None:
@@ -206,9 +247,32 @@ def bar_label(seats: int, people: int | None, share: float) -> str:
 
 
 @cache
-def font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
-    """Return the chart's font at ``size`` pixels (loaded once per size)."""
-    return ImageFont.truetype(BOLD if bold else REGULAR, size)
+def _face(path: Path, size: int) -> ImageFont.FreeTypeFont:
+    return ImageFont.truetype(path, size)
+
+
+def _han(text: str) -> bool:
+    """Return whether ``text`` has Chinese characters (or other CJK ideographs, kana, hangul)."""
+    return any(
+        "\u2e80" <= char <= "\u9fff" or "\uac00" <= char <= "\ud7af" or "\uf900" <= char <= "\uffef"
+        for char in text
+    )
+
+
+def font(size: int, *, bold: bool = False, text: str = "") -> ImageFont.FreeTypeFont:
+    """Return the font for ``text`` at ``size`` pixels in the current language.
+
+    DejaVu Sans covers Latin, Cyrillic and Arabic. Chinese charts use Noto Sans
+    CJK (simplified or traditional forms, by language; it has no bold here), and
+    so does any text with Chinese characters in it, such as a name as typed.
+    """
+    language = current()
+    chinese = CHINESE.get(language)
+    if chinese is None and _han(text):
+        chinese = SIMPLIFIED
+    if chinese is not None:
+        return _face(chinese, size)
+    return _face(BOLD if bold else REGULAR, size)
 
 
 TITLE_FONT: Final = (19, True)
@@ -219,8 +283,8 @@ TICK_FONT: Final = (12, False)
 LEGEND_FONT: Final = (14, False)
 
 
-def _font(spec: tuple[int, bool]) -> ImageFont.FreeTypeFont:
-    return font(spec[0], bold=spec[1])
+def _font(spec: tuple[int, bool], text: str = "") -> ImageFont.FreeTypeFont:
+    return font(spec[0], bold=spec[1], text=text)
 
 
 @dataclass(frozen=True)
@@ -279,7 +343,7 @@ class Canvas:
         halo: bool = False,
     ) -> None:
         """Write ``text`` at ``xy`` (``anchor`` as Pillow reads it); ``halo``: on white."""
-        face = _font(spec)
+        face = _font(spec, text)
         if halo:
             left, top, right, bottom = self.draw.textbbox(xy, text, font=face, anchor=anchor)
             self.draw.rectangle((left - 2, top - 1, right + 2, bottom + 1), fill=PAPER)
@@ -381,9 +445,8 @@ def _end(width: float, labels: Sequence[tuple[float, str]], lines: Sequence[floa
     the text written just right of its bar.
     """
     end = max([100.0, *(share * 100 + 5 for share in lines)])
-    label_font = _font(LABEL_FONT)
     for share, label in labels:
-        room = width - label_font.getlength(label) - 10
+        room = width - _font(LABEL_FONT, label).getlength(label) - 10
         if room > width * 0.2:
             end = max(end, share * 100 * width / room)
     return end
@@ -523,11 +586,10 @@ class Key:
 
 def _legend(canvas: Canvas, keys: Sequence[Key], per_row: int, bottom: float) -> None:
     """Draw the keys centred in rows of ``per_row`` above ``bottom``."""
-    legend_font = _font(LEGEND_FONT)
     rows = [keys[i : i + per_row] for i in range(0, len(keys), per_row)]
     for index, row in enumerate(rows):
         y = bottom - LEGEND_HEIGHT * (len(rows) - index) + LEGEND_HEIGHT / 2
-        widths = [34 + legend_font.getlength(key.label) for key in row]
+        widths = [34 + _font(LEGEND_FONT, key.label).getlength(key.label) for key in row]
         x = (canvas.image.width - sum(widths) - 30 * (len(row) - 1)) / 2
         for key, width in zip(row, widths, strict=True):
             if key.line is not None:

@@ -23,6 +23,39 @@ CONNECT_HINT = (
 )
 
 
+# Short forms a newcomer may type for ``--locale`` (Discord's own codes work too).
+LOCALE_SHORTHANDS = {
+    "en": "en-US",
+    "es": "es-ES",
+    "zh": "zh-CN",
+    "zh-hans": "zh-CN",
+    "zh-hant": "zh-TW",
+}
+
+
+def sandbox_locale(text: str) -> str:
+    """Return the Discord locale ``--locale`` names (``fr``, ``es-419``, ``zh``…).
+
+    Raises ValueError, with what to type instead, for a locale Discord lacks.
+    """
+    from bot.sandbox.fakediscord.validation import LOCALES
+
+    wanted = text.strip()
+    found = LOCALE_SHORTHANDS.get(wanted.lower()) or next(
+        (locale for locale in LOCALES if locale.lower() == wanted.lower()), None
+    )
+    if found is not None:
+        return found
+    if wanted.lower().startswith("ar"):
+        raise ValueError(
+            "Discord's app has no Arabic. Start the sandbox in any language and type "
+            "/config language language:العربية (the server) or /profile language (yourself)."
+        )
+    raise ValueError(
+        f"{text!r} is not a Discord locale. Try fr, es-ES, es-419, ru, zh-CN, zh-TW or en-US."
+    )
+
+
 def banner(*, no_token: bool, data_dir: Path) -> str:
     """Return the first lines: what this is, and how to reach the real Discord instead."""
     if no_token:
@@ -46,9 +79,10 @@ def main(
     data_dir: Path = DEFAULT_DATA_DIR,
     reset: bool = False,
     no_token: bool = False,
+    locale: str | None = None,
 ) -> int:
     """Print the first lines, then run the sandbox; return the exit status."""
     print(banner(no_token=no_token, data_dir=data_dir), flush=True)
     from bot.sandbox.app import run_sandbox
 
-    return asyncio.run(run_sandbox(settings, data_dir=data_dir, reset=reset))
+    return asyncio.run(run_sandbox(settings, data_dir=data_dir, reset=reset, locale=locale))

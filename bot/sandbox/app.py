@@ -166,8 +166,13 @@ async def run_sandbox(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     interactive: bool | None = None,
+    locale: str | None = None,
 ) -> int:
-    """Run the sandbox until ``:quit``, end of input, SIGTERM or Ctrl-C; return the exit status."""
+    """Run the sandbox until ``:quit``, end of input, SIGTERM or Ctrl-C; return the exit status.
+
+    ``locale`` (a Discord locale such as ``fr``) is the language of the demo
+    server and of everyone's Discord app on it; ``/as`` keeps each person's.
+    """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
     if interactive is None:
@@ -188,7 +193,7 @@ async def run_sandbox(
         fake = FakeDiscord()
         await fake.start()
         clock = SandboxClock.load(paths.clock)
-        world = build_demo_world(fake)
+        world = build_demo_world(fake, locale=locale)
         settings = sandbox_settings(base, paths, guild_id=world.guild.id, api_url=fake.url)
         bot = MagBot(settings, clock=clock)
         terminal = Terminal(

@@ -49,8 +49,9 @@ TYPE_WORDS = {
     ATTACHMENT: "a file",
 }
 QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’"}
-_OPTION = re.compile(r"([A-Za-z0-9_-]{1,32}):")
-_LOOKS_LIKE_OPTION = re.compile(r"(?<=\s)([A-Za-z][A-Za-z0-9_-]{0,31}):(?=\S)(?!//)")
+# Option names as Discord allows them, in any script (localised names are typed too).
+_OPTION = re.compile(r"([\w'-]{1,32}):")
+_LOOKS_LIKE_OPTION = re.compile(r"(?<=\s)([^\W\d_][\w'-]{0,31}):(?=\S)(?!//)")
 _TRUE = {"true", "yes", "y", "on", "1"}
 _FALSE = {"false", "no", "n", "off", "0"}
 
@@ -224,18 +225,34 @@ def _suggest(word: str, names: Sequence[str]) -> str:
     return f" Did you mean {close[0]}?" if close else ""
 
 
-def parse(line: str, schema: Sequence[dict[str, Any]]) -> Invocation:
-    """Read ``/command [sub [sub]] option:value ...`` against the registered ``schema``."""
+def local_name(node: dict[str, Any], locale: str | None) -> str:
+    """Return the name a client in ``locale`` shows for a command, option or choice."""
+    localised = (node.get("name_localizations") or {}).get(locale) if locale else None
+    return str(localised or node["name"])
+
+
+def _named(nodes: Sequence[dict[str, Any]], word: str, locale: str | None) -> dict[str, Any] | None:
+    """Return the node called ``word``, by its own name or as ``locale`` shows it."""
+    wanted = word.lower()
+    return next((n for n in nodes if wanted in (n["name"], local_name(n, locale))), None)
+
+
+def parse(line: str, schema: Sequence[dict[str, Any]], locale: str | None = None) -> Invocation:
+    """Read ``/command [sub [sub]] option:value ...`` against the registered ``schema``.
+
+    Names may be typed as a client in ``locale`` shows them (``/proposition
+    soumettre`` in French) or by their own names, as Discord's client allows.
+    """
     text = line.strip()
     if not text.startswith("/"):
         raise InputError("A slash command starts with /, for example /help.")
     rest = text[1:].lstrip()
     commands = slash_commands(schema)
-    names = [c["name"] for c in commands]
+    names = [local_name(c, locale) for c in commands]
     word, rest = _next_word(rest)
     if not word:
         raise InputError("Type a command after the slash: " + ", ".join(f"/{n}" for n in names))
-    top = next((c for c in commands if c["name"] == word.lower()), None)
+    top = _named(commands, word, locale)
     if top is None:
         hint = _suggest(word.lower(), names)
         raise InputError(f"There is no command /{word}.{hint} Type /help, or :help.")
@@ -243,17 +260,17 @@ def parse(line: str, schema: Sequence[dict[str, Any]]) -> Invocation:
     node = top
     while subs := subcommands(node):
         word, after = _next_word(rest)
-        sub_names = [s["name"] for s in subs]
+        sub_names = [local_name(s, locale) for s in subs]
         listing = ", ".join(sub_names)
         if not word or ":" in word:
             raise InputError(f"/{' '.join(path)} needs one of: {listing}.")
-        sub = next((s for s in subs if s["name"] == word.lower()), None)
+        sub = _named(subs, word, locale)
         if sub is None:
             hint = _suggest(word.lower(), sub_names)
             raise InputError(f"/{' '.join(path)} has no {word!r}.{hint} It has: {listing}.")
         path.append(sub["name"])
         node, rest = sub, after
-    return Invocation(" ".join(path), _options(" ".join(path), rest, node), top, node)
+    return Invocation(" ".join(path), _options(" ".join(path), rest, node, locale), top, node)
 
 
 def _next_word(text: str) -> tuple[str, str]:
@@ -264,9 +281,14 @@ def _next_word(text: str) -> tuple[str, str]:
     return match.group(0), text[match.end() :]
 
 
-def _options(path: str, text: str, leaf: dict[str, Any]) -> dict[str, str]:
+def _options(
+    path: str, text: str, leaf: dict[str, Any], locale: str | None = None
+) -> dict[str, str]:
     known = {o["name"]: o for o in options_of(leaf)}
-    listing = ", ".join(f"{n}:" for n in known) or "no options"
+    # A localised option name stands for the option's own name.
+    aliases = {local_name(o, locale).lower(): name for name, o in known.items()}
+    known_words = {**aliases, **{name: name for name in known}}
+    listing = ", ".join(f"{local_name(o, locale)}:" for o in known.values()) or "no options"
     values: dict[str, str] = {}
     pos = 0
     text = text.strip()
@@ -277,7 +299,7 @@ def _options(path: str, text: str, leaf: dict[str, Any]) -> dict[str, str]:
             raise InputError(
                 f"/{path}: {stray!r} is not an option:value. Its options are {listing}"
             )
-        name = match.group(1).lower()
+        name = known_words.get(match.group(1).lower(), match.group(1).lower())
         if name not in known:
             raise InputError(
                 f"/{path} has no option {name!r}.{_suggest(name, list(known))} "
@@ -297,7 +319,7 @@ def _options(path: str, text: str, leaf: dict[str, Any]) -> dict[str, str]:
             end = len(text)
             for candidate in _LOOKS_LIKE_OPTION.finditer(text, pos):
                 word = candidate.group(1).lower()
-                if word not in known:
+                if word not in known_words:
                     raise InputError(
                         f"/{path} has no option {word!r}.{_suggest(word, list(known))} "
                         f"Its options are {listing} (quote a value that contains {word}:)"
@@ -313,12 +335,14 @@ def _options(path: str, text: str, leaf: dict[str, Any]) -> dict[str, str]:
     return values
 
 
-def convert(invocation: Invocation, directory: Directory) -> dict[str, Any]:
+def convert(
+    invocation: Invocation, directory: Directory, locale: str | None = None
+) -> dict[str, Any]:
     """Return the options as the local Discord takes them: typed values, entities as ids."""
     known = {o["name"]: o for o in options_of(invocation.leaf)}
     out: dict[str, Any] = {}
     for name, raw in invocation.raw.items():
-        out[name] = option_value(invocation.path, known[name], raw, directory)
+        out[name] = option_value(invocation.path, known[name], raw, directory, locale)
     missing = [o["name"] for o in known.values() if o.get("required") and o["name"] not in out]
     if missing:
         need = " ".join(f"{n}:…" for n in missing)
@@ -326,19 +350,25 @@ def convert(invocation: Invocation, directory: Directory) -> dict[str, Any]:
     return out
 
 
-def option_value(path: str, option: dict[str, Any], raw: str, directory: Directory) -> Any:
+def option_value(
+    path: str, option: dict[str, Any], raw: str, directory: Directory, locale: str | None = None
+) -> Any:
     kind, name = option.get("type"), option["name"]
     choices = option.get("choices") or []
     if choices:
         wanted = fold(raw)
+
+        def spellings(choice: dict[str, Any]) -> tuple[str, ...]:
+            return (
+                fold(str(choice["value"])),
+                fold(choice["name"]),
+                fold(local_name(choice, locale)),
+            )
+
         for choice in choices:
-            if wanted in (fold(str(choice["value"])), fold(choice["name"])):
+            if wanted in spellings(choice):
                 return choice["value"]
-        starting = [
-            c
-            for c in choices
-            if fold(c["name"]).startswith(wanted) or fold(str(c["value"])).startswith(wanted)
-        ]
+        starting = [c for c in choices if any(s.startswith(wanted) for s in spellings(c))]
         if wanted and len(starting) == 1:
             return starting[0]["value"]
         listing = ", ".join(str(c["value"]) for c in (starting if len(starting) > 1 else choices))

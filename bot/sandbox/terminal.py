@@ -370,10 +370,11 @@ class Terminal:
     async def _slash(self, text: str) -> None:
         if not self._schema():
             raise InputError("The bot has not registered its commands yet: wait a moment.")
-        invocation = parse(text, self._schema())
+        locale = self.fake.users[self.user].locale
+        invocation = parse(text, self._schema(), locale)
         self._check_visible(invocation.top)
         await self._pick_suggestions(invocation)
-        options = convert(invocation, self.directory)
+        options = convert(invocation, self.directory, locale)
         interaction = await self.fake.run_command(
             self.guild_id, self.channel, self.user, invocation.path, **options
         )

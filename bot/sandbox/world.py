@@ -70,9 +70,14 @@ class DemoWorld:
         return next((p for p in self.people if self.users[p.key] == user_id), None)
 
 
-def build_demo_world(fake: FakeDiscord) -> DemoWorld:
-    """Add the demo server to ``fake``: channels, the MAG, secretariat and admin roles, people."""
+def build_demo_world(fake: FakeDiscord, *, locale: str | None = None) -> DemoWorld:
+    """Add the demo server to ``fake``: channels, the MAG, secretariat and admin roles, people.
+
+    ``locale`` is the server's language and that of everyone's Discord app.
+    """
     guild = fake.add_guild(GUILD_ID, GUILD_NAME)
+    if locale is not None:
+        guild.locale = locale
     channels = {name: _BASE + 1 + index for index, name in enumerate(CHANNELS)}
     for name, channel_id in channels.items():
         guild.add_channel(channel_id, name)
@@ -82,4 +87,7 @@ def build_demo_world(fake: FakeDiscord) -> DemoWorld:
     users = {person.key: _BASE + 201 + index for index, person in enumerate(PEOPLE)}
     for person in PEOPLE:
         guild.add_member(users[person.key], person.name, roles=[roles[r] for r in person.roles])
+    if locale is not None:
+        for user_id in [*users.values(), guild.owner_id]:
+            fake.users[user_id].locale = locale
     return DemoWorld(guild=guild, channels=channels, roles=roles, users=users)

@@ -39,7 +39,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Conflict, InvalidInput
-from bot.i18n import N_, _, formats, ngettext, speaking
+from bot.i18n import N_, SOURCE, _, formats, ngettext, speaking
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings, settings_from_row
 from bot.services.faults import log_failure
@@ -460,7 +460,8 @@ class DigestService:
         """Build a run's digest and queue its post (None: empty, the run says so)."""
         assert run.id is not None
         # The digest's sections are kept in the row: written in the channel's language.
-        with speaking(self._config.public_language(settings)):
+        language = self._config.public_language(settings)
+        with speaking(language):
             digest = await self.build(
                 run.guild_id, run.period_start, run.period_end, settings, session=session
             )
@@ -481,7 +482,11 @@ class DigestService:
                     kind=DIGEST,
                     lane=channel_lane(channel_id),
                     due_at=now,
-                    payload={"run_id": run.id, "digest": encode_digest(digest)},
+                    payload={
+                        "run_id": run.id,
+                        "digest": encode_digest(digest),
+                        "language": language,
+                    },
                 )
             ],
             now=now,
@@ -575,6 +580,7 @@ class DigestService:
             nonce=nonce_of(item),
             ref=ref_of(item),
             digest=decode_digest(item.guild_id, item.payload["digest"]),
+            language=str(item.payload.get("language") or SOURCE),
         )
 
     async def _settled(

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from bot.i18n import SOURCE
 from bot.services.text import Line
 
 NONCE_MAX = 25  # Discord's limit
@@ -66,6 +67,8 @@ class ReminderPost:
     chase: Chase | None = None
     # True when the chased members got direct messages instead of a mention.
     chased_directly: bool = False
+    # The language it is written in (the server's, when it was queued).
+    language: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class DirectPost:
     ref: str
     open_reviews: int
     reminder: ReminderPost
+    language: str = SOURCE  # the member's
 
 
 @dataclass(frozen=True)
@@ -116,6 +120,7 @@ class DigestPost:
     nonce: str
     ref: str
     digest: Digest
+    language: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -127,6 +132,7 @@ class AdminNotice:
     nonce: str
     ref: str
     text: str
+    language: str = SOURCE
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,11 @@ class ReminderBatch:
     channel_id: int
     nonce: str
     reminders: tuple[ReminderPost, ...]
+
+    @property
+    def language(self) -> str:
+        """Return the language of the batch (its reminders were queued together)."""
+        return self.reminders[0].language
 
     @property
     def ref(self) -> str:

@@ -81,12 +81,17 @@ class Services:
         self.audit = AuditService(db)
         self.outbox = OutboxService(db, clock, config, claimer=default_claimer())
         self.deadlines = DeadlineService(db, clock, config)
-        self.reminders = ReminderService(db, clock, config, self.outbox)
+        self.reminders = ReminderService(
+            db, clock, config, self.outbox, person_language=self._dm_language
+        )
         self.digests = DigestService(db, clock, config, self.outbox)
         config.change_hooks.append(self.digests.on_config_change)
         self.balance = BalanceService(db, clock, config)
         self.digests.add_section("screening", screening_section_for(self.screening), order=20)
         self.digests.add_section("balance", balance_digest_section, order=40)
+
+    async def _dm_language(self, user_id: int, guild_id: int) -> str:
+        return await self.languages.person(user_id, guild_id=guild_id)
 
     @classmethod
     def create(cls, db: Database, clock: Callable[[], datetime] = utcnow) -> Services:

@@ -37,7 +37,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import _, ngettext, speaking
+from bot.i18n import SOURCE, _, ngettext, speaking
 from bot.services.config import ConfigService, GuildSettings
 from bot.services.faults import log_failure
 from bot.services.outbox import (
@@ -190,6 +190,8 @@ class ChaseContext:
 
 
 ChaseProvider = Callable[[AsyncSession, ChaseContext], Awaitable[Chase | None]]
+# The language a member reads their direct messages in: (user_id, guild_id) -> code.
+PersonLanguage = Callable[[int, int], Awaitable[str]]
 
 
 async def chase_reviews(session: AsyncSession, context: ChaseContext) -> Chase | None:
@@ -341,6 +343,7 @@ def reminder_post(item: OutboxItem, now: datetime, *, channel_id: int = 0) -> Re
         mention_role_id=p.get("mention_role_id"),
         chase=_decode_chase(p.get("chase")),
         chased_directly=bool(p.get("chased_directly")),
+        language=str(p.get("language") or SOURCE),
     )
 
 
@@ -362,8 +365,10 @@ class ReminderService:
         shards: Shards | None = None,
         batch: int = BATCH,
         chasers: Mapping[str, ChaseProvider] | None = None,
+        person_language: PersonLanguage | None = None,
     ) -> None:
         self._db = db
+        self._person_language = person_language
         self._clock = clock
         self._config = config
         self.outbox = outbox
@@ -484,7 +489,8 @@ class ReminderService:
             return []
         mention = settings.roles["mag"] if settings.rules.get("reminders.mention_mag") else None
         # The chase lines are kept in the row: written in the channel's language.
-        with speaking(self._config.public_language(settings)):
+        language = self._config.public_language(settings)
+        with speaking(language):
             chase = await self._chase(session, deadline, reminder, settings)
         direct = (
             bool(settings.rules.get("reminders.dm_reviewers"))
@@ -505,6 +511,7 @@ class ReminderService:
             "mention_role_id": mention,
             "chase": _encode_chase(chase),
             "chased_directly": direct,
+            "language": language,
         }
         items = [
             NewItem(
@@ -575,6 +582,10 @@ class ReminderService:
         item = items[0]
         user_id = int(item.lane[2:])
         reminder = reminder_post(item, self._clock())
+        language = reminder.language
+        if self._person_language is not None:
+            # The member's own language, as it is when the message goes.
+            language = await self._person_language(user_id, item.guild_id)
         return DirectPost(
             guild_id=item.guild_id,
             user_id=user_id,
@@ -582,6 +593,7 @@ class ReminderService:
             ref=ref_of(item),
             open_reviews=int(item.payload.get("open_reviews", 0)),
             reminder=reminder,
+            language=language,
         )
 
     async def _settled(

@@ -41,7 +41,7 @@ from typing import Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.i18n import N_, _
+from bot.i18n import N_, SOURCE, _, speaking
 from bot.services.config import ConfigService
 from bot.services.faults import log_failure
 from bot.services.outbox import AdminNotice, Outbox, Post, PostResult, PostStatus, make_nonce
@@ -310,11 +310,13 @@ class OutboxService:
         if log_channel is None or log_channel == channel_id:
             return
         purpose = "digest" if item.kind == "digest" else "reminders"
-        text = _(
-            _REFUSED_NOTICES[(purpose, result.http_status == 404)],
-            channel=f"<#{channel_id}>",
-            status=result.http_status,
-        )
+        language = self._config.public_language(settings)
+        with speaking(language):
+            text = _(
+                _REFUSED_NOTICES[(purpose, result.http_status == 404)],
+                channel=f"<#{channel_id}>",
+                status=result.http_status,
+            )
         await store.enqueue(
             session,
             items=[
@@ -324,7 +326,7 @@ class OutboxService:
                     kind=NOTICE,
                     lane=store.channel_lane(log_channel),
                     due_at=now,
-                    payload={"text": text},
+                    payload={"text": text, "language": language},
                 )
             ],
             now=now,
@@ -340,6 +342,7 @@ class OutboxService:
             nonce=nonce_of(item),
             ref=ref_of(item),
             text=str(item.payload.get("text", "")),
+            language=str(item.payload.get("language") or SOURCE),
         )
 
     async def next_due(self) -> datetime | None:

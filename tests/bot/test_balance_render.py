@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 from PIL import Image
 
+from bot.i18n import speaking
 from bot.render import charts
 from bot.render.balance import (
     balance_embed,
@@ -146,3 +148,37 @@ def test_effect_lines_before_and_after() -> None:
     embed = effect_embed_of(effect)
     assert embed is not None and embed.title == "Balance warning"
     assert effect_embed_of(None) is None and effect_embed_of(object()) is None
+
+
+def test_chinese_charts_use_a_font_with_chinese_characters() -> None:
+    with speaking("zh_Hans"):
+        face = charts.font(14, text="Government")
+        assert Path(face.path).name == "NotoSansSC-Subset.otf"
+        # It has the characters (a missing glyph draws an empty or boxed mask).
+        assert face.getmask("政府").getbbox() != face.getmask("\uffff\uffff").getbbox()
+    with speaking("zh_Hant"):
+        assert Path(charts.font(14).path).name == "NotoSansTC-Subset.otf"
+    # Latin, Cyrillic and Arabic charts keep DejaVu, except for a name typed in Chinese.
+    for code in ("en", "ru", "ar"):
+        with speaking(code):
+            assert Path(charts.font(14, text="Гражданское общество").path).name == "DejaVuSans.ttf"
+            assert Path(charts.font(14, text="王小明").path).name == "NotoSansSC-Subset.otf"
+
+
+def test_a_chinese_chart_draws_differently_from_the_english_one() -> None:
+    charts.clear_cache()
+    english = charts.draw_balance(REPORT)
+    with speaking("zh_Hans"):
+        chinese = charts.draw_balance(REPORT)
+    png_ok(chinese)
+    assert chinese != english
+
+
+async def test_arabic_charts_are_drawn_in_english_where_pillow_cannot_shape(monkeypatch) -> None:
+    charts.clear_cache()
+    with speaking("ar"):
+        assert charts.chart_language() == ("ar" if charts.shaping() else "en")
+        monkeypatch.setattr(charts, "shaping", lambda: False)
+        assert charts.chart_language() == "en"
+        english_drawn = await charts.render_chart(REPORT)
+    assert english_drawn == charts.draw_balance(REPORT)

@@ -153,3 +153,40 @@ def test_any_typed_line_is_run_or_refused_never_crashes(text: str) -> None:
 
 def test_permissions_are_named_as_discord_names_them() -> None:
     assert permission_names(0x20) == ["Manage Server"]
+
+
+def _localised(schema: list[dict[str, Any]], names: dict[str, str]) -> list[dict[str, Any]]:
+    """Return ``schema`` with French names, as the bot registers them (``name_localizations``)."""
+
+    def walk(node: dict[str, Any]) -> dict[str, Any]:
+        node = dict(node)
+        if node["name"] in names:
+            node["name_localizations"] = {"fr": names[node["name"]]}
+        if "options" in node:
+            node["options"] = [walk(option) for option in node["options"]]
+        if "choices" in node:
+            node["choices"] = [walk(choice) for choice in node["choices"]]
+        return node
+
+    return [walk(command) for command in schema]
+
+
+FRENCH = _localised(
+    SCHEMA,
+    {"config": "configuration", "cycle": "édition", "name": "nom", "channel": "salon"}
+    | {"purpose": "usage", "digest": "récapitulatif"},
+)
+
+
+def test_names_are_typed_as_the_persons_app_shows_them(directory: Directory) -> None:
+    french = parse("/configuration édition nom:FGI 2027", FRENCH, "fr")
+    assert (french.path, french.raw) == ("config cycle", {"name": "FGI 2027"})
+    # Their own names still work, as in Discord's app.
+    assert parse("/config cycle name:IGF", FRENCH, "fr").raw == {"name": "IGF"}
+    channel = parse("/configuration salon usage:récapitulatif", FRENCH, "fr")
+    assert convert(channel, directory, "fr") == {"purpose": "digest"}
+    # Another person's app shows the English names only.
+    with pytest.raises(InputError, match="no command /configuration"):
+        parse("/configuration édition nom:FGI", FRENCH, "en-US")
+    with pytest.raises(InputError, match="Its options are nom:"):
+        parse("/configuration édition titre:FGI", FRENCH, "fr")

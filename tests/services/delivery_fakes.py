@@ -30,7 +30,7 @@ from bot.services.outbox import (
     ReminderPost,
     refs_of,
 )
-from bot.services.reminders import ReminderService
+from bot.services.reminders import PersonLanguage, ReminderService
 from bot.services.sending import OutboxService, Sender
 from storage.database import Database
 from storage.delivery import Shards
@@ -178,11 +178,14 @@ class Bot:
         outbox: ProcessOutbox,
         *,
         shards: Shards | None = None,
+        person_language: PersonLanguage | None = None,
     ) -> None:
         self.clock = clock
         self.outbox = outbox
         self.service = OutboxService(db, clock, config, claimer=outbox.name, shards=shards)
-        self.reminders = ReminderService(db, clock, config, self.service, shards=shards)
+        self.reminders = ReminderService(
+            db, clock, config, self.service, shards=shards, person_language=person_language
+        )
         self.digests = DigestService(db, clock, config, self.service, shards=shards)
         self.sender = Sender(self.service, outbox)
 

@@ -17,6 +17,7 @@ from sqlmodel import select
 from bot.services.auth import Actor
 from bot.services.config import ConfigService
 from bot.services.deadlines import DeadlineService
+from bot.services.languages import LanguageService
 from bot.services.outbox import Post, PostResult, ReminderBatch, ReminderPost
 from bot.services.sending import LEASE, MAX_ATTEMPTS, backoff
 from storage.config import GuildConfig
@@ -689,3 +690,26 @@ async def test_overlapping_processes_on_the_same_shards_never_double_send(
     await asyncio.gather(*(b.tick(now) for b in bots))
     assert len(discord.reminders) == 300
     assert len({r.ref for r in discord.reminders}) == 300
+
+
+async def test_posts_are_written_in_the_servers_language_and_dms_in_the_members(
+    deadlines, discord, config, db, clock
+) -> None:
+    languages = LanguageService(db, config)
+    await config.set_language(ADMIN, "fr")
+    await languages.choose(501, "es")  # 502 chose nothing and was never seen: the server's
+    async with db.write() as session:
+        p1 = await add_proposal(session, 1)
+        for member in (501, 502):
+            session.add(ReviewAssignment(guild_id=GUILD, proposal_id=p1.id, member_id=member))
+    await config.set_rule(ADMIN, "reminders.dm_reviewers", True)
+    await deadlines.add(ADMIN, title="Scores due", due=DUE, kind="reviews", offsets="1d")
+
+    async def person_language(user_id: int, guild_id: int) -> str:
+        return await languages.person(user_id, guild_id=guild_id)
+
+    bot = Bot(db, clock, config, ProcessOutbox(discord, "p1"), person_language=person_language)
+    await bot.tick(at(2027, 3, 9, 23, 59, 30))
+    (post,) = discord.reminders
+    assert post.language == "fr"
+    assert {d.user_id: d.language for d in discord.directs} == {501: "es", 502: "fr"}
