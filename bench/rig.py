@@ -165,12 +165,18 @@ async def _wait_healthy(url: str, timeout: float = 60) -> None:
 
 
 async def start_rig(
-    workdir: Path, *, guilds: int = 200, members: int = 200, database_url: str | None = None
+    workdir: Path,
+    *,
+    guilds: int = 200,
+    members: int = 200,
+    database_url: str | None = None,
+    locale: str | None = None,
 ) -> Rig:
     """Start both fakes and both bots, configure the real one as an admin would.
 
     The bot's database: ``database_url`` (an empty PostgreSQL database), or a
-    SQLite file in ``workdir``.
+    SQLite file in ``workdir``. ``locale``: everyone's Discord app language
+    (``fr``: the bot answers everyone in French).
     """
     url = database_url or f"sqlite+aiosqlite:///{workdir}/magbot.db"
     counts = await _seed(url)
@@ -185,6 +191,10 @@ async def start_rig(
         demo.guild.add_member(user_id, f"Member {index}", roles=[mag_role])
     demo.guild.add_member(REVIEWER, "Reviewer", roles=[mag_role])
     demo.guild.add_member(SECRETARIAT_ID, "Secretariat", roles=[demo.roles["secretariat"]])
+    if locale is not None:
+        demo.guild.locale = locale
+        for user_id in [*member_ids, REVIEWER, SECRETARIAT_ID, *demo.users.values()]:
+            fake.users[user_id].locale = locale
     for index in range(guilds - 1):
         extra = fake.add_guild(EXTRA_GUILDS + 2 * index, f"NRI {index}")
         extra.add_channel(EXTRA_GUILDS + 2 * index + 1, "general")

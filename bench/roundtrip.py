@@ -1,6 +1,6 @@
 """Side by side: each command of the real bot against a bare discord.py bot's ``/ping``.
 
-    python -m bench.roundtrip [--runs 200] [--seed 7]
+    python -m bench.roundtrip [--runs 200] [--seed 7] [--locale fr]
 
 The rig (``bench.rig``): the real bot on an IGF-scale database (2,000
 proposals, 12,000 participations, 16,000 reviews) in a local Discord with
@@ -17,6 +17,10 @@ Also reported: start to ready (process spawn to ``/healthz`` 200, 200
 servers), the bot's resident memory after the run, and event-loop stalls
 over 50 ms during the run (the bot's own loop-lag probe, ``bot.metrics``).
 The last line is one JSON object with every figure.
+
+``--locale fr`` puts everyone's Discord app in French, so every answer is
+translated: compare its ratios to the bare bot with a run without it (the
+cost of translation, issue 12; docs/performance.md).
 """
 
 from __future__ import annotations
@@ -110,7 +114,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     rnd = random.Random(args.seed)
     database_url = await fresh_postgres(args.postgres) if args.postgres else None
     with tempfile.TemporaryDirectory(prefix="bench-roundtrip-") as tmp:
-        rig = await start_rig(Path(tmp), database_url=database_url, guilds=args.guilds)
+        rig = await start_rig(
+            Path(tmp), database_url=database_url, guilds=args.guilds, locale=args.locale
+        )
         try:
             before = await rig.metrics()
             times = await measure(rig, COMMANDS, args.runs, rnd)
@@ -123,6 +129,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     over, longest = stalls(before, after)
     return {
         "database": "postgresql" if args.postgres else "sqlite",
+        "locale": args.locale or "en-US",
         "commands": summary(times),
         "start_to_ready_s": rig.start_to_ready,
         "guilds": args.guilds,
@@ -163,6 +170,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "(e.g. postgresql+asyncpg://127.0.0.1:5432/test); default SQLite",
     )
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--locale", help="everyone's Discord app language, e.g. fr (default en-US: English)"
+    )
     report(asyncio.run(run(parser.parse_args(argv))))
 
 

@@ -35,6 +35,11 @@ def number(value: int | float) -> str:
     return babel_numbers.format_decimal(value, locale=locale())
 
 
+def decimal(value: float, places: int) -> str:
+    """Return ``value`` with exactly ``places`` decimals, as the current language writes it."""
+    return babel_numbers.format_decimal(value, format="0." + "0" * places, locale=locale())
+
+
 def percent(share: float, *, decimals: int = 0) -> str:
     """Return ``share`` (0.25) as a percentage in the current language ("25%", "25 %")."""
     here = locale()

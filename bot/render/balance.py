@@ -11,7 +11,7 @@ from typing import Final
 
 import discord
 
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, formats, ngettext
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip
 from bot.render.text import one_line, plain, render_line
 from bot.services.balance import (
@@ -75,8 +75,9 @@ def category_line(name: str, seats: int, people: int | None, share: float) -> st
 def dimension_field(dimension: Dimension) -> tuple[str, str]:
     """Return a dimension's field: every category with nobody, then the largest and evenness."""
     evenness = dimension.evenness
-    shown = "–" if evenness is None else f"{evenness:.2f}"
-    name = f"{_(dimension.label)} · {_('evenness {evenness}', evenness=shown)}"
+    shown = "—" if evenness is None else formats.decimal(evenness, 2)
+    measure = _("evenness {evenness}", evenness=shown)
+    name = f"{_(dimension.label)} · {measure}"
     lines = [
         category_line(c.name, c.seats, c.people, c.share) for c in dimension.categories if c.seats
     ]

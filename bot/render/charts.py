@@ -37,7 +37,16 @@ from typing import Final, Literal
 
 from PIL import Image, ImageDraw, ImageFont, features
 
-from bot.i18n import N_, SOURCE, _, current, current_language, ngettext, set_language
+from bot.i18n import (
+    N_,
+    SOURCE,
+    _,
+    current,
+    current_language,
+    formats,
+    ngettext,
+    set_language,
+)
 from bot.render.text import plain
 from bot.services.balance import (
     BalanceReport,
@@ -283,6 +292,23 @@ TICK_FONT: Final = (12, False)
 LEGEND_FONT: Final = (14, False)
 
 
+def fitted(text: str, spec: tuple[int, bool], width: float) -> tuple[str, tuple[int, bool]]:
+    """Return ``text`` and a font that fit ``width`` pixels: a smaller size, then shortened.
+
+    Category names are at most ``MAX_LABEL`` characters, but 24 Cyrillic or
+    Chinese characters are wider than 24 Latin ones.
+    """
+    size, bold = spec
+    for smaller in (size, size - 1, size - 2):
+        if _font((smaller, bold), text).getlength(text) <= width:
+            return text, (smaller, bold)
+    smallest = (size - 2, bold)
+    face = _font(smallest, text)
+    while len(text) > 1 and face.getlength(text + "…") > width:
+        text = text[:-1]
+    return text.rstrip() + "…", smallest
+
+
 def _font(spec: tuple[int, bool], text: str = "") -> ImageFont.FreeTypeFont:
     return font(spec[0], bold=spec[1], text=text)
 
@@ -468,7 +494,8 @@ def _frame(canvas: Canvas, axes: Axes, title: str, names: Sequence[str]) -> None
         anchor="md",
     )
     for row, name in enumerate(names):
-        canvas.text((box.left - 8, axes.y(row)), name, NAME_FONT, anchor="rm")
+        shown, spec = fitted(name, NAME_FONT, LABEL_WIDTH - 12)
+        canvas.text((box.left - 8, axes.y(row)), shown, spec, anchor="rm")
 
 
 def _outline(canvas: Canvas, box: Box) -> None:
@@ -500,8 +527,9 @@ def _bars(
     )
     axes = Axes(box, max(1, len(categories)), end)
     evenness = dimension.evenness
-    shown = "–" if evenness is None else f"{evenness:.2f}"
-    title = f"{_(dimension.label)}  ·  {_('evenness {evenness}', evenness=shown)}"
+    shown = "—" if evenness is None else formats.decimal(evenness, 2)
+    measure = _("evenness {evenness}", evenness=shown)
+    title = f"{_(dimension.label)}  ·  {measure}"
     _frame(canvas, axes, title, [short(c.name) for c in categories])
     half = axes.pitch * BAR_FILL / 2
     for row, category in enumerate(categories):

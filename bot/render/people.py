@@ -102,11 +102,8 @@ def person_embed(person: PersonView, *, heading: str = "") -> discord.Embed:
         inline=False,
     )
     link = LINKS.get(person.link_source or "")
-    account = (
-        f"<@{person.user_id}> ({_(link) if link is not None else _('linked')})"
-        if person.user_id
-        else _("none confirmed")
-    )
+    how = _(link) if link is not None else _("linked")
+    account = f"<@{person.user_id}> ({how})" if person.user_id else _("none confirmed")
     embed.add_field(name=_("Discord account"), value=account, inline=True)
     embed.add_field(
         name=_("Contact"),

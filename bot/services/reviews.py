@@ -529,7 +529,7 @@ class ReviewService:
                             "({reason}): it cannot be dismissed.",
                             member=f"<@{member_id}>",
                             proposal=label_of(proposal),
-                            reason=_you(counted[pair]).replace("you ", ""),
+                            reason=_you(counted[pair]),
                         )
                     )
                 added = await dismiss_conflict(

@@ -104,10 +104,13 @@ def titled(world: World, channel: str, title: str) -> list[FakeMessage]:
 
 
 def build_guild(
-    fake: FakeDiscord,
+    fake: FakeDiscord, locale: str | None = None
 ) -> tuple[FakeGuild, dict[str, int], dict[str, int], dict[str, int]]:
-    """Add the demo server (the sandbox's): channels, the MAG and secretariat roles, people."""
-    demo = build_demo_world(fake)
+    """Add the demo server (the sandbox's): channels, the MAG and secretariat roles, people.
+
+    ``locale``: the server's Discord language and that of everyone's app on it.
+    """
+    demo = build_demo_world(fake, locale=locale)
     return demo.guild, demo.channels, demo.roles, demo.users
 
 
@@ -118,11 +121,12 @@ async def world(
     """One fake Discord and one bot process for the whole test module.
 
     A module may set ``BOT_ENV = {...}`` for extra environment of its bot, and
-    ``FAKE_OPTIONS = {...}`` for its local Discord (e.g. ``nonce_memory=None``).
+    ``FAKE_OPTIONS = {...}`` for its local Discord (e.g. ``nonce_memory=None``),
+    and ``LOCALE = "fr"`` for the server's and everyone's Discord language.
     """
     fake = FakeDiscord(**getattr(request.module, "FAKE_OPTIONS", {}))
     await fake.start()
-    guild, channels, roles, users = build_guild(fake)
+    guild, channels, roles, users = build_guild(fake, getattr(request.module, "LOCALE", None))
     workdir = tmp_path_factory.mktemp("bot")
     bot = BotProcess(
         api_url=fake.url,

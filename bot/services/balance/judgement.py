@@ -142,7 +142,7 @@ def line_of(text: str, /, **values: object) -> Line:
             spliced.append(value)
         else:
             filled[key] = value
-    sentence = _(text, **filled)
+    sentence = _(text, **filled).strip()  # a leading " {where}" in some word orders
     if not spliced:
         return sentence
     parts: list[str | Typed | Link] = []
