@@ -37,6 +37,7 @@ from bot.clock import Clock
 from bot.i18n import speaking
 from bot.metrics import Metrics
 from bot.render.digests import digest_embed
+from bot.render.embeds import directed
 from bot.render.reminders import (
     batch_content,
     direct_content,
@@ -110,6 +111,8 @@ class DiscordOutbox:
         destination = await self._destination(post)
         with speaking(post.language):
             kwargs = self._render(post)
+            if kwargs.get("content"):
+                kwargs["content"] = directed(kwargs["content"])
         return await destination.send(nonce=post.nonce, **kwargs)
 
     @staticmethod

@@ -10,7 +10,7 @@ from discord import app_commands
 from bot.answering import before_answering, defer_later
 from bot.errors import UserError
 from bot.i18n import _
-from bot.render.embeds import clip, fit_embed
+from bot.render.embeds import clip, directed, fit_embed
 from bot.services.auth import Actor
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ async def send(
     all_embeds = [fit_embed(e) for e in ([embed] if embed else []) + (embeds or [])]
     # Discord refuses content over 2,000 characters (and the whole answer with it).
     kwargs: dict[str, Any] = {
-        "content": None if content is None else clip(content, CONTENT_MAX),
+        "content": None if content is None else clip(directed(content), CONTENT_MAX),
         "embeds": all_embeds,
     }
     if files:
@@ -103,7 +103,7 @@ async def respond(
         await send(interaction, content, embed=embed, files=files, view=view)
         return
     kwargs: dict[str, Any] = {
-        "content": None if content is None else clip(content, CONTENT_MAX),
+        "content": None if content is None else clip(directed(content), CONTENT_MAX),
         "embeds": [fit_embed(embed)] if embed else [],
         "view": view,
     }

@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.errors import UserError
 from bot.i18n import _, pgettext, speaking
 from bot.render.balance import effect_embed_of
+from bot.render.embeds import fit_embed
 from bot.render.panellists import (
     answered_embed,
     change_text,
@@ -128,7 +129,7 @@ class NomineeAnswer(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], t
             participation_id=self.participation_id,
             accept=self.answer == "yes",
         )
-        await interaction.response.edit_message(embed=answered_embed(change), view=None)
+        await interaction.response.edit_message(embed=fit_embed(answered_embed(change)), view=None)
         if change.notify_user_id is not None:
             await tell(interaction.client, change.notify_user_id, change)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import discord
 
-from bot.i18n import ngettext
+from bot.i18n import current_language, ngettext
 
 TITLE = 256
 DESCRIPTION = 4096
@@ -33,12 +34,39 @@ def clip(text: object, limit: int) -> str:
     return value[: max(0, limit - len(ELLIPSIS))] + ELLIPSIS
 
 
+RLM = "\u200f"  # RIGHT-TO-LEFT MARK
+# A line's Markdown marker (a list item, a quote, a heading) stays first, or it is no longer one.
+_MARKER = re.compile(r"^(\s*(?:[-*+]|\d+[.)]|>{1,3}|#{1,3}|-#)\s+)?")
+
+
+def directed(text: str) -> str:
+    """Return ``text`` with each line starting right to left, in a right-to-left language.
+
+    Discord's app chooses each line's direction from its first strong
+    character: an Arabic sentence that starts with ``#12``, a mention or a
+    command name would be laid out left to right, its parts in the wrong
+    order. A right-to-left mark at the start of each line (after its
+    Markdown marker) keeps it right to left. Other languages: unchanged.
+    """
+    if not text or not current_language().rtl:
+        return text
+    return "\n".join(
+        line
+        if not line.strip() or line.startswith(("```", RLM))
+        else _MARKER.sub(lambda m: (m.group(1) or "") + RLM, line, count=1)
+        for line in text.split("\n")
+    )
+
+
 def fit_embed(embed: discord.Embed) -> discord.Embed:
     """Return ``embed`` trimmed to Discord's limits (each part, then 6000 in all).
 
     Fields past the 25th are dropped and counted in the footer; when the total
     is over, the longest field values are shortened first, then the description.
+    In a right-to-left language every line is marked so (``directed``) first.
     """
+    if current_language().rtl:
+        _direct(embed)
     if embed.title:
         embed.title = clip(embed.title, TITLE)
     if embed.description:
@@ -87,6 +115,26 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
     for name, value, inline in fields:
         embed.add_field(name=name, value=value, inline=inline)
     return embed
+
+
+def _direct(embed: discord.Embed) -> None:
+    if embed.title:
+        embed.title = directed(embed.title)
+    if embed.description:
+        embed.description = directed(embed.description)
+    for index, field in enumerate(list(embed.fields)):
+        embed.set_field_at(
+            index,
+            name=directed(field.name or ""),
+            value=directed(field.value or ""),
+            inline=field.inline,
+        )
+    if embed.footer.text:
+        embed.set_footer(text=directed(embed.footer.text), icon_url=embed.footer.icon_url)
+    if embed.author.name:
+        embed.set_author(
+            name=directed(embed.author.name), url=embed.author.url, icon_url=embed.author.icon_url
+        )
 
 
 def timestamp(moment: datetime, style: str = "F") -> str:

@@ -89,3 +89,22 @@ def test_user_errors_are_shown_as_written_and_others_are_not() -> None:
     assert (
         user_message(app_commands.NoPrivateMessage()) == "This command works only inside a server."
     )
+
+
+def test_right_to_left_lines_are_marked_so_and_markdown_stays_first() -> None:
+    from bot.i18n import speaking
+    from bot.render.embeds import RLM, directed, fit_embed
+
+    text = "#12 مقترح\n- <@1> متحدث\n> اقتباس\n\n```\ncode\n```"
+    assert directed(text) == text  # English: unchanged
+    with speaking("ar"):
+        marked = directed(text).split("\n")
+        assert marked[0] == RLM + "#12 مقترح"
+        assert marked[1] == "- " + RLM + "<@1> متحدث"
+        assert marked[2] == "> " + RLM + "اقتباس"
+        assert marked[3] == "" and marked[4] == "```"
+        assert directed(directed("سطر")) == RLM + "سطر"  # once only
+        embed = fit_embed(discord.Embed(title="WS #1", description="#3: نص"))
+        embed_field = discord.Embed().add_field(name="#1", value="٣")
+        assert embed.title == RLM + "WS #1" and embed.description == RLM + "#3: نص"
+        assert fit_embed(embed_field).fields[0].name == RLM + "#1"
