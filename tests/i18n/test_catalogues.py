@@ -13,22 +13,26 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import write_po
+from babel.messages.pofile import read_po, write_po
+from discord import app_commands
 
 from bot.client import command_list
-from bot.i18n import LANGUAGES, SOURCE
+from bot.i18n import LANGUAGES, SOURCE, catalogue_path
 from bot.localisation import (
+    NAME,
     catalogue_problems,
     placeholders,
     sibling_problems,
     source_roots,
     template,
+    translate_command_text,
 )
 from bot.settings import load_settings
 
@@ -236,3 +240,61 @@ def test_the_catalogue_check_names_each_kind_of_mistake(tmp_path: Path, monkeypa
     # Before the translations are written, only what is written is checked.
     lenient = "\n".join(catalogue_problems(pot, ["fr"], complete=False))
     assert "is not translated" not in lenient and "placeholders" in lenient
+
+
+# --- a command a translation names is the command as that language shows it ---
+
+_COMMAND_REF = re.compile(r"`(/[^`]+)`")
+
+
+def _localised_tree(commands: list[Any], locale: str | None) -> dict[str, Any]:
+    def name(text: str) -> str:
+        return (translate_command_text(text, locale, NAME) or text) if locale else text
+
+    def walk(nodes: list[Any]) -> dict[str, Any]:
+        tree: dict[str, Any] = {}
+        for node in nodes:
+            if isinstance(node, app_commands.Group):
+                tree[name(node.name)] = walk(list(node.commands))
+            else:
+                tree[name(node.name)] = {}
+        return tree
+
+    return walk(commands)
+
+
+def named_commands_missing(text: str, tree: dict[str, Any]) -> list[str]:
+    """Return the `/command sub` paths in ``text`` that are not commands of ``tree``."""
+    missing = []
+    for ref in _COMMAND_REF.findall(text):
+        node = tree
+        for word in ref[1:].split():
+            if not node or ":" in word or word[0] in "<[{":
+                break
+            if word not in node:
+                missing.append(ref)
+                break
+            node = node[word]
+    return missing
+
+
+@pytest.mark.parametrize("code", [code for code in LANGUAGES if code != SOURCE])
+def test_commands_named_in_texts_exist_in_that_language(commands: list[Any], code: str) -> None:
+    # Discord shows a reader the commands in their app's language (Arabic: English).
+    language = LANGUAGES[code]
+    tree = _localised_tree(commands, language.discord[0] if language.discord else None)
+    with catalogue_path(code).open("rb") as file:
+        po = read_po(file, locale=language.babel)
+    wrong = []
+    for message in po:
+        forms = message.string if isinstance(message.string, list | tuple) else [message.string]
+        for form in forms:
+            wrong += [f"{ref} in {form!r}" for ref in named_commands_missing(form or "", tree)]
+    assert not wrong, "\n".join(wrong[:20])
+
+
+def test_the_command_check_finds_a_wrong_name(commands: list[Any]) -> None:
+    tree = _localised_tree(commands, "fr")
+    assert named_commands_missing("Tapez `/proposition soumettre format:Panel`.", tree) == []
+    assert named_commands_missing("Tapez `/proposal submit`.", tree) == ["/proposal submit"]
+    assert named_commands_missing("`/proposition envoyer`", tree) == ["/proposition envoyer"]
