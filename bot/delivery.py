@@ -269,6 +269,7 @@ class Deliveries:
                     if self._metrics is not None and planned.queued:
                         self._metrics.reminders.labels("queued").inc(planned.queued)
                     await self._services.digests.tick(now)
+                    await self._services.consultations.tick(now)
                 except Exception as error:  # the services never raise; if they did, keep ticking
                     log_failure(log, "delivery tick", error)
                 if not self._again or self._stopped:
@@ -282,6 +283,7 @@ class Deliveries:
             found = [
                 await self._services.reminders.next_due(),
                 await self._services.digests.next_due(),
+                await self._services.consultations.next_due(),
             ]
         except Exception as error:
             log.warning("could not read the next due time: %s", error)

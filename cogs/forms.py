@@ -15,8 +15,8 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, ClassVar
+from collections.abc import Mapping
+from typing import Any
 
 import discord
 from discord.ext import commands
@@ -31,7 +31,6 @@ from bot.tree import explain, report_error, send_ephemeral
 from bot.ui import (
     FORM_PREFIX,
     Answering,
-    Form,
     is_known_component,
     register,
     submitted_values,
@@ -39,35 +38,17 @@ from bot.ui import (
 )
 from cogs._actions import ConfirmButton
 from cogs._common import bot_of, send
+from cogs._forms import FormHandler
 from cogs._programme import PageButton
 from storage.database import committed, track_commits
 
 log = logging.getLogger(__name__)
 
-FormFunction = Callable[[discord.Interaction, list[str], Mapping[str, str]], Awaitable[None]]
-Reopener = Callable[[discord.Interaction, str, list[str], Mapping[str, str]], Awaitable[Form]]
 DRAFT = r"mag:draft:(?P<id>[0-9]+):(?P<token>[A-Za-z0-9_-]+)"
 UNKNOWN_BUTTON = N_(
     "This button belongs to a message the bot no longer answers (it was sent by an older "
     "version). Run the command again for a fresh one."
 )
-
-
-class FormHandler:
-    """The registry of forms: their functions, their field labels, how to reopen them."""
-
-    handlers: ClassVar[dict[str, tuple[FormFunction, Mapping[str, str]]]] = {}
-    reopeners: ClassVar[dict[str, Reopener]] = {}
-
-
-def form(kind: str, *, labels: Mapping[str, str]) -> Callable[[FormFunction], FormFunction]:
-    """Register the function that takes submitted forms of ``kind`` (args split on ``:``)."""
-
-    def add(function: FormFunction) -> FormFunction:
-        FormHandler.handlers[kind] = (function, labels)
-        return function
-
-    return add
 
 
 class DraftButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], template=DRAFT):

@@ -42,6 +42,7 @@ from bot.services.taxonomy import FORMATS, KINDS, PROPOSAL_STATUSES
 from bot.ui import Form
 from cogs._actions import action, perform
 from cogs._common import Number, actor_of, bot_of, defer, respond, send
+from cogs._forms import FormHandler, form
 from cogs._programme import (
     direct_message,
     find_by_hash,
@@ -52,7 +53,6 @@ from cogs._programme import (
     short_hash,
     subtheme_choices,
 )
-from cogs.forms import FormHandler, form
 
 # discord.py's attachment limit when the guild is unknown (Discord's default).
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024

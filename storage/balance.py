@@ -136,7 +136,7 @@ def _condition(selection: Selection) -> ColumnElement[bool]:
     return and_(true(), *parts)
 
 
-def _yes_no(column: Any) -> Any:
+def yes_no(column: Any) -> Any:
     """Return a nullable boolean as 'yes', 'no' or NULL, typed as text on every backend."""
     return case(
         (column == true(), literal_column(f"'{YES}'")),
@@ -145,7 +145,7 @@ def _yes_no(column: Any) -> Any:
     )
 
 
-def _label(name: str) -> Any:
+def dimension_label(name: str) -> Any:
     return literal_column(f"'{name}'").label("dimension")
 
 
@@ -153,11 +153,11 @@ def _branches(source: Any, dimensions: Sequence[str], totals: Sequence[Any]) -> 
     """Return one grouped branch per dimension, then the total."""
     branches: list[Any] = [
         select(
-            _label(dimension), cast(source.c[dimension], String).label("value"), *totals
+            dimension_label(dimension), cast(source.c[dimension], String).label("value"), *totals
         ).group_by(source.c[dimension])
         for dimension in dimensions
     ]
-    total = select(_label(_TOTAL), cast(null(), String).label("value"), *totals)
+    total = select(dimension_label(_TOTAL), cast(null(), String).label("value"), *totals)
     branches.append(total.select_from(source))
     return branches
 
@@ -193,9 +193,9 @@ def seat_counts_query(guild_id: int, selections: Sequence[Selection]) -> Compoun
             PERSON.c.stakeholder_group.label("stakeholder_group"),
             PERSON.c.region.label("region"),
             PERSON.c.gender.label("gender"),
-            _yes_no(PERSON.c.developing_country).label("developing_country"),
-            _yes_no(PERSON.c.first_time).label("first_time"),
-            _yes_no(PERSON.c.youth).label("youth"),
+            yes_no(PERSON.c.developing_country).label("developing_country"),
+            yes_no(PERSON.c.first_time).label("first_time"),
+            yes_no(PERSON.c.youth).label("youth"),
         )
         .select_from(per_person.join(PERSON, PERSON.c.id == per_person.c.person_id))
         .where(PERSON.c.guild_id == guild_id)
@@ -212,7 +212,9 @@ def seat_counts_query(guild_id: int, selections: Sequence[Selection]) -> Compoun
         for i in indexes:
             seats = c[f"o{i}"] if value == ONSITE else c[f"n{i}"] - c[f"o{i}"]
             numbers += [func.sum(seats), func.sum(case((seats > 0, 1), else_=0))]
-        branches.append(select(_label("attendance"), literal_column(f"'{value}'"), *numbers))
+        branches.append(
+            select(dimension_label("attendance"), literal_column(f"'{value}'"), *numbers)
+        )
     return union_all(*branches)
 
 

@@ -2,6 +2,7 @@
 
 from sqlmodel import SQLModel
 
+import storage.consultations as _consultations  # noqa: F401  (issue 14: consultations)
 import storage.deadlines as _deadlines  # noqa: F401  (issue 4: deadlines, reminders)
 import storage.delivery as _delivery  # noqa: F401  (issue 4: channel blocks)
 import storage.digests as _digests  # noqa: F401  (issue 4: digest runs)

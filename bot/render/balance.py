@@ -36,7 +36,7 @@ FOOTER: Final = N_(
 FUNNEL_DIMENSIONS: Final = ("stakeholder_group", "region", "gender")
 
 
-def _warning_lines(warnings: Sequence[BalanceWarning], mark: str = "⚠️") -> list[str]:
+def warning_lines(warnings: Sequence[BalanceWarning], mark: str = "⚠️") -> list[str]:
     lines = [f"{mark} {render_line(w.line)}" for w in warnings[:MAX_WARNINGS]]
     if len(warnings) > MAX_WARNINGS:
         more = len(warnings) - MAX_WARNINGS
@@ -126,8 +126,21 @@ def describe_chart(report: BalanceReport, *, markdown: bool = True, alt: bool = 
     """
     name_of = one_line if markdown else plain
     labels = ", ".join(_(d.label).lower() for d in report.dimensions)
-    text = [
+    first = (
         ngettext(
+            "One panel of horizontal bars per dimension ({dimensions}); each bar is a "
+            "category's share of the {n} input, labelled with its share and count.",
+            "One panel of horizontal bars per dimension ({dimensions}); each bar is a "
+            "category's share of the {n} inputs, labelled with its share and count.",
+            report.seats,
+            dimensions=labels,
+        )
+        if report.scope.kind == "consultation"
+        else None
+    )
+    text = [
+        first
+        or ngettext(
             "One panel of horizontal bars per dimension ({dimensions}); each bar is a "
             "category's share of the {n} seats, labelled with its share and count.",
             "One panel of horizontal bars per dimension ({dimensions}); each bar is a "
@@ -163,7 +176,7 @@ def balance_embed(report: BalanceReport, *, chart: str | None = CHART_FILE) -> d
     )
     lines = [people]
     if report.warnings:
-        lines += ["", _("**Warnings**"), *_warning_lines(report.warnings)]
+        lines += ["", _("**Warnings**"), *warning_lines(report.warnings)]
     elif report.judged:
         lines += ["", _("Every balance target is met.")]
     lines += [f"*{note}*" for note in report.notes]
@@ -229,7 +242,7 @@ def funnel_embed(funnel: FunnelReport, *, chart: str | None = CHART_FILE) -> dis
         lines.append(_(title, counts=counts))
     if funnel.flags:
         lines += ["", _("**Drops of more than {points} points**", points=points)]
-        lines += _warning_lines(funnel.flags, "▼")
+        lines += warning_lines(funnel.flags, "▼")
     else:
         lines += ["", _("No share falls more than {points} points.", points=points)]
     # A stage nobody is in says so ("Nobody is counted yet…", its only note).
@@ -282,8 +295,8 @@ def effect_lines(effect: BalanceEffect) -> list[str]:
     lines += [
         f"{_(s.dimension)}: {_(s.category)} {pct(s.before)} → {pct(s.after)}" for s in effect.shifts
     ]
-    lines += _warning_lines(effect.new_warnings)
-    lines += _warning_lines(effect.resolved, _("✅ Now met:"))
+    lines += warning_lines(effect.new_warnings)
+    lines += warning_lines(effect.resolved, _("✅ Now met:"))
     if effect.still:
         lines.append(
             ngettext(

@@ -240,10 +240,22 @@ def short(name: str) -> str:
     return plain(_(SHORT_NAMES.get(name, name)), MAX_LABEL)
 
 
-def bar_label(seats: int, people: int | None, share: float) -> str:
-    """Return the text beside a bar: share, seats, and people where they differ."""
+def bar_label(seats: int, people: int | None, share: float, *, inputs: bool = False) -> str:
+    """Return the text beside a bar: share, seats, and people where they differ.
+
+    ``inputs``: a consultation's chart, where a "seat" is an input and a
+    person a submitter.
+    """
     if seats == 0:
         return _("nobody")
+    if inputs and people is not None and people != seats:
+        return ngettext(
+            "{share} · {seats} inputs, {n} submitter",
+            "{share} · {seats} inputs, {n} submitters",
+            people,
+            share=pct(share),
+            seats=seats,
+        )
     if people is not None and people != seats:
         return ngettext(
             "{share} · {seats} seats, {n} person",
@@ -478,7 +490,9 @@ def _end(width: float, labels: Sequence[tuple[float, str]], lines: Sequence[floa
     return end
 
 
-def _frame(canvas: Canvas, axes: Axes, title: str, names: Sequence[str]) -> None:
+def _frame(
+    canvas: Canvas, axes: Axes, title: str, names: Sequence[str], *, inputs: bool = False
+) -> None:
     """Draw the panel's title, grid, frame, category names and percent axis."""
     box = axes.box
     canvas.text((box.left, box.top - 6), title, PANEL_FONT, anchor="ld")
@@ -489,7 +503,7 @@ def _frame(canvas: Canvas, axes: Axes, title: str, names: Sequence[str]) -> None
         canvas.text((x, box.bottom + 6), str(tick), TICK_FONT, anchor="mt")
     canvas.text(
         (box.left + box.width / 2, box.bottom + AXIS_BELOW - 2),
-        _("share of seats (%)"),
+        _("share of inputs (%)") if inputs else _("share of seats (%)"),
         TICK_FONT,
         anchor="md",
     )
@@ -515,11 +529,17 @@ def _breaches(dimension: Dimension, lines: Sequence[TargetLine]) -> set[str]:
 
 
 def _bars(
-    canvas: Canvas, box: Box, dimension: Dimension, colour: str, lines: Sequence[TargetLine]
+    canvas: Canvas,
+    box: Box,
+    dimension: Dimension,
+    colour: str,
+    lines: Sequence[TargetLine],
+    *,
+    inputs: bool = False,
 ) -> None:
     categories = dimension.categories
     over = _breaches(dimension, lines)
-    labels = [bar_label(c.seats, c.people, c.share) for c in categories]
+    labels = [bar_label(c.seats, c.people, c.share, inputs=inputs) for c in categories]
     end = _end(
         box.width,
         [(c.share, label) for c, label in zip(categories, labels, strict=True)],
@@ -530,7 +550,7 @@ def _bars(
     shown = "—" if evenness is None else formats.decimal(evenness, 2)
     measure = _("evenness {evenness}", evenness=shown)
     title = f"{_(dimension.label)}  ·  {measure}"
-    _frame(canvas, axes, title, [short(c.name) for c in categories])
+    _frame(canvas, axes, title, [short(c.name) for c in categories], inputs=inputs)
     half = axes.pitch * BAR_FILL / 2
     for row, category in enumerate(categories):
         y = axes.y(row)
@@ -637,6 +657,7 @@ def _legend(canvas: Canvas, keys: Sequence[Key], per_row: int, bottom: float) ->
 
 def draw_balance(report: BalanceReport) -> bytes:
     """Return a PNG with one bar panel per dimension, target lines drawn."""
+    inputs = report.scope.kind == "consultation"
     dimensions = report.dimensions
     columns = 2 if len(dimensions) > 3 else 1
     sizes = [len(d.categories) for d in dimensions] or [0]
@@ -652,7 +673,8 @@ def draw_balance(report: BalanceReport) -> bytes:
         kinds |= {line.kind for line in lines}
         breaches = breaches or bool(_breaches(dimension, lines))
         box = grid.box(index // columns, index % columns)
-        _bars(canvas, box, dimension, DIMENSION_COLOURS[index % len(DIMENSION_COLOURS)], lines)
+        colour = DIMENSION_COLOURS[index % len(DIMENSION_COLOURS)]
+        _bars(canvas, box, dimension, colour, lines, inputs=inputs)
     keys = [
         Key(_(LINE_NAMES[kind]), line=kind) for kind in ("max", "min", "equal") if kind in kinds
     ]
@@ -661,7 +683,14 @@ def draw_balance(report: BalanceReport) -> bytes:
     if any(not c.stated and c.seats for d in dimensions for c in d.categories):
         keys.append(Key(_("not stated / prefer not to say"), fill=UNSTATED_COLOUR, hatch="//"))
     _legend(canvas, keys, per_row, grid.height - MARGIN / 2)
-    if report.people != report.seats:
+    if inputs:
+        seats = ngettext(
+            "{n} input, {people} submitters",
+            "{n} inputs, {people} submitters",
+            report.seats,
+            people=report.people,
+        )
+    elif report.people != report.seats:
         seats = ngettext(
             "{n} seats, {people} people",
             "{n} seats, {people} people",

@@ -147,5 +147,6 @@ def direct_content(post: DirectPost) -> str:
 
 
 def notice_content(notice: AdminNotice) -> str:
-    """Return the admins' notice as posted in the log channel."""
-    return clip(f"⚠️ {notice.text} ({ref_text(notice.ref)})", 2000)
+    """Return a notice as posted: the admins' (in the log channel) with a warning sign."""
+    sign = "" if notice.plain else "⚠️ "
+    return clip(f"{sign}{notice.text} ({ref_text(notice.ref)})", 2000)

@@ -41,7 +41,8 @@ First time here? Set the demo server up as Ada, its admin (copy these lines):
   /config role purpose:secretariat role:@Secretariat
   /config channel purpose:reminders channel:#reminders
   /config channel purpose:digest channel:#digest
-Then act as others (:who, /as Olu) and try /proposal submit. A tour: docs/sandbox.md."""
+Then act as others (:who, /as Olu) and try /proposal submit or /consultation list.
+A tour: docs/sandbox.md."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -149,7 +150,7 @@ def logging_to(path: Path, level: str) -> Iterator[logging.FileHandler]:
 async def next_due(bot: MagBot) -> datetime | None:
     """Return when the bot next has something to deliver (a reminder, a digest), if known."""
     times = []
-    for name in ("reminders", "digests"):
+    for name in ("reminders", "digests", "consultations"):
         finder = getattr(getattr(bot.services, name, None), "next_due", None)
         if finder is not None:
             moment = await finder()

@@ -22,6 +22,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Final
 from zoneinfo import ZoneInfo
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import N_, _, ngettext
 from bot.services.auth import Actor, require_secretariat
@@ -35,7 +37,7 @@ from bot.services.recurrence import (
     is_gap,
     to_utc,
 )
-from bot.services.reminders import Schedule, plan_deadline
+from bot.services.reminders import Planning, Schedule, plan_deadline
 from bot.services.text import clean_line, quoted, web_link
 from storage import deadlines as store
 from storage.audit import record_event
@@ -88,6 +90,22 @@ class ReminderView:
     status: str
     late: bool = False
     detail: str | None = None
+
+
+@dataclass(frozen=True)
+class NewDeadline:
+    """A deadline checked and planned, not stored yet (``DeadlineService.prepare``)."""
+
+    title: str
+    kind: str
+    link: str | None
+    zone_name: str
+    wall: datetime
+    repeat: Repeat
+    minutes: tuple[int, ...]
+    channel_id: int | None
+    planning: Planning
+    now: datetime
 
 
 @dataclass(frozen=True)
@@ -262,6 +280,41 @@ class DeadlineService:
         channel_id: int | None = None,
     ) -> DeadlineView:
         """Add a deadline with its reminders; refuse (storing nothing) on bad input."""
+        new = await self.prepare(
+            actor,
+            title=title,
+            due=due,
+            timezone=timezone,
+            kind=kind,
+            link=link,
+            offsets=offsets,
+            repeat=repeat,
+            channel_id=channel_id,
+        )
+        async with self._db.write() as session:
+            view = await self.create_in(session, actor, new)
+        self.planned(view)
+        return view
+
+    async def prepare(
+        self,
+        actor: Actor,
+        *,
+        title: str,
+        due: str,
+        timezone: str | None = None,
+        kind: str = "other",
+        link: str | None = None,
+        offsets: str | None = None,
+        repeat: str = "none",
+        channel_id: int | None = None,
+    ) -> NewDeadline:
+        """Check a deadline as typed and plan its reminders; raise on bad input, store nothing.
+
+        ``create_in`` then stores it in the caller's transaction (a consultation
+        creates its closing deadline with itself), and ``planned`` wakes the
+        clock once that transaction is committed.
+        """
         require_secretariat(actor)
         settings = await self._config.get(actor.guild_id)
         zone_name = check_timezone(timezone) if timezone else settings.timezone
@@ -282,52 +335,66 @@ class DeadlineService:
         zone = ZoneInfo(zone_name)
         self._check_ahead(wall, zone, zone_name, now)
         schedule = Schedule(first=wall, zone=zone, repeat=repeat_value)
-        planning = plan_deadline(schedule, minutes, now)
-        async with self._db.write() as session:
-            number = await store.allocate_deadline_number(session, guild_id=actor.guild_id)
-            deadline = await store.add_deadline(
-                session,
-                deadline=Deadline(
-                    guild_id=actor.guild_id,
-                    number=number,
-                    title=title,
-                    kind=kind,
-                    link=link_value,
-                    timezone=zone_name,
-                    first_local=format_wall_seconds(wall),
-                    repeat=repeat_value,
-                    offsets=list(minutes),
-                    channel_id=channel_id,
-                    due_at=planning.next_due_at,
-                    roll_at=planning.roll_at,
-                    created_by=actor.user_id,
-                    created_at=now,
-                    updated_at=now,
-                ),
-            )
-            assert deadline.id is not None
-            await store.upsert_reminders(
-                session,
+        return NewDeadline(
+            title=title,
+            kind=kind,
+            link=link_value,
+            zone_name=zone_name,
+            wall=wall,
+            repeat=repeat_value,
+            minutes=tuple(minutes),
+            channel_id=channel_id,
+            planning=plan_deadline(schedule, minutes, now),
+            now=now,
+        )
+
+    async def create_in(
+        self, session: AsyncSession, actor: Actor, new: NewDeadline
+    ) -> DeadlineView:
+        """Store a prepared deadline and its reminders in the caller's transaction."""
+        planning, now = new.planning, new.now
+        number = await store.allocate_deadline_number(session, guild_id=actor.guild_id)
+        deadline = await store.add_deadline(
+            session,
+            deadline=Deadline(
                 guild_id=actor.guild_id,
-                deadline_id=deadline.id,
-                plan=planning.plan,
-                now=now,
-            )
-            await record_event(
-                session,
-                guild_id=actor.guild_id,
-                actor_id=actor.user_id,
-                action="deadline.add",
-                target=f"deadline:{number}",
-                after=_audit_state(deadline),
-                at=now,
-            )
-            reminders = await store.reminders_of(
-                session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
-            )
-            view = view_of(deadline, reminders)
-        self._planned(view)
-        return view
+                number=number,
+                title=new.title,
+                kind=new.kind,
+                link=new.link,
+                timezone=new.zone_name,
+                first_local=format_wall_seconds(new.wall),
+                repeat=new.repeat,
+                offsets=list(new.minutes),
+                channel_id=new.channel_id,
+                due_at=planning.next_due_at,
+                roll_at=planning.roll_at,
+                created_by=actor.user_id,
+                created_at=now,
+                updated_at=now,
+            ),
+        )
+        assert deadline.id is not None
+        await store.upsert_reminders(
+            session,
+            guild_id=actor.guild_id,
+            deadline_id=deadline.id,
+            plan=planning.plan,
+            now=now,
+        )
+        await record_event(
+            session,
+            guild_id=actor.guild_id,
+            actor_id=actor.user_id,
+            action="deadline.add",
+            target=f"deadline:{number}",
+            after=_audit_state(deadline),
+            at=now,
+        )
+        reminders = await store.reminders_of(
+            session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
+        )
+        return view_of(deadline, reminders)
 
     async def edit(
         self,
@@ -434,7 +501,7 @@ class DeadlineService:
                 session, guild_id=actor.guild_id, deadline_ids=[deadline.id]
             )
             view = view_of(deadline, reminders)
-        self._planned(view)
+        self.planned(view)
         return view
 
     async def remove(self, actor: Actor, number: int) -> DeadlineView:
@@ -544,7 +611,8 @@ class DeadlineService:
         if is_gap(wall, zone):
             log.info("deadline at %s %s falls in a DST gap; shifted forward", wall, zone_name)
 
-    def _planned(self, view: DeadlineView) -> None:
+    def planned(self, view: DeadlineView) -> None:
+        """Tell the clock when the first reminder of ``view`` is due (after its commit)."""
         pending = [r.due_at for r in view.pending()]
         if not pending:
             return

@@ -133,6 +133,7 @@ class AdminNotice:
     ref: str
     text: str
     language: str = SOURCE
+    plain: bool = False  # news for everyone (a consultation closed), not a warning to admins
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from bot.services.balance import (
     balance_digest_section,
 )
 from bot.services.config import ConfigService
+from bot.services.consultations import ConsultationService, chase_consultation
 from bot.services.deadlines import DeadlineService
 from bot.services.digests import DigestService
 from bot.services.export import ExportService
@@ -55,6 +56,7 @@ class Services:
     digests: DigestService = dataclasses.field(init=False)
     # Stakeholder balance (issue 5).
     balance: BalanceService = dataclasses.field(init=False)
+    consultations: ConsultationService = dataclasses.field(init=False)
     # Who reads which language (issue 12).
     languages: LanguageService = dataclasses.field(init=False)
 
@@ -85,6 +87,9 @@ class Services:
             db, clock, config, self.outbox, person_language=self._dm_language
         )
         self.digests = DigestService(db, clock, config, self.outbox)
+        # Open consultations (issue 14): their closing deadlines name who is not heard yet.
+        self.consultations = ConsultationService(db, clock, config, self.deadlines, self.outbox)
+        self.reminders.chasers["consultation"] = chase_consultation
         config.change_hooks.append(self.digests.on_config_change)
         self.balance = BalanceService(db, clock, config)
         self.digests.add_section("screening", screening_section_for(self.screening), order=20)

@@ -343,6 +343,7 @@ class OutboxService:
             ref=ref_of(item),
             text=str(item.payload.get("text", "")),
             language=str(item.payload.get("language") or SOURCE),
+            plain=bool(item.payload.get("plain")),
         )
 
     async def next_due(self) -> datetime | None:
