@@ -99,11 +99,14 @@ def translate_command_text(message: str, locale: str, context: str | None) -> st
     return found if isinstance(found, str) else None
 
 
-async def use_reader_language(interaction: discord.Interaction) -> str:
+async def use_reader_language(
+    interaction: discord.Interaction, *, guild_id: int | None = None
+) -> str:
     """Write in the language of the person behind ``interaction`` from here on; return it.
 
-    Never fails: whatever goes wrong, the answer is written in English
-    rather than not at all.
+    ``guild_id``: the server a DM's button belongs to (a DM has none of its
+    own), whose language is the fallback. Never fails: whatever goes wrong,
+    the answer is written in English rather than not at all.
     """
     code = SOURCE
     services = getattr(interaction.client, "services", None)
@@ -112,7 +115,7 @@ async def use_reader_language(interaction: discord.Interaction) -> str:
             code = await services.languages.reader(
                 interaction.user.id,
                 locale=interaction.locale.value if interaction.locale else None,
-                guild_id=interaction.guild_id,
+                guild_id=interaction.guild_id or guild_id,
                 guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
             )
         else:

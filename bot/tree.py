@@ -21,6 +21,7 @@ from bot.errors import UserError
 from bot.i18n import N_, _, ngettext
 from bot.localisation import use_reader_language
 from bot.metrics import Metrics
+from bot.render.embeds import directed
 from bot.services.faults import outage
 from bot.services.text import quoted
 from storage.database import committed, is_unavailable, track_commits
@@ -125,6 +126,7 @@ def describe(interaction: discord.Interaction) -> str:
 
 async def send_ephemeral(interaction: discord.Interaction, text: str) -> None:
     """Answer with an ephemeral message, however far the interaction has got."""
+    text = directed(text)  # right to left, line by line, in Arabic
     if len(text) > MESSAGE_MAX:  # Discord refuses longer content, and the answer with it
         text = text[: MESSAGE_MAX - 1] + "…"
     await before_answering(interaction)

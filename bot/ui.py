@@ -42,7 +42,9 @@ class Answering:
 
     async def callback(self, interaction: discord.Interaction) -> None:
         track_commits()
-        await use_reader_language(interaction)
+        # A button in a DM carries its server in its custom id: that server's
+        # language is the fallback there, as in the server itself.
+        await use_reader_language(interaction, guild_id=getattr(self, "guild_id", None))
         try:
             await self.run(interaction)
         except Exception as error:

@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot.i18n import current, pgettext
 from bot.localisation import DESCRIPTION, NAME
-from bot.render.help import AUDIENCES, CommandLine, help_embed
+from bot.render.help import AUDIENCES, CommandLine, help_embeds
 from cogs._common import send
 
 
@@ -53,15 +53,17 @@ class HelpCog(commands.Cog):
 
     def __init__(self) -> None:
         # The tree does not change while the bot runs: walk it and render it once per language.
-        self._embeds: dict[str, discord.Embed] = {}
+        self._embeds: dict[str, list[discord.Embed]] = {}
 
     @app_commands.command(name="help", description="List the bot's commands by who uses them")
     async def help(self, interaction: discord.Interaction) -> None:
-        embed = self._embeds.get(current())
-        if embed is None:
-            embed = help_embed(command_lines(interaction.client.tree))  # type: ignore[attr-defined]
-            self._embeds[current()] = embed
-        await send(interaction, embed=embed)
+        embeds = self._embeds.get(current())
+        if embeds is None:
+            embeds = help_embeds(command_lines(interaction.client.tree))  # type: ignore[attr-defined]
+            self._embeds[current()] = embeds
+        # One message per audience: together they are over one message's 6,000 characters.
+        for embed in embeds:
+            await send(interaction, embed=embed.copy())
 
 
 async def setup(bot: commands.Bot) -> None:

@@ -285,8 +285,9 @@ async def do_screen(
                 user = result.proposer_id
                 language = await recipient_language(interaction.client, user, interaction.guild_id)
                 with speaking(language):
+                    told = result.in_current_language()  # the reasons in their language
                     await direct_message(
-                        interaction.client, user, embed=screened_embed(result, guild_name)
+                        interaction.client, user, embed=screened_embed(told, guild_name)
                     )
 
 

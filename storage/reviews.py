@@ -987,3 +987,73 @@ async def assigned_unreviewed(
         .order_by(col(Proposal.number))
     )
     return list((await session.exec(query)).all())
+
+
+@dataclass(frozen=True)
+class MemberProgress:
+    """One reviewer's assignments: how many, how many scored, how many set aside for a conflict."""
+
+    member_id: int
+    assigned: int
+    scored: int
+    conflicted: int
+
+    @property
+    def to_score(self) -> int:
+        return max(0, self.assigned - self.scored - self.conflicted)
+
+
+async def review_progress(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    closed: Collection[str],
+    member_id: int | None = None,
+) -> list[MemberProgress]:
+    """Return each reviewer's progress on their open assignments, in one grouped query.
+
+    An assignment counts while its proposal is not closed (``closed``
+    statuses); it is scored when the member's review exists, set aside when
+    the member declared (or was found to have) a conflict on it and has not
+    scored it.
+    """
+    review = aliased(Review)
+    conflict = aliased(ConflictDeclaration)
+    scored = case((review.id.is_not(None), 1), else_=0)  # type: ignore[union-attr]
+    conflicted = case(
+        (and_(review.id.is_(None), conflict.id.is_not(None)), 1),  # type: ignore[union-attr]
+        else_=0,
+    )
+    query = (
+        select(
+            ReviewAssignment.member_id,
+            func.count(),
+            func.sum(scored),
+            func.sum(conflicted),
+        )
+        .join(Proposal, col(Proposal.id) == ReviewAssignment.proposal_id)
+        .outerjoin(
+            review,
+            and_(
+                col(review.proposal_id) == col(ReviewAssignment.proposal_id),
+                col(review.member_id) == col(ReviewAssignment.member_id),
+            ),
+        )
+        .outerjoin(
+            conflict,
+            and_(
+                col(conflict.proposal_id) == col(ReviewAssignment.proposal_id),
+                col(conflict.member_id) == col(ReviewAssignment.member_id),
+            ),
+        )
+        .where(
+            ReviewAssignment.guild_id == guild_id,
+            col(Proposal.status).not_in(list(closed)),
+        )
+        .group_by(col(ReviewAssignment.member_id))
+        .order_by(col(ReviewAssignment.member_id))
+    )
+    if member_id is not None:
+        query = query.where(ReviewAssignment.member_id == member_id)
+    rows = (await session.exec(query)).all()
+    return [MemberProgress(int(m), int(n or 0), int(s or 0), int(c or 0)) for m, n, s, c in rows]

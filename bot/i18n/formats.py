@@ -77,3 +77,16 @@ def items(
     if not values:
         return ""
     return babel_lists.format_list(list(values), style=style, locale=locale())
+
+
+def joined(values: Sequence[str]) -> str:
+    """Return ``values`` separated as the current language separates a list ("A, B" / "A、B").
+
+    No "and" before the last: for lists shown as lists (names of groups, of
+    dimensions), where ``items`` would read as a sentence.
+    """
+    middle = str(locale().list_patterns["standard"]["middle"])
+    out = ""
+    for index, value in enumerate(values):
+        out = value if index == 0 else middle.format(out, value)
+    return out

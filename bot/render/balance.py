@@ -25,6 +25,7 @@ from bot.services.balance import (
     TargetLine,
     pct,
 )
+from bot.services.taxonomy import participation_label, role_label
 
 CHART_FILE: Final = "balance.png"
 ALT_TEXT: Final = 1024  # Discord's limit on an attachment's description
@@ -82,7 +83,7 @@ def dimension_field(dimension: Dimension) -> tuple[str, str]:
         category_line(c.name, c.seats, c.people, c.share) for c in dimension.categories if c.seats
     ]
     if dimension.empty:
-        names = ", ".join(one_line(_(n), 100) for n in dimension.empty)
+        names = formats.joined([one_line(_(n), 100) for n in dimension.empty])
         lines.append(_("Nobody: {names}", names=names))
     largest = dimension.largest
     if largest is not None and dimension.seats:
@@ -125,7 +126,7 @@ def describe_chart(report: BalanceReport, *, markdown: bool = True, alt: bool = 
     Discord shows verbatim. ``alt``: said of the attachment, not in the embed.
     """
     name_of = one_line if markdown else plain
-    labels = ", ".join(_(d.label).lower() for d in report.dimensions)
+    labels = formats.joined([_(d.label).lower() for d in report.dimensions])
     first = (
         ngettext(
             "One panel of horizontal bars per dimension ({dimensions}); each bar is a "
@@ -154,7 +155,8 @@ def describe_chart(report: BalanceReport, *, markdown: bool = True, alt: bool = 
     # Ceilings crossed: the *_max rules (groups, regions, genders, the MAG's government seats).
     over = [w for w in report.warnings if w.rule.endswith("_max")]
     if over:
-        names = ", ".join(name_of(_(name), 100) for name in sorted({w.category for w in over}))
+        crossed = sorted({w.category for w in over})
+        names = formats.joined([name_of(_(name), 100) for name in crossed])
         text.append(_("Crossed bars are over their ceiling: {names}.", names=names))
     text.append(_("Grey striped bars are people who did not say (never guessed)."))
     text.append(_holds(alt))
@@ -186,7 +188,7 @@ def balance_embed(report: BalanceReport, *, chart: str | None = CHART_FILE) -> d
         embed.add_field(name=name, value=value, inline=True)
     if report.names is not None:
         people_lines = [
-            f"{one_line(n.name, 80)} — {_(n.role)} ({_(n.status)}) · "
+            f"{one_line(n.name, 80)} — {role_label(n.role)} ({participation_label(n.status)}) · "
             f"{one_line(_(n.stakeholder_group), 60)} · {one_line(_(n.region), 60)} · {_(n.gender)}"
             for n in report.names
         ]

@@ -321,6 +321,33 @@ def fitted(text: str, spec: tuple[int, bool], width: float) -> tuple[str, tuple[
     return text.rstrip() + "…", smallest
 
 
+@cache
+def _has_glyph(path: str, char: str) -> bool:
+    """Return whether the font at ``path`` draws ``char`` (not its "missing" box)."""
+    face = _face(Path(path), 20)
+    missing = face.getmask("\U0010ffff")
+    drawn = face.getmask(char)
+    return drawn.size != missing.size or bytes(drawn) != bytes(missing)
+
+
+def _runs(
+    text: str, face: ImageFont.FreeTypeFont, spec: tuple[int, bool]
+) -> list[tuple[str, ImageFont.FreeTypeFont]]:
+    """Split ``text`` where ``face`` lacks a character (▼ in the Chinese subsets): DejaVu there."""
+    path = str(face.path)
+    if path not in (str(SIMPLIFIED), str(TRADITIONAL)) or text.isascii():
+        return [(text, face)]
+    fallback = _face(BOLD if spec[1] else REGULAR, spec[0])
+    runs: list[tuple[str, ImageFont.FreeTypeFont]] = []
+    for char in text:
+        chosen = face if char.isspace() or _has_glyph(path, char) else fallback
+        if runs and runs[-1][1] is chosen:
+            runs[-1] = (runs[-1][0] + char, chosen)
+        else:
+            runs.append((char, chosen))
+    return runs
+
+
 def _font(spec: tuple[int, bool], text: str = "") -> ImageFont.FreeTypeFont:
     return font(spec[0], bold=spec[1], text=text)
 
@@ -382,10 +409,29 @@ class Canvas:
     ) -> None:
         """Write ``text`` at ``xy`` (``anchor`` as Pillow reads it); ``halo``: on white."""
         face = _font(spec, text)
+        runs = _runs(text, face, spec)
+        if len(runs) > 1 and "\n" not in text:
+            self._text_runs(xy, runs, anchor, fill)
+            return
         if halo:
             left, top, right, bottom = self.draw.textbbox(xy, text, font=face, anchor=anchor)
             self.draw.rectangle((left - 2, top - 1, right + 2, bottom + 1), fill=PAPER)
         self.draw.text(xy, text, font=face, anchor=anchor, fill=fill)
+
+    def _text_runs(
+        self,
+        xy: tuple[float, float],
+        runs: list[tuple[str, ImageFont.FreeTypeFont]],
+        anchor: str,
+        fill: str,
+    ) -> None:
+        """Write runs of text in different fonts side by side, as one text at ``anchor``."""
+        widths = [face.getlength(part) for part, face in runs]
+        x, y = xy
+        x -= {"l": 0.0, "m": sum(widths) / 2, "r": sum(widths)}.get(anchor[0], 0.0)
+        for (part, face), width in zip(runs, widths, strict=True):
+            self.draw.text((x, y), part, font=face, anchor="l" + anchor[1:], fill=fill)
+            x += width
 
     def hatch(self, box: Box, pattern: Literal["//", "xx"], width: int = 1) -> None:
         """Draw diagonal hatching inside ``box``: ``//`` one way, ``xx`` both ways."""

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, formats, ngettext
 from bot.render.balance import CHART_FILE, describe_chart, warning_lines
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip, timestamp
 from bot.render.text import one_line, safe
@@ -130,7 +130,7 @@ def _field(dimension: Dimension) -> tuple[str, str]:
         else:
             lines.append(f"{name}: {category.seats} ({pct(category.share)})")
     if dimension.empty:
-        names = ", ".join(one_line(_(n), 100) for n in dimension.empty)
+        names = formats.joined([one_line(_(n), 100) for n in dimension.empty])
         lines.append(_("Not heard: {names}", names=names))
     return _(dimension.label), clip("\n".join(lines) or _("nobody"), FIELD_VALUE)
 
@@ -148,10 +148,10 @@ def summary_embeds(summary: Summary, *, chart: str | None = CHART_FILE) -> list[
         )
     ]
     if summary.unheard_groups:
-        names = ", ".join(_(g) for g in summary.unheard_groups)
+        names = formats.joined([_(g) for g in summary.unheard_groups])
         lines.append(_("No input yet from: **{names}**", names=names))
     if summary.unheard_regions:
-        names = ", ".join(_(r) for r in summary.unheard_regions)
+        names = formats.joined([_(r) for r in summary.unheard_regions])
         lines.append(_("No input yet from these regions: {names}", names=names))
     if report.warnings:
         lines += ["", _("**Warnings**"), *warning_lines(report.warnings)]

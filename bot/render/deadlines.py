@@ -80,7 +80,7 @@ def deadline_embed(view: DeadlineView, *, heading: str = "") -> discord.Embed:
         inline=False,
     )
     embed.set_footer(
-        text=_("Offsets: {offsets} · kind: {kind}", offsets=view.offsets_text, kind=view.kind)
+        text=_("Offsets: {offsets} · kind: {kind}", offsets=view.offsets_text, kind=kind)
     )
     return fit_embed(embed)
 

@@ -29,16 +29,14 @@ class CommandLine:
     audience: str
 
 
-def help_embed(lines: list[CommandLine]) -> discord.Embed:
-    """Return the commands grouped by audience, one field per audience."""
-    embed = discord.Embed(
-        title=_("What this bot does"),
-        description=_(
-            "Options in [brackets] are optional. "
-            "Type a command and Discord shows each option's help."
-        ),
-        colour=INFO,
-    )
+def help_embeds(lines: list[CommandLine]) -> list[discord.Embed]:
+    """Return the commands grouped by audience: one embed per audience, one message each.
+
+    One message holds at most 6,000 characters of embeds, and the whole list
+    is longer than that in several languages: each audience gets its own
+    embed (the first also says how to read it), sent as its own message.
+    """
+    embeds: list[discord.Embed] = []
     for audience in AUDIENCES:
         entries = [
             # The description is the command tree's English: its translation, where known.
@@ -46,6 +44,14 @@ def help_embed(lines: list[CommandLine]) -> discord.Embed:
             for line in lines
             if line.audience == audience
         ]
+        if not entries:
+            continue
+        embed = discord.Embed(title=_(HEADINGS[audience]), colour=INFO)
+        if not embeds:
+            embed.description = _(
+                "Options in [brackets] are optional. "
+                "Type a command and Discord shows each option's help."
+            )
         # One field holds 1024 characters: continue a long section in the next field.
         chunk: list[str] = []
         heading = _(HEADINGS[audience])
@@ -56,4 +62,5 @@ def help_embed(lines: list[CommandLine]) -> discord.Embed:
             chunk.append(entry)
         if chunk:
             embed.add_field(name=heading, value="\n".join(chunk), inline=False)
-    return embed
+        embeds.append(embed)
+    return embeds

@@ -16,7 +16,7 @@ from bot.services.panellists import (
     ParticipationChange,
 )
 from bot.services.profiles import ProfileView
-from bot.services.taxonomy import ROLES
+from bot.services.taxonomy import ROLES, participation_label
 
 
 def nomination_embed(nomination: Nomination) -> discord.Embed:
@@ -69,7 +69,7 @@ def entry_embed(entry: PanellistEntry) -> discord.Embed:
     embed.add_field(name=_("Proposal"), value=heading(entry.proposal, 200), inline=False)
     embed.add_field(name=_("Role"), value=_(ROLES.get(n.role, n.role)), inline=True)
     embed.add_field(name=_("Attendance"), value=attendance_text(n.attendance))
-    embed.add_field(name=_("Status"), value=_(n.status))
+    embed.add_field(name=_("Status"), value=participation_label(n.status))
     embed.add_field(
         name=_("Stakeholder group"), value=one_line(_(n.stakeholder_group)), inline=True
     )
@@ -200,8 +200,8 @@ def change_text(change: ParticipationChange) -> str:
         "Nomination #{id} on {proposal} is now **{status}** (was {before}).",
         id=change.entry.nominee.participation_id,
         proposal=change.entry.label,
-        status=_(change.after),
-        before=_(change.before),
+        status=participation_label(change.after),
+        before=participation_label(change.before),
     )
 
 

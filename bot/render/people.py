@@ -11,6 +11,7 @@ from bot.i18n import N_, _, ngettext
 from bot.render.embeds import INFO, OK, WARN, clip
 from bot.render.text import one_line, safe
 from bot.services.people import FlagView, Merged, PersonChange, PersonView
+from bot.services.taxonomy import participation_label, role_label
 
 LINKS = {
     "invitation": N_("confirmed by them (an invitation from someone else)"),
@@ -113,7 +114,8 @@ def person_embed(person: PersonView, *, heading: str = "") -> discord.Embed:
     seats = []
     for seat in person.seats:
         bits = [
-            f"`#{seat.participation_id}` {seat.proposal_label} · {seat.role} · {_(seat.status)}"
+            f"`#{seat.participation_id}` {seat.proposal_label} · {role_label(seat.role)} · "
+            f"{participation_label(seat.status)}"
         ]
         if seat.nominated_by:
             bits.append(_("by {who}", who=f"<@{seat.nominated_by}>"))

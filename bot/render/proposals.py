@@ -11,7 +11,7 @@ from typing import Protocol
 
 import discord
 
-from bot.i18n import _, ngettext, pgettext
+from bot.i18n import _, formats, ngettext, pgettext
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip, timestamp
 from bot.render.text import one_line, plain, safe
 from bot.services.proposals import (
@@ -23,7 +23,13 @@ from bot.services.proposals import (
 )
 from bot.services.scoring import ScoreSummary
 from bot.services.screening import ScreeningReport, ScreeningResult
-from bot.services.taxonomy import ATTENDANCE, ROLES, kind_label, proposal_label
+from bot.services.taxonomy import (
+    ATTENDANCE,
+    ROLES,
+    kind_label,
+    participation_label,
+    proposal_label,
+)
 from bot.services.visibility import Nominee
 
 STATUS_ICONS = {
@@ -106,7 +112,8 @@ def person_line(nominee: Nominee) -> str:
     bits = [
         _(ROLES.get(nominee.role, nominee.role)),
         attendance_text(nominee.attendance),
-        f"{PARTICIPATION_ICONS.get(nominee.status, '')} {_(nominee.status)}".strip(),
+        f"{PARTICIPATION_ICONS.get(nominee.status, '')} "
+        f"{participation_label(nominee.status)}".strip(),
     ]
     line = (
         f"{name} — {', '.join(bits)} · {one_line(_(nominee.stakeholder_group), 60)}, "
@@ -135,9 +142,9 @@ def score_text(summary: ScoreSummary) -> str:
             "**{mean}** (median {median}, {n} score, spread {spread}, {low}–{high})",
             "**{mean}** (median {median}, {n} scores, spread {spread}, {low}–{high})",
             summary.count,
-            mean=f"{summary.mean:.2f}",
-            median=f"{summary.median:g}",
-            spread=f"{summary.spread:.2f}",
+            mean=formats.decimal(summary.mean, 2),
+            median=formats.number(summary.median or 0),
+            spread=formats.decimal(summary.spread or 0, 2),
             low=summary.low,
             high=summary.high,
         )

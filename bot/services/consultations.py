@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.i18n import N_, _, ngettext, pgettext, speaking
+from bot.i18n import N_, _, formats, ngettext, pgettext, speaking
 from bot.services.auth import Actor, require_secretariat
 from bot.services.balance import BalanceReport, Scope, make_report
 from bot.services.balance.reports import redact
@@ -895,9 +895,9 @@ async def chase_consultation(session: AsyncSession, context: ChaseContext) -> Ch
         )
     lines = []
     if groups:
-        lines.append(_("Stakeholder groups not heard yet: {names}", names=", ".join(groups)))
+        lines.append(_("Stakeholder groups not heard yet: {names}", names=formats.joined(groups)))
     if regions:
-        lines.append(_("Regions not heard yet: {names}", names=", ".join(regions)))
+        lines.append(_("Regions not heard yet: {names}", names=formats.joined(regions)))
     return Chase(
         summary=ngettext(
             "{n} input so far to consultation #{number}. Not heard yet:",

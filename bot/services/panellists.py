@@ -30,7 +30,7 @@ from typing import Any, Final
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.i18n import N_, _, ngettext, pgettext
+from bot.i18n import N_, _, ngettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.proposals import (
@@ -53,6 +53,7 @@ from bot.services.taxonomy import (
     affiliation_key,
     match,
     match_key,
+    participation_label,
     person_key,
     stakeholder_groups,
     tidy,
@@ -117,18 +118,6 @@ def status_of(participation: Participation) -> str:
     if participation.invited_at is not None:
         return "invited"
     return "nominated"
-
-
-def participation_label(status: str) -> str:
-    """Return a nomination status as people read it, in the current language."""
-    labels = {
-        "nominated": pgettext("nomination status", "nominated"),
-        "invited": pgettext("nomination status", "invited"),
-        "confirmed": pgettext("nomination status", "confirmed"),
-        "declined": pgettext("nomination status", "declined"),
-        "withdrawn": pgettext("nomination status", "withdrawn"),
-    }
-    return labels.get(status, status)
 
 
 def settle(participation: Participation, now: datetime) -> None:

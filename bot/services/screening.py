@@ -8,6 +8,8 @@ stores each result on its proposal and, when asked, moves proposals on.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -245,6 +247,15 @@ class ScreeningResult:
     moved_to: str | None = None  # the new status when the result was applied
     moved_from: str | None = None
     proposer_id: int | None = None
+    # The same failures, written again in the current language (for the
+    # proposer's DM, in their language rather than the screener's).
+    explain: Callable[[], list[Failure]] | None = field(default=None, compare=False, repr=False)
+
+    def in_current_language(self) -> ScreeningResult:
+        """Return this result with its reasons written in the current language."""
+        if self.explain is None:
+            return self
+        return dataclasses.replace(self, failures=self.explain())
 
     @property
     def passed(self) -> bool:
@@ -325,7 +336,8 @@ class ScreeningService:
 
     async def _evaluate(
         self, session: AsyncSession, actor: Actor, number: int | None, rules: Mapping[str, Any]
-    ) -> list[tuple[Proposal, list[Failure]]]:
+    ) -> list[tuple[Proposal, list[Failure], list[tuple[Participation, Person]], dict[int, Facts]]]:
+        """Return each proposal screened: its failures, and the people and facts they came from."""
         if number is not None:
             proposals = [await load_proposal(session, actor.guild_id, number, for_update=True)]
         else:
@@ -339,7 +351,10 @@ class ScreeningService:
         for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=ids):
             people[pa.proposal_id].append((pa, pe))
         facts = await self._facts(session, actor.guild_id, proposals, people)
-        return [(p, evaluate(p, people[p.id or 0], rules, facts[p.number])) for p in proposals]
+        return [
+            (p, evaluate(p, people[p.id or 0], rules, facts[p.number]), people[p.id or 0], facts)
+            for p in proposals
+        ]
 
     async def screen(
         self,
@@ -361,7 +376,7 @@ class ScreeningService:
         if apply and not confirmed:
             async with self._db.read() as session:
                 evaluated = await self._evaluate(session, actor, number, settings.rules)
-            moves = [_applied_status(p.status, passed=not failures) for p, failures in evaluated]
+            moves = [_applied_status(p.status, passed=not f) for p, f, _pe, _fa in evaluated]
             review = moves.count("under_review")
             out = moves.count("screened_out")
             if review or out:
@@ -382,7 +397,7 @@ class ScreeningService:
         async with self._db.write() as session:
             evaluated = await self._evaluate(session, actor, number, settings.rules)
             moved = 0
-            for proposal, failures in evaluated:
+            for proposal, failures, on_it, facts in evaluated:
                 # Stored (the reasons too): in the language of whoever screened.
                 proposal.screening = {
                     "passed": not failures,
@@ -423,6 +438,9 @@ class ScreeningService:
                         moved_to=new_status,
                         moved_from=old_status if new_status else None,
                         proposer_id=proposal.proposer_id,
+                        explain=functools.partial(
+                            evaluate, proposal, on_it, settings.rules, facts[proposal.number]
+                        ),
                     )
                 )
             passed = sum(1 for r in results if r.passed)

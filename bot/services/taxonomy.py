@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, Final
 
 from bot.errors import InvalidInput
-from bot.i18n import N_, _
+from bot.i18n import N_, _, pgettext
 from bot.services.text import clean_block, clean_line, quoted
 
 STAKEHOLDER_GROUPS: Final = (
@@ -197,3 +197,21 @@ def kind_label(kind: str) -> str:
 def proposal_label(kind: str, number: int) -> str:
     """Return a proposal's display number, such as ``WS #12``."""
     return f"{KIND_PREFIXES.get(kind, 'S')} #{number}"
+
+
+def participation_label(status: str) -> str:
+    """Return a nomination status as people read it, in the current language."""
+    labels = {
+        "nominated": pgettext("nomination status", "nominated"),
+        "invited": pgettext("nomination status", "invited"),
+        "confirmed": pgettext("nomination status", "confirmed"),
+        "declined": pgettext("nomination status", "declined"),
+        "withdrawn": pgettext("nomination status", "withdrawn"),
+    }
+    return labels.get(status, status)
+
+
+def role_label(role: str) -> str:
+    """Return a role on a session (speaker, moderator…) in the current language."""
+    label = ROLES.get(role)
+    return _(label) if label is not None else role

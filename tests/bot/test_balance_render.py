@@ -182,3 +182,15 @@ async def test_arabic_charts_are_drawn_in_english_where_pillow_cannot_shape(monk
         assert charts.chart_language() == "en"
         english_drawn = await charts.render_chart(REPORT)
     assert english_drawn == charts.draw_balance(REPORT)
+
+
+def test_symbols_the_chinese_fonts_lack_are_drawn_in_dejavu() -> None:
+    with speaking("zh_Hant"):
+        face = charts.font(14)
+        runs = charts._runs("▼ 占比下降 10", face, (14, False))
+    assert [part for part, _face in runs] == ["▼", " 占比下降 10"]
+    assert Path(runs[0][1].path).name == "DejaVuSans.ttf"
+    assert Path(runs[1][1].path).name == "NotoSansTC-Subset.otf"
+    # A Latin or Cyrillic chart is one run, as before.
+    with speaking("ru"):
+        assert len(charts._runs("▼ доля", charts.font(14), (14, False))) == 1

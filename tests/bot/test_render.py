@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from bot.errors import InvalidInput
 from bot.render import embeds
 from bot.render.embeds import fit_embed
-from bot.render.help import CommandLine, help_embed
+from bot.render.help import CommandLine, help_embeds
 from bot.tree import unwrap, user_message
 
 hostile = st.text(
@@ -69,12 +69,32 @@ def test_help_splits_long_sections() -> None:
     lines = [CommandLine(f"/cmd{i}", "[option]", "d" * 90, "admins") for i in range(30)] + [
         CommandLine("/help", "", "List the commands", "everyone")
     ]
-    embed = help_embed(lines)
-    names = [f.name for f in embed.fields]
-    assert names[0] == "For everyone"
-    assert names[1:] == ["For server admins"] + ["For server admins (continued)"] * (len(names) - 2)
-    assert all(len(f.value or "") <= 1024 for f in embed.fields)
-    assert sum((f.value or "").count("\n") + 1 for f in embed.fields) == 31
+    everyone, admins = help_embeds(lines)  # one embed (one message) per audience
+    assert everyone.title == "For everyone" and everyone.description
+    names = [f.name for f in admins.fields]
+    assert names == ["For server admins"] + ["For server admins (continued)"] * (len(names) - 1)
+    assert all(len(f.value or "") <= 1024 for f in admins.fields)
+    assert sum((f.value or "").count("\n") + 1 for f in admins.fields) == 30
+    assert len(admins) <= 6000  # each message within Discord's limit
+
+
+def test_help_fits_discords_limits_in_every_language() -> None:
+    import asyncio
+
+    from bot.client import command_list
+    from bot.i18n import LANGUAGES, speaking
+    from bot.settings import load_settings
+    from cogs.help import command_lines
+
+    settings = load_settings({"DATABASE_URL": "sqlite+aiosqlite:///:memory:"})
+    tree = discord.app_commands.CommandTree(discord.Client(intents=discord.Intents.none()))
+    for command in asyncio.run(command_list(settings)):
+        tree.add_command(command)
+    for code in LANGUAGES:
+        with speaking(code):
+            for embed in help_embeds(command_lines(tree)):
+                assert len(embed) <= 6000, (code, embed.title, len(embed))
+                assert all(len(f.value or "") <= 1024 for f in embed.fields)
 
 
 def test_user_errors_are_shown_as_written_and_others_are_not() -> None:

@@ -94,10 +94,14 @@ async def test_bad_input_is_answered_privately_and_stores_nothing(
 
 
 async def test_help_lists_commands_by_audience(world: World) -> None:
-    reply = await world.run("outsider", "help")
-    text = reply.embed_text()
-    assert "For server admins" in text and "For everyone" in text
-    assert "/config timezone" in text and "/help" in text
+    ix = await world.invoke("outsider", "help")
+    first = await ix.wait_reply()
+    assert first.ephemeral and "For everyone" in first.embed_text()
+    # One message per audience: all of them together are over one message's limit.
+    await ix.wait_for(lambda i: len(i.followups) == 3, timeout=10)
+    text = "\n".join(m.embed_text() for m in [first, *ix.followups])
+    assert "For server admins" in text and "For the secretariat" in text
+    assert "/config timezone" in text and "/help" in text and "/consultation open" in text
 
 
 async def test_settings_survive_a_restart(world: World) -> None:

@@ -15,6 +15,7 @@ from bot.services.taxonomy import (
     PROPOSAL_STATUSES,
     kind_label,
     match_key,
+    participation_label,
 )
 from bot.services.text import quoted
 from storage.balance import (
@@ -69,7 +70,7 @@ def panellists_scope(status: str | None) -> Scope:
     """Return the wording of a count of nominations, in the current language."""
     phrase, who = _nomination_phrases(status)
     if status:
-        title = _("Nominations: {status}", status=_(status))
+        title = _("Nominations: {status}", status=participation_label(status))
     else:
         title = _("Nominations: every status")
     judged = status not in ("declined", "withdrawn")
