@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.conftest import World
-from tests.e2e.language_story import Texts, english_in, story
+from tests.e2e.language_story import Texts, english_in, seen, story
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -35,3 +35,24 @@ async def test_the_story_is_told_in_french(world: World) -> None:
     shown = "\n".join(text for _where, text in told.shown)
     assert "Forum sur la gouvernance de l'Internet" in shown or "GCM" in shown
     assert "Société civile" in shown  # the stakeholder group, as the UN writes it
+
+
+async def test_a_dm_button_answers_in_the_servers_language(world: World) -> None:
+    # Mina's Discord app is in German, which the bot does not speak: the
+    # server's French is the fallback, in the invitation and after her click.
+    mina = world.users["mag1"]
+    world.fake.users[mina].locale = "de"
+    nominated = await world.run(
+        "outsider", "panellist nominate", proposal=1, name="Mina Rahman",
+        stakeholder="Civil Society", region="Asia-Pacific Group", gender="Female", member=mina,
+    )  # fmt: skip
+    assert nominated.ephemeral
+    invitation = await world.fake.wait_for_dm(mina, timeout=10)
+    assert not english_in("fr", seen(invitation))
+    clicked = await world.fake.click(invitation, "Confirmer", mina)
+    await clicked.wait_callback()
+    answered = seen(world.fake.message(invitation.id))
+    assert answered and "You confirmed" not in answered and not english_in("fr", answered)
+    # Her nomination's status is written in French wherever it is shown.
+    listed = seen(await world.run("outsider", "panellist list", proposal=1))
+    assert "confirmed" not in listed and not english_in("fr", listed)
