@@ -13,6 +13,7 @@ from bot.render.reviews import (
     assign_embed,
     conflict_text,
     decision_text,
+    progress_embed,
     queue_embed,
     results_embed,
     score_embed,
@@ -128,8 +129,21 @@ class ReviewsCog(commands.Cog):
     async def queue(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        items = await bot_of(interaction).services.reviews.queue(actor)
-        await send(interaction, embed=queue_embed(items))
+        reviews = bot_of(interaction).services.reviews
+        items = await reviews.queue(actor)
+        progress, closes_at = await reviews.my_progress(actor)
+        await send(interaction, embed=queue_embed(items, progress, closes_at))
+
+    @review.command(
+        name="progress",
+        description="Every reviewer's progress: scored, to score, not started (secretariat)",
+        extras={"audience": "secretariat"},
+    )
+    async def progress(self, interaction: discord.Interaction) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        report = await bot_of(interaction).services.reviews.progress(actor)
+        await send(interaction, embed=progress_embed(report))
 
     @review.command(
         name="assign",

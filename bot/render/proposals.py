@@ -18,6 +18,7 @@ from bot.services.proposals import (
     STATUS_LABELS,
     ProposalDetail,
     ProposalPage,
+    ReviewNote,
     StatusChange,
     Submitted,
 )
@@ -216,9 +217,27 @@ def proposal_embed(detail: ProposalDetail) -> discord.Embed:
     if detail.scores is not None:
         reviews += f"\n{score_text(detail.scores)}"
     embed.add_field(name=_("Reviews"), value=reviews, inline=False)
+    if detail.reviews:
+        embed.add_field(
+            name=_("Scores and comments (secretariat only)"),
+            value=clip("\n".join(review_note_line(n) for n in detail.reviews), 1024),
+            inline=False,
+        )
     if detail.private:
         embed.set_footer(text=_("Gender and contact details are shown to the secretariat only."))
     return embed
+
+
+def review_note_line(note: ReviewNote) -> str:
+    """Return one review for the secretariat: who, the score, the comment (as typed)."""
+    line = f"{note.reviewer} · **{note.score}**"
+    if note.merge:
+        line += " · " + _("suggests a merge")
+    if note.conflicted:
+        line += " · " + _("conflict of interest: left out of the scores")
+    if note.comment:
+        line += f"\n> {one_line(note.comment, 300)}"
+    return line
 
 
 def proposal_list_embed(page: ProposalPage) -> discord.Embed:

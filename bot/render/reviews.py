@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 
 import discord
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, formats, ngettext
 from bot.render.embeds import INFO, OK, WARN, clip, timestamp
 from bot.render.proposals import heading, score_text, status_text
 from bot.render.text import one_line, safe
@@ -17,8 +18,10 @@ from bot.services.reviews import (
     AssignResult,
     ConflictDecision,
     ConflictResult,
+    ProgressReport,
     QueueItem,
     ResultsPage,
+    ReviewerProgress,
     ScoreResult,
     SuspectedConflict,
 )
@@ -69,9 +72,31 @@ def conflict_text(result: ConflictResult) -> str:
     return " ".join(parts)
 
 
-def queue_embed(items: Sequence[QueueItem]) -> discord.Embed:
-    """Return a member's proposals still to score, possible conflicts marked."""
+def progress_line(progress: ReviewerProgress | None, closes_at: datetime | None) -> str | None:
+    """Return "7 of 12 scored, closes in 3 days" for a member's queue (None: nothing assigned)."""
+    if progress is None or not progress.assigned:
+        return None
+    line = ngettext(
+        "**{scored}** of **{n}** assigned proposal scored",
+        "**{scored}** of **{n}** assigned proposals scored",
+        progress.assigned,
+        scored=progress.scored,
+    )
+    if closes_at is not None:
+        line += " · " + _("the reviews close {when}", when=timestamp(closes_at, "R"))
+    return line
+
+
+def queue_embed(
+    items: Sequence[QueueItem],
+    progress: ReviewerProgress | None = None,
+    closes_at: datetime | None = None,
+) -> discord.Embed:
+    """Return a member's proposals still to score, possible conflicts marked, and progress."""
     embed = discord.Embed(title=_("Your review queue"), colour=INFO)
+    where = progress_line(progress, closes_at)
+    if where is not None:
+        embed.add_field(name=_("Progress"), value=where, inline=False)
     if not items:
         embed.description = _("Nothing left to score. Thank you!")
         return embed
@@ -183,6 +208,50 @@ def assign_embed(result: AssignResult) -> discord.Embed:
             inline=False,
         )
     embed.set_footer(text=_("Members see their proposals with /review queue."))
+    return embed
+
+
+def progress_embed(report: ProgressReport) -> discord.Embed:
+    """Return every reviewer's progress for the secretariat: who is behind, who has no profile."""
+    embed = discord.Embed(title=_("Review progress"), colour=INFO)
+    if not report.reviewers:
+        embed.description = _(
+            "Nobody is assigned yet. Assign reviewers with `/review assign per_proposal:5`."
+        )
+        return embed
+    head = ngettext(
+        "**{scored}** of **{n}** assigned review done",
+        "**{scored}** of **{n}** assigned reviews done",
+        report.assigned,
+        scored=report.scored,
+    )
+    if report.closes_at is not None:
+        head += " · " + _("the reviews close {when}", when=timestamp(report.closes_at, "R"))
+    embed.description = head
+    ordered = sorted(report.reviewers, key=lambda r: (-r.to_score, r.member_id))
+    lines = [
+        _(
+            "<@{member}>: {scored} of {assigned} scored, {left} to score",
+            member=r.member_id,
+            scored=r.scored,
+            assigned=r.assigned,
+            left=r.to_score,
+        )
+        + (" · " + _("{n} set aside (conflict)", n=r.conflicted) if r.conflicted else "")
+        for r in ordered
+    ]
+    embed.add_field(name=_("Reviewers, most behind first"), value=clip("\n".join(lines), 1024))
+    if report.not_started:
+        names = formats.joined([f"<@{r.member_id}>" for r in report.not_started])
+        embed.add_field(name=_("Not started yet"), value=clip(names, 1024), inline=False)
+    if report.without_profile:
+        names = formats.joined([f"<@{r.member_id}>" for r in report.without_profile])
+        embed.add_field(
+            name=_("No MAG profile yet (ask them to run `/profile set`)"),
+            value=clip(names, 1024),
+            inline=False,
+        )
+    embed.set_footer(text=_("Reminders of the reviews deadline chase only those behind."))
     return embed
 
 

@@ -104,6 +104,8 @@ class Defaults:
                 # MAG evaluation.
                 "reviews.comment_required_max_score": 3,
                 "reviews.min_stakeholder_groups": 3,
+                # The secretariat reads who wrote each review (false: "Reviewer A", "B"…).
+                "reviews.name_reviewers": True,
                 # Stakeholder groups a guild adds to the five of the IGF.
                 "taxonomy.extra_stakeholder_groups": [],
                 # Reminders (issue 4): ping the MAG role; chase reviewers by DM.

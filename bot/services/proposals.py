@@ -22,7 +22,7 @@ from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, Per
 from bot.i18n import N_, _, ngettext, pgettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings
-from bot.services.scoring import ScoreSummary, summaries
+from bot.services.scoring import ScoreSummary, find_conflicts, summaries
 from bot.services.taxonomy import (
     DURATIONS,
     FORMATS,
@@ -51,9 +51,12 @@ from storage.proposals import (
     list_proposals,
     search_proposals,
 )
-from storage.reviews import open_assignments, score_histograms
+from storage.reviews import open_assignments, reviews_of, score_histograms
 
 log = logging.getLogger(__name__)
+
+# The guild rule: the secretariat sees who wrote each review (False: "Reviewer A", "B"…).
+NAME_REVIEWERS: Final = "reviews.name_reviewers"
 
 PAGE_SIZE: Final = 10
 
@@ -298,6 +301,27 @@ def view_of(proposal: Proposal) -> ProposalView:
 
 
 @dataclass(frozen=True)
+class ReviewNote:
+    """One review as the secretariat reads it on a proposal: who, the score, the comment."""
+
+    reviewer: str  # "<@id>", or "Reviewer A" where the server keeps reviewers unnamed
+    score: int
+    comment: str | None
+    merge: bool
+    conflicted: bool  # left out of the scores (a conflict of interest)
+
+
+def reviewer_letter(index: int) -> str:
+    """Return the label of the ``index``-th reviewer of a proposal: A, B, … Z, AA, AB…"""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+@dataclass(frozen=True)
 class ProposalDetail:
     """One proposal as ``/proposal view`` shows it to this actor."""
 
@@ -310,6 +334,7 @@ class ProposalDetail:
     # The screening rules it fails now (None: never screened, and nobody asked).
     screening: tuple[str, ...] | None
     screened: bool  # the secretariat ran screening on it
+    reviews: tuple[ReviewNote, ...] | None = None  # only for the secretariat
 
     @property
     def label(self) -> str:
@@ -639,11 +664,13 @@ class ProposalService:
             )
             review_count = tally[proposal.id].total if proposal.id in tally else 0
             scores = None
+            notes = None
             if sees_scores(actor):
                 found = await summaries(
                     session, guild_id=actor.guild_id, proposal_ids=[proposal.id], histograms=tally
                 )
                 scores = found.get(proposal.id, ScoreSummary.of([]))
+                notes = await self._review_notes(session, actor.guild_id, proposal.id, settings)
             screening = await self._screening_now(session, proposal, settings)
         people = None
         if sees_people(actor, proposer_id=proposal.proposer_id):
@@ -657,6 +684,33 @@ class ProposalService:
             private=sees_personal(actor),
             screening=screening,
             screened=proposal.screened_at is not None,
+            reviews=notes,
+        )
+
+    @staticmethod
+    async def _review_notes(
+        session: AsyncSession, guild_id: int, proposal_id: int, settings: GuildSettings
+    ) -> tuple[ReviewNote, ...]:
+        """Return a proposal's reviews for the secretariat, reviewers named per the rule."""
+        reviews = await reviews_of(session, guild_id=guild_id, proposal_id=proposal_id)
+        conflicts = await find_conflicts(
+            session,
+            guild_id=guild_id,
+            proposal_ids=[proposal_id],
+            member_ids=[r.member_id for r in reviews],
+        )
+        named = bool(settings.rules.get(NAME_REVIEWERS, True))
+        return tuple(
+            ReviewNote(
+                reviewer=f"<@{r.member_id}>"
+                if named
+                else _("Reviewer {letter}", letter=reviewer_letter(index)),
+                score=r.score,
+                comment=r.comment,
+                merge=r.merge,
+                conflicted=(proposal_id, r.member_id) in conflicts,
+            )
+            for index, r in enumerate(reviews)
         )
 
     async def _screening_now(

@@ -34,6 +34,7 @@ from bot.services.taxonomy import (
 )
 from storage.audit import record_event
 from storage.database import Database
+from storage.deadlines import latest_due
 from storage.profiles import list_members
 from storage.proposals import ProposalBrief, list_proposals, proposals_by_ids
 from storage.reviews import (
@@ -51,6 +52,7 @@ from storage.reviews import (
     list_assignments,
     ranked_page,
     remove_assignments,
+    review_progress,
     reviewed_pairs,
     save_review,
     scores_for_pairs,
@@ -158,6 +160,49 @@ class AssignResult:
         if self.members > len(loads):
             loads.append(0)
         return (min(loads), max(loads)) if loads else (0, 0)
+
+
+@dataclass(frozen=True)
+class ReviewerProgress:
+    """One reviewer's progress on their open assignments, for the secretariat."""
+
+    member_id: int
+    assigned: int
+    scored: int
+    conflicted: int
+    has_profile: bool
+
+    @property
+    def to_score(self) -> int:
+        return max(0, self.assigned - self.scored - self.conflicted)
+
+    @property
+    def started(self) -> bool:
+        return self.scored > 0
+
+
+@dataclass(frozen=True)
+class ProgressReport:
+    """Every reviewer's progress, and when the reviews close (None: no reviews deadline)."""
+
+    reviewers: tuple[ReviewerProgress, ...]
+    closes_at: datetime | None
+
+    @property
+    def assigned(self) -> int:
+        return sum(r.assigned for r in self.reviewers)
+
+    @property
+    def scored(self) -> int:
+        return sum(r.scored for r in self.reviewers)
+
+    @property
+    def not_started(self) -> tuple[ReviewerProgress, ...]:
+        return tuple(r for r in self.reviewers if not r.started and r.to_score)
+
+    @property
+    def without_profile(self) -> tuple[ReviewerProgress, ...]:
+        return tuple(r for r in self.reviewers if not r.has_profile)
 
 
 @dataclass(frozen=True)
@@ -462,6 +507,37 @@ class ReviewService:
             for p in assigned
             if p.status not in CLOSED and (p.id, actor.user_id) not in conflicts
         ]
+
+    async def progress(self, actor: Actor) -> ProgressReport:
+        """Return every reviewer's progress (secretariat): scored, to score, not started."""
+        require_secretariat(actor)
+        async with self._db.read() as session:
+            found = await review_progress(session, guild_id=actor.guild_id, closed=CLOSED)
+            profiles = {m.user_id for m in await list_members(session, guild_id=actor.guild_id)}
+            closes_at = await latest_due(session, guild_id=actor.guild_id, kind="reviews")
+        return ProgressReport(
+            reviewers=tuple(
+                ReviewerProgress(
+                    r.member_id, r.assigned, r.scored, r.conflicted, r.member_id in profiles
+                )
+                for r in found
+            ),
+            closes_at=closes_at,
+        )
+
+    async def my_progress(self, actor: Actor) -> tuple[ReviewerProgress | None, datetime | None]:
+        """Return the member's own progress and when the reviews close (for their queue)."""
+        require_mag(actor)
+        async with self._db.read() as session:
+            found = await review_progress(
+                session, guild_id=actor.guild_id, closed=CLOSED, member_id=actor.user_id
+            )
+            closes_at = await latest_due(session, guild_id=actor.guild_id, kind="reviews")
+        mine = next(iter(found), None)
+        if mine is None:
+            return None, closes_at
+        own = ReviewerProgress(mine.member_id, mine.assigned, mine.scored, mine.conflicted, True)
+        return own, closes_at
 
     async def suspected(self, actor: Actor) -> list[SuspectedConflict]:
         """Return the conflicts the data suggests and nobody settled yet (secretariat)."""

@@ -176,9 +176,18 @@ async def test_scores_and_results(world: World) -> None:
     text = results.embed_text()
     assert text.index("WS #2") < text.index("WS #1")
     assert "**3.00** (median 3, 2 scores" in text and "merge flag" in text
-    # Scores are for the secretariat only.
+    # Scores are for the secretariat only, and so are the comments, with who wrote them.
     public = (await world.run("outsider", "proposal view", number=1)).embed_text()
-    assert "2 reviews" in public and "3.00" not in public
+    assert "2 reviews" in public and "3.00" not in public and "Too few speakers" not in public
+    view = (await world.run("secretariat", "proposal view", number=1)).embed_text()
+    assert "Scores and comments (secretariat only)" in view
+    assert f"<@{world.users['mag2']}> · **2**" in view and "> Too few speakers" in view
+    # A server that keeps reviewers unnamed: "Reviewer A", "B", in the order they scored.
+    await world.run("admin", "config rule", name="reviews.name_reviewers", value="false")
+    unnamed = (await world.run("secretariat", "proposal view", number=1)).embed_text()
+    assert "Reviewer A · **4**" in unnamed and "Reviewer B · **2**" in unnamed
+    assert f"<@{world.users['mag2']}>" not in unnamed
+    await world.run("admin", "config rule", name="reviews.name_reviewers", value="default")
 
 
 async def test_export_csv_is_parsed(world: World) -> None:
@@ -263,6 +272,12 @@ async def test_profiles_assignment_and_queue(world: World) -> None:
     assert "Each member has" in assigned.embed_text()
     queue = (await world.run("mag4", "review queue")).embed_text()
     assert "WS #" in queue or "Nothing left" in queue
+    assert "assigned proposal" in queue and "scored" in queue  # "0 of 3 … scored"
+    progress = (await world.run("secretariat", "review progress")).embed_text()
+    assert "Reviewers, most behind first" in progress and "to score" in progress
+    assert f"<@{world.users['mag4']}>" in progress
+    refused = await world.run("mag1", "review progress")
+    assert refused.ephemeral and "Only the secretariat" in refused.content
 
 
 async def test_list_pages_with_buttons(world: World) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
@@ -375,3 +375,35 @@ async def test_the_ranking_in_sql_matches_the_summaries(services: Services, db: 
     assert [r.proposal.number for r in ranked] == order
     for row in ranked:
         assert row.summary == expected.get(row.proposal.id, empty)
+
+
+async def test_progress_counts_scored_set_aside_and_not_started(
+    services: Services, db: Database
+) -> None:
+    from storage.reviews import add_assignments
+
+    for _ in range(3):
+        await submit(services)
+    await profile(services, MAG)  # MAG2 has no profile
+    async with db.write() as session:
+        await add_assignments(
+            session,
+            guild_id=GUILD,
+            pairs=[(p, m.user_id) for p in (1, 2, 3) for m in (MAG, MAG2)],
+            at=datetime(2027, 3, 1, tzinfo=UTC),
+        )
+    await services.reviews.score(MAG, 1, 4)
+    # A declared conflict takes the proposal out of the member's assignments.
+    await services.reviews.declare_conflict(MAG, 2, "my employer organises it")
+    report = await services.reviews.progress(SECRETARIAT)
+    rows = {r.member_id: r for r in report.reviewers}
+    first, second = rows[MAG.user_id], rows[MAG2.user_id]
+    assert (first.assigned, first.scored, first.to_score) == (2, 1, 1)
+    assert (second.assigned, second.scored, second.to_score) == (3, 0, 3)
+    assert [r.member_id for r in report.not_started] == [MAG2.user_id]
+    assert [r.member_id for r in report.without_profile] == [MAG2.user_id]
+    assert (report.assigned, report.scored) == (5, 1)
+    mine, _closes = await services.reviews.my_progress(MAG)
+    assert mine is not None and (mine.scored, mine.assigned) == (1, 2)
+    with pytest.raises(PermissionDenied):
+        await services.reviews.progress(MAG)
