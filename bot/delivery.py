@@ -46,9 +46,11 @@ from bot.render.reminders import (
     reminder_embed,
     reminder_mentions,
 )
+from bot.render.reviews import assigned_content
 from bot.services.faults import log_failure
 from bot.services.outbox import (
     AdminNotice,
+    AssignedNotice,
     DigestPost,
     DirectPost,
     Post,
@@ -103,7 +105,7 @@ class DiscordOutbox:
         return PostResult.sent(message.id)
 
     async def _destination(self, post: Post) -> discord.abc.Messageable:
-        if isinstance(post, DirectPost):
+        if isinstance(post, DirectPost | AssignedNotice):
             return await self._client.create_dm(discord.Object(id=post.user_id))
         return self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
 
@@ -142,6 +144,8 @@ class DiscordOutbox:
             kwargs = {"embed": digest_embed(post.digest, post.ref), "allowed_mentions": none}
         elif isinstance(post, AdminNotice):
             kwargs = {"content": notice_content(post), "allowed_mentions": none}
+        elif isinstance(post, AssignedNotice):
+            kwargs = {"content": assigned_content(post), "allowed_mentions": none}
         else:
             raise TypeError(f"cannot post {type(post).__name__}")
         return kwargs

@@ -11,8 +11,10 @@ import discord
 from bot.i18n import _, formats, ngettext
 from bot.render.embeds import INFO, OK, WARN, clip, timestamp
 from bot.render.proposals import heading, score_text, status_text
+from bot.render.reminders import ref_text
 from bot.render.text import one_line, safe
 from bot.services.audit import AuditEntry
+from bot.services.outbox import AssignedNotice
 from bot.services.reviews import (
     SCORE_LABELS,
     AssignResult,
@@ -209,6 +211,21 @@ def assign_embed(result: AssignResult) -> discord.Embed:
         )
     embed.set_footer(text=_("Members see their proposals with /review queue."))
     return embed
+
+
+def assigned_content(post: AssignedNotice) -> str:
+    """Return a reviewer's DM: proposals were assigned to them, where to find them, by when."""
+    text = ngettext(
+        "You have {n} new workshop proposal to review ({left} to score in all). "
+        "Run `/review queue` in the server to see them.",
+        "You have {n} new workshop proposals to review ({left} to score in all). "
+        "Run `/review queue` in the server to see them.",
+        post.added,
+        left=post.to_score,
+    )
+    if post.closes_at is not None:
+        text += " " + _("The reviews close {when}.", when=timestamp(post.closes_at, "F"))
+    return clip(f"{text} ({ref_text(post.ref)})", 2000)
 
 
 def progress_embed(report: ProgressReport) -> discord.Embed:

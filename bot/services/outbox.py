@@ -137,6 +137,20 @@ class AdminNotice:
 
 
 @dataclass(frozen=True)
+class AssignedNotice:
+    """A direct message to a reviewer: proposals were assigned to them (once per assignment run)."""
+
+    guild_id: int
+    user_id: int
+    nonce: str
+    ref: str
+    added: int  # proposals this run gave them
+    to_score: int  # all they have to score now
+    closes_at: datetime | None
+    language: str = SOURCE
+
+
+@dataclass(frozen=True)
 class ReminderBatch:
     """Reminders due together in one channel, sent as one message (up to 10 embeds)."""
 
@@ -156,7 +170,7 @@ class ReminderBatch:
         return self.reminders[0].ref
 
 
-Post = ReminderPost | ReminderBatch | DirectPost | DigestPost | AdminNotice
+Post = ReminderPost | ReminderBatch | DirectPost | DigestPost | AdminNotice | AssignedNotice
 
 
 def refs_of(post: Post) -> tuple[str, ...]:
@@ -168,7 +182,7 @@ def refs_of(post: Post) -> tuple[str, ...]:
 
 def channel_of(post: Post) -> int | None:
     """Return the channel a post goes to (None: a direct message)."""
-    return None if isinstance(post, DirectPost) else post.channel_id
+    return None if isinstance(post, DirectPost | AssignedNotice) else post.channel_id
 
 
 class PostStatus(enum.Enum):

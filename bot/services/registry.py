@@ -78,10 +78,18 @@ class Services:
         self.people = PeopleService(db, clock, config)
         self.pending = PendingService(db, clock)
         self.profiles = ProfileService(db, clock, config)
-        self.reviews = ReviewService(db, clock, config, deadline_passed)
         self.export = ExportService(db, clock)
         self.audit = AuditService(db)
         self.outbox = OutboxService(db, clock, config, claimer=default_claimer())
+        # Reviewers are told of their assignments by DM, once, through the outbox (issue 13).
+        self.reviews = ReviewService(
+            db,
+            clock,
+            config,
+            deadline_passed,
+            outbox=self.outbox,
+            person_language=self._dm_language,
+        )
         self.deadlines = DeadlineService(db, clock, config)
         self.reminders = ReminderService(
             db, clock, config, self.outbox, person_language=self._dm_language

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import secrets
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Final
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, SOURCE, _, ngettext
 from bot.services.assignment import AssignmentPlan, Reviewer, assign_reviewers
 from bot.services.auth import Actor, require_mag, require_secretariat
 from bot.services.config import ConfigService
+from bot.services.outbox import AssignedNotice, Post
 from bot.services.proposals import (
     STATUS_LABELS,
     DeadlinePassed,
@@ -25,6 +30,8 @@ from bot.services.proposals import (
     target_of,
 )
 from bot.services.scoring import ScoreSummary, find_conflicts, find_suspected
+from bot.services.sending import OutboxService, nonce_of
+from bot.services.sending import ref_of as outbox_ref
 from bot.services.taxonomy import (
     ACTIVE_PARTICIPATION,
     SCORED_KINDS,
@@ -35,6 +42,7 @@ from bot.services.taxonomy import (
 from storage.audit import record_event
 from storage.database import Database
 from storage.deadlines import latest_due
+from storage.outbox import NewItem, OutboxItem, enqueue, user_lane
 from storage.profiles import list_members
 from storage.proposals import ProposalBrief, list_proposals, proposals_by_ids
 from storage.reviews import (
@@ -65,6 +73,9 @@ MAX_PER_PROPOSAL: Final = 25
 RESULTS_PAGE_SIZE: Final = 15
 # A score of these proposals is refused.
 CLOSED: Final = frozenset({"withdrawn", "screened_out"})
+ASSIGNED: Final = "review-assigned"  # the outbox kind of a reviewer's assignment DM
+# The language a member reads their direct messages in: (user_id, guild_id) -> code.
+PersonLanguage = Callable[[int, int], Awaitable[str]]
 # Proposals that get reviewers and appear in the results by default.
 REVIEWABLE: Final = ("submitted", "under_review")
 RANKED: Final = ("submitted", "under_review", "accepted", "rejected", "merged")
@@ -239,10 +250,17 @@ class ReviewService:
         clock: Callable[[], datetime],
         config: ConfigService,
         deadline_passed: DeadlinePassed = no_deadlines,
+        *,
+        outbox: OutboxService | None = None,
+        person_language: PersonLanguage | None = None,
     ) -> None:
         self._db = db
         self._clock = clock
         self._config = config
+        self.outbox = outbox
+        self._person_language = person_language
+        if outbox is not None:
+            outbox.register(ASSIGNED, self._prepare_assigned)
         self._deadline_passed = deadline_passed
 
     async def score(
@@ -463,6 +481,7 @@ class ReviewService:
                 )
             await remove_assignments(session, guild_id=actor.guild_id, pairs=plan.dropped)
             await add_assignments(session, guild_id=actor.guild_id, pairs=plan.added, at=now)
+            notified = await self._notify_assigned(session, actor.guild_id, plan.added, now)
             await record_event(
                 session,
                 guild_id=actor.guild_id,
@@ -479,8 +498,61 @@ class ReviewService:
                 },
                 at=now,
             )
+        if notified and self.outbox is not None:
+            self.outbox.queued(now)
         labels = {p.id: label_of(p) for p in proposals if p.id is not None}
         return AssignResult(plan, len(proposals), len(members), per_proposal, labels)
+
+    async def _notify_assigned(
+        self, session: AsyncSession, guild_id: int, added: Iterable[tuple[int, int]], now: datetime
+    ) -> int:
+        """Queue one DM per member this run gave proposals to: sent once, through the outbox."""
+        if self.outbox is None:
+            return 0
+        per_member = Counter(member for _proposal, member in added)
+        if not per_member:
+            return 0
+        closes_at = await latest_due(session, guild_id=guild_id, kind="reviews")
+        # One key per run: the rows are written once, in the run's own transaction.
+        run = secrets.token_hex(6)
+        items = [
+            NewItem(
+                guild_id=guild_id,
+                key=f"{ASSIGNED}:{guild_id}:{member}:{run}",
+                kind=ASSIGNED,
+                lane=user_lane(member),
+                due_at=now,
+                payload={
+                    "added": count,
+                    "closes_at": closes_at.isoformat() if closes_at else None,
+                },
+            )
+            for member, count in sorted(per_member.items())
+        ]
+        return await enqueue(session, items=items, now=now)
+
+    async def _prepare_assigned(self, items: Sequence[OutboxItem]) -> Post:
+        item = items[0]
+        user_id = int(item.lane[2:])
+        async with self._db.read() as session:
+            mine = await review_progress(
+                session, guild_id=item.guild_id, closed=CLOSED, member_id=user_id
+            )
+        to_score = mine[0].to_score if mine else int(item.payload.get("added", 0))
+        language = SOURCE
+        if self._person_language is not None:
+            language = await self._person_language(user_id, item.guild_id)
+        closes = item.payload.get("closes_at")
+        return AssignedNotice(
+            guild_id=item.guild_id,
+            user_id=user_id,
+            nonce=nonce_of(item),
+            ref=outbox_ref(item),
+            added=int(item.payload.get("added", 0)),
+            to_score=to_score,
+            closes_at=datetime.fromisoformat(str(closes)) if closes else None,
+            language=language,
+        )
 
     async def queue(self, actor: Actor) -> list[QueueItem]:
         """Return the member's assigned proposals still to score (conflicted ones left out).

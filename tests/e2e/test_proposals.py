@@ -270,6 +270,15 @@ async def test_profiles_assignment_and_queue(world: World) -> None:
     assert "will add" in asked.embed_text()
     assigned = await world.confirm("secretariat", asked)
     assert "Each member has" in assigned.embed_text()
+    # Each reviewer is told privately, once, where their queue is.
+    told = await world.fake.wait_for_dm(
+        world.users["mag4"], lambda m: "to review" in m.text(), timeout=10
+    )
+    assert "/review queue" in told.content and "ref " in told.content
+    again = await world.run("secretariat", "review assign", per_proposal=3)  # nothing to add
+    assert again.ephemeral
+    dms = [m for m in world.fake.dm_messages(world.users["mag4"]) if "to review" in m.text()]
+    assert len(dms) == 1
     queue = (await world.run("mag4", "review queue")).embed_text()
     assert "WS #" in queue or "Nothing left" in queue
     assert "assigned proposal" in queue and "scored" in queue  # "0 of 3 … scored"

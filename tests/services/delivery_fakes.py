@@ -21,6 +21,7 @@ from bot.services.config import ConfigService
 from bot.services.digests import DigestService, SendResult
 from bot.services.outbox import (
     AdminNotice,
+    AssignedNotice,
     Digest,
     DigestPost,
     DirectPost,
@@ -51,7 +52,7 @@ class Delivered:
 
 
 def _target(post: Post) -> int:
-    return post.user_id if isinstance(post, DirectPost) else post.channel_id
+    return post.user_id if isinstance(post, DirectPost | AssignedNotice) else post.channel_id
 
 
 @dataclass

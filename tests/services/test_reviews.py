@@ -7,6 +7,7 @@ import random
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import select
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, PermissionDenied
 from bot.services.registry import Services
@@ -14,6 +15,7 @@ from bot.services.reviews import ReviewService
 from bot.services.scoring import ScoreSummary, ranking_key, summaries
 from storage.audit import recent_events
 from storage.database import Database
+from storage.outbox import OutboxItem
 from storage.reviews import list_assignments
 from tests.services.factories import (
     ADMIN,
@@ -29,6 +31,12 @@ from tests.services.factories import (
     profile,
     submit,
 )
+
+
+async def assigned_rows(db: Database) -> list[OutboxItem]:
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem))).all()
+    return [r for r in rows if r.kind == "review-assigned"]
 
 
 @pytest.fixture
@@ -296,6 +304,12 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
     assert not plan.few_groups
     proposal_ids = {p: pid for pid, p in result.labels.items()}
     assert (proposal_ids["WS #1"], 300) not in plan.assignments
+    # Each of the 8 reviewers is told once, by DM through the outbox, of what this run gave them.
+    notices = await assigned_rows(db)
+    assert len(notices) == 8 and sorted(r.lane for r in notices) == sorted(
+        f"u:{m.user_id}" for m in members
+    )
+    assert sum(r.payload["added"] for r in notices) == 30
 
     # Queues: assigned and unscored; scoring one removes it; a conflict too.
     queue = await services.reviews.queue(members[1])
@@ -313,6 +327,8 @@ async def test_assignment_end_to_end(services: Services, db: Database) -> None:
     # Re-running keeps what still holds and fills the gap the conflict left.
     again = await services.reviews.assign(SECRETARIAT, 3, confirmed=True)
     assert len(again.plan.assignments) == 30
+    # Only those this run gave new proposals to hear of it again.
+    assert len(await assigned_rows(db)) == 8 + len({m for _p, m in again.plan.added})
     assert len(again.plan.kept) >= 28
     async with db.read() as session:
         stored = await list_assignments(session, guild_id=GUILD)
