@@ -132,7 +132,11 @@ def _field(dimension: Dimension) -> tuple[str, str]:
     if dimension.empty:
         names = formats.joined([one_line(_(n), 100) for n in dimension.empty])
         lines.append(_("Not heard: {names}", names=names))
-    return _(dimension.label), clip("\n".join(lines) or _("nobody"), FIELD_VALUE)
+    evenness = dimension.evenness
+    shown = "—" if evenness is None else formats.decimal(evenness, 2)
+    measure = _("evenness {evenness}", evenness=shown)
+    name = f"{_(dimension.label)} · {measure}"
+    return name, clip("\n".join(lines) or _("nobody"), FIELD_VALUE)
 
 
 def summary_embeds(summary: Summary, *, chart: str | None = CHART_FILE) -> list[discord.Embed]:
