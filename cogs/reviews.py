@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.render.reviews import (
     assign_embed,
+    borderline_embed,
     conflict_text,
     decision_text,
     progress_embed,
@@ -133,6 +134,28 @@ class ReviewsCog(commands.Cog):
         items = await reviews.queue(actor)
         progress, closes_at = await reviews.my_progress(actor)
         await send(interaction, embed=queue_embed(items, progress, closes_at))
+
+    @review.command(
+        name="borderline",
+        description="The cut for N workshops and the proposals near it (secretariat)",
+        extras={"audience": "secretariat"},
+    )
+    @app_commands.describe(
+        accept="How many workshops the programme takes", subtheme="Only this subtheme"
+    )
+    @app_commands.autocomplete(subtheme=subtheme_choices)
+    async def borderline(
+        self,
+        interaction: discord.Interaction,
+        accept: app_commands.Range[int, 1, 5000],
+        subtheme: str | None = None,
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        report = await bot_of(interaction).services.reviews.borderline(
+            actor, accept, subtheme=subtheme
+        )
+        await send(interaction, embed=borderline_embed(report))
 
     @review.command(
         name="progress",

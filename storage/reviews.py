@@ -1057,3 +1057,38 @@ async def review_progress(
         query = query.where(ReviewAssignment.member_id == member_id)
     rows = (await session.exec(query)).all()
     return [MemberProgress(int(m), int(n or 0), int(s or 0), int(c or 0)) for m, n, s, c in rows]
+
+
+async def ranked_scores(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    statuses: Collection[str],
+    kinds: Collection[str],
+    subtheme: str | None = None,
+) -> tuple[dict[int, ProposalBrief], list[tuple[int, int, int]]]:
+    """Return the ranked proposals' briefs (by id) and every score on them.
+
+    Scores are (proposal id, member id, score).
+
+    Two statements, only the short columns: a normalised ranking needs every
+    reviewer's scores at once (16,000 at IGF scale).
+    """
+    fields = ("id", "number", "kind", "title", "status", "subtheme")
+    query = select(*(getattr(Proposal, name) for name in fields)).where(
+        Proposal.guild_id == guild_id,
+        col(Proposal.status).in_(list(statuses)),
+        col(Proposal.kind).in_(list(kinds)),
+    )
+    if subtheme is not None:
+        query = query.where(Proposal.subtheme == subtheme)
+    briefs = {int(row[0]): ProposalBrief(*row) for row in (await session.exec(query)).all()}
+    scores = select(col(Review.proposal_id), col(Review.member_id), col(Review.score)).where(
+        col(Review.guild_id) == guild_id
+    )
+    found = [
+        (int(p), int(m), int(s))
+        for p, m, s in (await session.exec(scores)).all()
+        if int(p) in briefs
+    ]
+    return briefs, found

@@ -18,6 +18,7 @@ from bot.services.outbox import AssignedNotice
 from bot.services.reviews import (
     SCORE_LABELS,
     AssignResult,
+    BorderlineReport,
     ConflictDecision,
     ConflictResult,
     ProgressReport,
@@ -269,6 +270,60 @@ def progress_embed(report: ProgressReport) -> discord.Embed:
             inline=False,
         )
     embed.set_footer(text=_("Reminders of the reviews deadline chase only those behind."))
+    return embed
+
+
+def _z(value: float | None) -> str:
+    if value is None:
+        return "—"
+    sign = "+" if value >= 0 else "−"
+    return sign + formats.decimal(abs(value), 2)
+
+
+def borderline_embed(report: BorderlineReport) -> discord.Embed:
+    """Return the cut and the proposals near it, raw and normalised side by side."""
+    embed = discord.Embed(title=_("Borderline workshops"), colour=INFO)
+    if report.cut is None:
+        embed.description = _(
+            "Not enough scores yet to place a cut at {accept} workshops.", accept=report.accept
+        )
+        return embed
+    embed.description = _(
+        "The cut for **{accept}** of {ranked} ranked workshops falls at a mean of **{cut}**. "
+        "Listed: means within {points} of it, and proposals that cross it when each "
+        "reviewer's scores are normalised.",
+        accept=report.accept,
+        ranked=report.ranked,
+        cut=formats.decimal(report.cut, 2),
+        points=formats.decimal(report.points, 1),
+    )
+    lines = []
+    for row in report.rows:
+        standing = row.standing
+        side = "✅" if standing.rank <= report.accept else "▫️"
+        moves = ""
+        if (standing.rank <= report.accept) != (standing.z_rank <= report.accept):
+            moves = " · " + _("crosses the cut when normalised")
+        lines.append(
+            f"{side} **{standing.rank}.** `{row.label}` {one_line(row.proposal.title, 50)} — "
+            + _(
+                "mean {mean} · normalised {z} (place {z_rank}) · {n} scores",
+                mean=formats.decimal(standing.summary.mean or 0, 2),
+                z=_z(standing.z),
+                z_rank=standing.z_rank,
+                n=standing.summary.count,
+            )
+            + moves
+        )
+    embed.add_field(
+        name=_("Near the cut"), value=clip("\n".join(lines) or _("nobody"), 1024), inline=False
+    )
+    embed.set_footer(
+        text=_(
+            "Normalised: each reviewer's scores as z-scores (their own mean 0, spread 1), so a "
+            "harsh and a lenient reviewer weigh the same. Conflicted scores are left out."
+        )
+    )
     return embed
 
 

@@ -106,6 +106,8 @@ class Defaults:
                 "reviews.min_stakeholder_groups": 3,
                 # The secretariat reads who wrote each review (false: "Reviewer A", "B"…).
                 "reviews.name_reviewers": True,
+                # The borderline band: within this many tenths of a point of the cut.
+                "reviews.borderline_tenths": 5,
                 # Stakeholder groups a guild adds to the five of the IGF.
                 "taxonomy.extra_stakeholder_groups": [],
                 # Reminders (issue 4): ping the MAG role; chase reviewers by DM.

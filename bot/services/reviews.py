@@ -29,7 +29,14 @@ from bot.services.proposals import (
     ref_of,
     target_of,
 )
-from bot.services.scoring import ScoreSummary, find_conflicts, find_suspected
+from bot.services.scoring import (
+    ScoreSummary,
+    Standing,
+    borderline,
+    find_conflicts,
+    find_suspected,
+    standings,
+)
 from bot.services.sending import OutboxService, nonce_of
 from bot.services.sending import ref_of as outbox_ref
 from bot.services.taxonomy import (
@@ -59,6 +66,7 @@ from storage.reviews import (
     dismiss_conflict,
     list_assignments,
     ranked_page,
+    ranked_scores,
     remove_assignments,
     review_progress,
     reviewed_pairs,
@@ -214,6 +222,29 @@ class ProgressReport:
     @property
     def without_profile(self) -> tuple[ReviewerProgress, ...]:
         return tuple(r for r in self.reviewers if not r.has_profile)
+
+
+@dataclass(frozen=True)
+class BorderRow:
+    """A proposal near the cut: raw and normalised standing side by side."""
+
+    proposal: ProposalBrief
+    standing: Standing
+
+    @property
+    def label(self) -> str:
+        return proposal_label(self.proposal.kind, self.proposal.number)
+
+
+@dataclass(frozen=True)
+class BorderlineReport:
+    """The cut for ``accept`` workshops and the proposals close to it, for the MAG meeting."""
+
+    accept: int
+    ranked: int  # workshops ranked
+    cut: float | None  # the raw mean of the accept-th (None: not enough scores)
+    points: float  # the band's half width, in points of the raw mean
+    rows: tuple[BorderRow, ...]
 
 
 @dataclass(frozen=True)
@@ -610,6 +641,44 @@ class ReviewService:
             return None, closes_at
         own = ReviewerProgress(mine.member_id, mine.assigned, mine.scored, mine.conflicted, True)
         return own, closes_at
+
+    async def borderline(
+        self, actor: Actor, accept: int, *, subtheme: str | None = None
+    ) -> BorderlineReport:
+        """Return the cut for ``accept`` workshops and the band around it (secretariat).
+
+        The band: proposals whose raw mean is within ``reviews.borderline_tenths``
+        tenths of a point of the cut, and those that cross the cut when each reviewer's scores
+        are normalised (z-scores). Conflicted scores are left out of both.
+        """
+        require_secretariat(actor)
+        if accept < 1:
+            raise InvalidInput(_("Say how many workshops the programme takes: 1 or more."))
+        settings = await self._config.get(actor.guild_id)
+        if subtheme:
+            subtheme = match(subtheme, settings.subthemes, _("subtheme of this server"))
+        async with self._db.read() as session:
+            briefs, scores = await ranked_scores(
+                session,
+                guild_id=actor.guild_id,
+                statuses=RANKED,
+                kinds=SCORED_KINDS,
+                subtheme=subtheme or None,
+            )
+            conflicts = await find_conflicts(
+                session, guild_id=actor.guild_id, proposal_ids=list(briefs)
+            )
+        counted = [(p, m, score) for p, m, score in scores if (p, m) not in conflicts]
+        ranked = standings({p: b.number for p, b in briefs.items()}, counted)
+        points = int(settings.rule("reviews.borderline_tenths")) / 10
+        cut, near = borderline(ranked, accept, points)
+        return BorderlineReport(
+            accept=accept,
+            ranked=len(ranked),
+            cut=cut,
+            points=points,
+            rows=tuple(BorderRow(briefs[s.proposal_id], s) for s in near),
+        )
 
     async def suspected(self, actor: Actor) -> list[SuspectedConflict]:
         """Return the conflicts the data suggests and nobody settled yet (secretariat)."""

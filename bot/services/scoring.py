@@ -175,3 +175,84 @@ async def summaries(
         for pid, h in histograms.items()
         if h.total or excluded.get(pid)
     }
+
+
+# --- normalisation and the borderline band (issue 13) ------------------------
+
+
+def normalised_means(scores: Iterable[tuple[int, int, int]]) -> dict[int, float]:
+    """Return each proposal's mean z-score: every reviewer's scores put on one scale.
+
+    ``scores`` are (proposal, member, score), conflicted ones left out. A
+    reviewer's score becomes ``(score - their mean) / their spread``, so a
+    harsh and a lenient reviewer weigh the same; a reviewer who gave one
+    score, or the same score to everything, says nothing about their scale
+    and counts 0 (the middle).
+    """
+    rows = list(scores)
+    by_member: dict[int, list[int]] = {}
+    for _proposal, member, score in rows:
+        by_member.setdefault(member, []).append(score)
+    scale = {}
+    for member, given in by_member.items():
+        mean = sum(given) / len(given)
+        spread = math.sqrt(sum((s - mean) ** 2 for s in given) / len(given))
+        scale[member] = (mean, spread)
+    z_by_proposal: dict[int, list[float]] = {}
+    for proposal, member, score in rows:
+        mean, spread = scale[member]
+        z_by_proposal.setdefault(proposal, []).append((score - mean) / spread if spread else 0.0)
+    return {p: sum(zs) / len(zs) for p, zs in z_by_proposal.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class Standing:
+    """One proposal's place in the ranking, raw and normalised."""
+
+    proposal_id: int
+    number: int
+    summary: ScoreSummary
+    z: float | None  # mean z-score (None: no score)
+    rank: int  # by raw mean (1 is the best)
+    z_rank: int  # by mean z-score
+
+
+def standings(numbers: dict[int, int], scores: Iterable[tuple[int, int, int]]) -> list[Standing]:
+    """Return every proposal (id -> number) ranked by raw mean and by normalised mean.
+
+    Raw ties are broken as ``ranking_key`` does; normalised ties by the raw rank.
+    """
+    rows = list(scores)
+    per_proposal: dict[int, list[int]] = {p: [] for p in numbers}
+    for proposal, _member, score in rows:
+        if proposal in per_proposal:
+            per_proposal[proposal].append(score)
+    z = normalised_means(r for r in rows if r[0] in numbers)
+    summaries_ = {p: ScoreSummary.of(s) for p, s in per_proposal.items()}
+    raw = sorted(numbers, key=lambda p: ranking_key(numbers[p], summaries_[p]))
+    raw_rank = {p: i for i, p in enumerate(raw, 1)}
+    by_z = sorted(numbers, key=lambda p: (-(z[p]) if p in z else math.inf, raw_rank[p]))
+    z_rank = {p: i for i, p in enumerate(by_z, 1)}
+    return [Standing(p, numbers[p], summaries_[p], z.get(p), raw_rank[p], z_rank[p]) for p in raw]
+
+
+def borderline(
+    ranked: list[Standing], accept: int, points: float
+) -> tuple[float | None, list[Standing]]:
+    """Return the cut (the raw mean of the ``accept``-th) and the proposals near it.
+
+    Near: a raw mean within ``points`` of the cut, or a place that crosses the
+    cut when the scores are normalised (in by one ranking, out by the other).
+    """
+    if not ranked or accept < 1:
+        return None, []
+    cut_at = ranked[min(accept, len(ranked)) - 1].summary.mean
+    if cut_at is None:
+        return None, []
+    near = [
+        s
+        for s in ranked
+        if s.summary.mean is not None
+        and (abs(s.summary.mean - cut_at) <= points or (s.rank <= accept) != (s.z_rank <= accept))
+    ]
+    return cut_at, near

@@ -188,6 +188,10 @@ async def test_scores_and_results(world: World) -> None:
     assert "Reviewer A · **4**" in unnamed and "Reviewer B · **2**" in unnamed
     assert f"<@{world.users['mag2']}>" not in unnamed
     await world.run("admin", "config rule", name="reviews.name_reviewers", value="default")
+    # The cut for one workshop, and who is near it, raw and normalised side by side.
+    band = (await world.run("secretariat", "review borderline", accept=1)).embed_text()
+    assert "The cut for **1** of 2 ranked workshops falls at a mean of **5.00**" in band
+    assert "`WS #2`" in band and "normalised" in band
 
 
 async def test_export_csv_is_parsed(world: World) -> None:

@@ -423,3 +423,45 @@ async def test_progress_counts_scored_set_aside_and_not_started(
     assert mine is not None and (mine.scored, mine.assigned) == (1, 2)
     with pytest.raises(PermissionDenied):
         await services.reviews.progress(MAG)
+
+
+def test_normalisation_puts_a_harsh_and_a_lenient_reviewer_on_one_scale() -> None:
+    from bot.services.scoring import borderline, normalised_means, standings
+
+    # Reviewer 1 is harsh (1–3), reviewer 2 lenient (3–5); each ranks their own pair the same way.
+    scores = [(10, 1, 3), (11, 1, 1), (12, 2, 5), (13, 2, 3)]
+    z = normalised_means(scores)
+    assert z[10] == pytest.approx(1.0) and z[12] == pytest.approx(1.0)
+    assert z[11] == pytest.approx(-1.0) and z[13] == pytest.approx(-1.0)
+    # One score, or the same score everywhere, says nothing about a scale: 0.
+    assert normalised_means([(20, 3, 4)]) == {20: 0.0}
+    ranked = standings({10: 1, 11: 2, 12: 3, 13: 4, 14: 5}, scores)
+    assert [s.number for s in ranked] == [3, 1, 4, 2, 5]  # raw: lenient reviewer's first
+    by = {s.number: s for s in ranked}
+    assert by[1].z_rank <= 2 and by[3].z_rank <= 2  # normalised: the two best of each
+    assert by[5].summary.count == 0 and by[5].z is None and by[5].rank == 5
+    # Two places: #1 (raw 3.0, third) is in when normalised, out by raw mean.
+    cut, near = borderline(ranked, 2, 0.0)
+    assert cut == 3.0
+    assert {s.number for s in near} >= {1, 4}
+
+
+async def test_borderline_lists_the_band_and_refuses_bad_asks(
+    services: Services, db: Database
+) -> None:
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    for i in range(4):
+        await submit(services, title=f"T{i}")
+    reviewers = [mag(400 + i) for i in range(2)]
+    for proposal, member, score in [(1, 0, 5), (2, 0, 4), (3, 1, 4), (4, 1, 2)]:
+        await services.reviews.score(
+            reviewers[member], proposal, score, comment="why" if score <= 3 else None
+        )
+    report = await services.reviews.borderline(SECRETARIAT, 2)
+    assert report.ranked == 4 and report.cut == 4.0 and report.points == 0.5
+    listed = {row.label for row in report.rows}
+    assert {"WS #2", "WS #3"} <= listed and "WS #4" not in listed
+    with pytest.raises(PermissionDenied):
+        await services.reviews.borderline(MAG, 2)
+    with pytest.raises(InvalidInput):
+        await services.reviews.borderline(SECRETARIAT, 0)
