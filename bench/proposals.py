@@ -1,4 +1,4 @@
-"""Benchmark of the handlers behind ``/proposal list``, ``/proposal view`` and ``/review results``.
+"""Benchmark of the handlers behind ``/proposal list``, ``/proposal view`` and ``/review …``.
 
 Run ``.venv/bin/python -m bench.proposals`` (``--help`` for options). For each
 backend it builds a fresh database (SQLite: a file in a temporary directory;
@@ -11,7 +11,10 @@ service method many times, interleaved, and prints p50 and p99 in ms.
 - view: ``/proposal view`` of a random proposal as the secretariat (people,
   review count, scores with conflicts left out);
 - results: a page of ``/review results`` for the whole guild (every proposal
-  ranked in SQL, conflicted scores left out; half the calls the first page).
+  ranked in SQL, conflicted scores left out; half the calls the first page);
+- progress: ``/review progress`` (every reviewer's counts, one grouped query);
+- borderline: ``/review borderline`` at a random cut (every score read,
+  normalised per reviewer, both rankings).
 """
 
 from __future__ import annotations
@@ -94,6 +97,10 @@ async def run_backend(
             ),
             "review results": lambda: services.reviews.results(
                 SECRETARIAT, page=0 if rnd.random() < 0.5 else rnd.randrange(0, 110)
+            ),
+            "review progress": lambda: services.reviews.progress(SECRETARIAT),
+            "review borderline": lambda: services.reviews.borderline(
+                SECRETARIAT, rnd.randint(50, 1500)
             ),
         }
         timings: dict[str, list[float]] = {name: [] for name in handlers}

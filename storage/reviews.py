@@ -37,6 +37,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy import select as core_select
 from sqlalchemy.orm import aliased, load_only
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -1031,7 +1032,6 @@ async def review_progress(
             func.sum(scored),
             func.sum(conflicted),
         )
-        .join(Proposal, col(Proposal.id) == ReviewAssignment.proposal_id)
         .outerjoin(
             review,
             and_(
@@ -1048,7 +1048,12 @@ async def review_progress(
         )
         .where(
             ReviewAssignment.guild_id == guild_id,
-            col(Proposal.status).not_in(list(closed)),
+            # Few proposals are closed: leaving them out by a small list beats a join.
+            col(ReviewAssignment.proposal_id).not_in(
+                select(Proposal.id).where(
+                    Proposal.guild_id == guild_id, col(Proposal.status).in_(list(closed))
+                )
+            ),
         )
         .group_by(col(ReviewAssignment.member_id))
         .order_by(col(ReviewAssignment.member_id))
@@ -1074,21 +1079,21 @@ async def ranked_scores(
     Two statements, only the short columns: a normalised ranking needs every
     reviewer's scores at once (16,000 at IGF scale).
     """
+    # Core statements on the session's connection: no ORM rows for 16,000 scores.
+    proposal = Proposal.__table__  # type: ignore[attr-defined]
+    review = Review.__table__  # type: ignore[attr-defined]
     fields = ("id", "number", "kind", "title", "status", "subtheme")
-    query = select(*(getattr(Proposal, name) for name in fields)).where(
-        Proposal.guild_id == guild_id,
-        col(Proposal.status).in_(list(statuses)),
-        col(Proposal.kind).in_(list(kinds)),
+    query = core_select(*(proposal.c[name] for name in fields)).where(
+        proposal.c.guild_id == guild_id,
+        proposal.c.status.in_(list(statuses)),
+        proposal.c.kind.in_(list(kinds)),
     )
     if subtheme is not None:
-        query = query.where(Proposal.subtheme == subtheme)
-    briefs = {int(row[0]): ProposalBrief(*row) for row in (await session.exec(query)).all()}
-    scores = select(col(Review.proposal_id), col(Review.member_id), col(Review.score)).where(
-        col(Review.guild_id) == guild_id
+        query = query.where(proposal.c.subtheme == subtheme)
+    connection = await session.connection()
+    briefs = {int(row[0]): ProposalBrief(*row) for row in (await connection.execute(query))}
+    scores = core_select(review.c.proposal_id, review.c.member_id, review.c.score).where(
+        review.c.guild_id == guild_id
     )
-    found = [
-        (int(p), int(m), int(s))
-        for p, m, s in (await session.exec(scores)).all()
-        if int(p) in briefs
-    ]
+    found = [(p, m, s) for p, m, s in (await connection.execute(scores)) if p in briefs]
     return briefs, found
