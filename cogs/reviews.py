@@ -9,6 +9,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.i18n import _
 from bot.render.reviews import (
     assign_embed,
     borderline_embed,
@@ -74,6 +75,12 @@ SCORE_CHOICES = [
 ]
 
 
+WITHDRAW_CHOICES = [
+    app_commands.Choice(name="my score", value="score"),
+    app_commands.Choice(name="my declared conflict", value="conflict"),
+]
+
+
 class ReviewsCog(commands.Cog):
     """MAG evaluation of workshop proposals."""
 
@@ -125,6 +132,28 @@ class ReviewsCog(commands.Cog):
             actor, proposal, reason
         )
         await send(interaction, conflict_text(result))
+
+    @review.command(
+        name="withdraw", description="Withdraw your score or your declared conflict on a proposal"
+    )
+    @app_commands.describe(proposal="The proposal's number", what="Your score or your conflict")
+    @app_commands.choices(what=WITHDRAW_CHOICES)
+    @app_commands.autocomplete(proposal=proposal_choices)
+    async def withdraw(self, interaction: discord.Interaction, proposal: Number, what: str) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        label = await bot_of(interaction).services.reviews.withdraw(actor, proposal, what)
+        if what == "score":
+            text = _(
+                "Your score of {proposal} is withdrawn (recorded in the audit).", proposal=label
+            )
+        else:
+            text = _(
+                "Your conflict on {proposal} is withdrawn (recorded in the audit). The next "
+                "assignment by the secretariat may give it to you.",
+                proposal=label,
+            )
+        await send(interaction, text)
 
     @review.command(name="queue", description="Your assigned proposals still to score")
     async def queue(self, interaction: discord.Interaction) -> None:

@@ -231,12 +231,27 @@ async def save_review(
     return review, before
 
 
+async def delete_review(
+    session: AsyncSession, *, guild_id: int, proposal_id: int, member_id: int
+) -> Review | None:
+    """Remove the member's score of a proposal (and from its tally); return it (None: none)."""
+    review = await get_review(
+        session, guild_id=guild_id, proposal_id=proposal_id, member_id=member_id
+    )
+    if review is None:
+        return None
+    await _tally(session, guild_id, proposal_id, add=None, remove=(review.score, review.merge))
+    await session.delete(review)
+    await session.flush()
+    return review
+
+
 async def _tally(
     session: AsyncSession,
     guild_id: int,
     proposal_id: int,
     *,
-    add: tuple[int, bool],
+    add: tuple[int, bool] | None,
     remove: tuple[int, bool] | None,
 ) -> None:
     """Move the proposal's tally from the ``remove``d score to the ``add``ed one."""
@@ -245,7 +260,7 @@ async def _tally(
         .values(guild_id=guild_id, proposal_id=proposal_id)
         .on_conflict_do_nothing(index_elements=["proposal_id"])
     )
-    delta: dict[str, int] = {f"n{add[0]}": 1, "merges": int(add[1])}
+    delta: dict[str, int] = {f"n{add[0]}": 1, "merges": int(add[1])} if add else {"merges": 0}
     if remove is not None:
         delta[f"n{remove[0]}"] = delta.get(f"n{remove[0]}", 0) - 1
         delta["merges"] -= int(remove[1])
@@ -413,6 +428,18 @@ async def dismiss_conflict(
         )
     ).scalar_one_or_none()
     return new_id is not None
+
+
+async def conflict_of(
+    session: AsyncSession, *, guild_id: int, proposal_id: int, member_id: int
+) -> ConflictDeclaration | None:
+    """Return the recorded conflict of a member on a proposal (None: there is none)."""
+    query = select(ConflictDeclaration).where(
+        ConflictDeclaration.guild_id == guild_id,
+        ConflictDeclaration.proposal_id == proposal_id,
+        ConflictDeclaration.member_id == member_id,
+    )
+    return (await session.exec(query)).first()
 
 
 async def withdraw_conflict(

@@ -12,7 +12,7 @@ from typing import Final
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import ConfirmationNeeded, Conflict, InvalidInput
+from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, PermissionDenied
 from bot.i18n import N_, SOURCE, _, ngettext
 from bot.services.assignment import AssignmentPlan, Reviewer, assign_reviewers
 from bot.services.auth import Actor, require_mag, require_secretariat
@@ -63,6 +63,8 @@ from storage.reviews import (
     add_assignments,
     add_conflict,
     assigned_unreviewed,
+    conflict_of,
+    delete_review,
     dismiss_conflict,
     list_assignments,
     ranked_page,
@@ -72,6 +74,7 @@ from storage.reviews import (
     reviewed_pairs,
     save_review,
     scores_for_pairs,
+    withdraw_conflict,
 )
 
 MIN_SCORE: Final = 1
@@ -402,6 +405,73 @@ class ReviewService:
             replaced_score=None if replaced is None else int(replaced["score"]),
             suspected=tuple(_you(r) for r in suspected.get((proposal.id, actor.user_id), ())),
         )
+
+    async def withdraw(self, actor: Actor, number: int, what: str) -> str:
+        """Withdraw the member's own score, or the conflict they declared, while reviews are open.
+
+        ``what`` is ``score`` or ``conflict``. Audited. A conflict the
+        secretariat decided stays (it is theirs to change); withdrawing a
+        declared conflict does not assign the proposal again: the next
+        ``/review assign`` may.
+        """
+        require_mag(actor)
+        if what not in ("score", "conflict"):
+            raise InvalidInput(_("Say what to withdraw: your score or your conflict."))
+        now = self._clock()
+        if await self._deadline_passed(actor.guild_id, "reviews", now):
+            raise Conflict(_("The review deadline has passed: scores can no longer be changed."))
+        async with self._db.write() as session:
+            proposal = await load_proposal(session, actor.guild_id, number)
+            assert proposal.id is not None
+            if what == "score":
+                removed = await delete_review(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_id=proposal.id,
+                    member_id=actor.user_id,
+                )
+                if removed is None:
+                    raise Conflict(
+                        _("You have not scored {proposal}.", proposal=label_of(proposal))
+                    )
+                before: dict[str, object] = {"score": removed.score, "comment": removed.comment}
+            else:
+                declared = await conflict_of(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_id=proposal.id,
+                    member_id=actor.user_id,
+                )
+                if declared is None:
+                    raise Conflict(
+                        _(
+                            "You declared no conflict on {proposal}.",
+                            proposal=label_of(proposal),
+                        )
+                    )
+                if declared.source != "member":
+                    raise PermissionDenied(
+                        _(
+                            "The secretariat decided this conflict: ask them to change it.",
+                        )
+                    )
+                await withdraw_conflict(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_id=proposal.id,
+                    member_id=actor.user_id,
+                )
+                before = {"conflict": declared.reason}
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action=f"review.withdraw_{what}",
+                target=target_of(proposal),
+                before=before,
+                at=now,
+            )
+        return label_of(proposal)
 
     async def declare_conflict(
         self, actor: Actor, number: int, reason: str | None = None

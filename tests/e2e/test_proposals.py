@@ -308,3 +308,14 @@ async def test_list_pages_with_buttons(world: World) -> None:
     assert "Page 2 of 2" in page_two and "WS #11" in page_two
     mine = (await world.run("outsider", "proposal list", mine=True)).embed_text()
     assert "WS #1 " in mine.replace("`", " ") and "admin 0" not in mine
+
+
+async def test_a_member_withdraws_a_score(world: World) -> None:
+    before = (await world.run("secretariat", "proposal view", number=2)).embed_text()
+    assert "1 review" in before
+    done = await world.run("mag3", "review withdraw", proposal=2, what="score")
+    assert done.ephemeral and "withdrawn" in done.content
+    after = (await world.run("secretariat", "proposal view", number=2)).embed_text()
+    assert "0 reviews" in after
+    again = await world.run("mag3", "review withdraw", proposal=2, what="score")
+    assert again.ephemeral and "You have not scored WS #2" in again.content

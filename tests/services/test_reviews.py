@@ -465,3 +465,31 @@ async def test_borderline_lists_the_band_and_refuses_bad_asks(
         await services.reviews.borderline(MAG, 2)
     with pytest.raises(InvalidInput):
         await services.reviews.borderline(SECRETARIAT, 0)
+
+
+async def test_a_member_withdraws_their_score_or_their_conflict(
+    services: Services, db: Database
+) -> None:
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await submit(services)
+    await submit(services)
+    await services.reviews.score(MAG, 1, 4)
+    await services.reviews.score(MAG2, 1, 2, "Too few speakers")
+    assert (await services.proposals.view(SECRETARIAT, 1)).scores.mean == 3.0
+    assert await services.reviews.withdraw(MAG2, 1, "score") == "WS #1"
+    detail = await services.proposals.view(SECRETARIAT, 1)
+    assert (detail.review_count, detail.scores.mean) == (1, 4.0)  # the tally follows
+    with pytest.raises(Conflict, match="not scored"):
+        await services.reviews.withdraw(MAG2, 1, "score")
+    await services.reviews.declare_conflict(MAG, 2, "my employer")
+    with pytest.raises(Conflict, match="conflict of interest"):
+        await services.reviews.score(MAG, 2, 4)
+    await services.reviews.withdraw(MAG, 2, "conflict")
+    assert (await services.reviews.score(MAG, 2, 4)).score == 4  # no conflict now
+    with pytest.raises(Conflict, match="no conflict"):
+        await services.reviews.withdraw(MAG, 2, "conflict")
+    async with db.read() as session:
+        events = await recent_events(session, guild_id=GUILD, target="proposal:1")
+    assert any(e.action == "review.withdraw_score" for e in events)
+    with pytest.raises(PermissionDenied):
+        await services.reviews.withdraw(NOBODY, 1, "score")
