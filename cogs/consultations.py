@@ -407,7 +407,9 @@ class ConsultationsCog(commands.Cog):
     ) -> None:
         services = bot_of(interaction).services
         actor = await actor_of(interaction)
-        view, entry = await services.consultations.current(actor, number, input)
+        view, entry = await services.consultations.current(
+            actor, number, input, roles=_roles(interaction)
+        )
         values = dict(zip(ANSWER_FIELDS, entry.answers, strict=False))
         custom_id = f"mag:form:cedit:{number}:{entry.number}"
         title = _("Your input to consultation #{number}", number=number)

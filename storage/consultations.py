@@ -220,6 +220,15 @@ async def inputs_of(
     return (await session.exec(query)).all()
 
 
+async def count_inputs(session: AsyncSession, *, consultation_id: int) -> int:
+    """Return how many active inputs a consultation has."""
+    query = select(func.count()).where(
+        col(ConsultationInput.consultation_id) == consultation_id,
+        col(ConsultationInput.withdrawn_at).is_(None),
+    )
+    return int((await session.exec(query)).one())
+
+
 async def get_input(
     session: AsyncSession, *, consultation_id: int, number: int
 ) -> ConsultationInput | None:

@@ -968,6 +968,18 @@ async def remove_assignments(session: AsyncSession, *, guild_id: int, pairs: Ite
     return removed
 
 
+async def assignment_order(
+    session: AsyncSession, *, guild_id: int, proposal_id: int
+) -> dict[int, int]:
+    """Return the place (0, 1…) of each member assigned to a proposal, in assignment order."""
+    query = (
+        select(ReviewAssignment.member_id)
+        .where(ReviewAssignment.guild_id == guild_id, ReviewAssignment.proposal_id == proposal_id)
+        .order_by(col(ReviewAssignment.id))
+    )
+    return {int(m): i for i, m in enumerate((await session.exec(query)).all())}
+
+
 async def open_assignments(session: AsyncSession, *, guild_id: int, proposal_id: int) -> int:
     """Return how many of the proposal's assigned reviewers have not scored it.
 

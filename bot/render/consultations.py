@@ -145,10 +145,10 @@ def summary_embeds(summary: Summary, *, chart: str | None = CHART_FILE) -> list[
     colour = WARN if report.warnings else OK
     lines = [
         ngettext(
-            "**{n}** input from **{submitters}** submitters",
-            "**{n}** inputs from **{submitters}** submitters",
+            "**{n}** input from {submitters}",
+            "**{n}** inputs from {submitters}",
             report.seats,
-            submitters=summary.submitters,
+            submitters=ngettext("{n} submitter", "{n} submitters", summary.submitters),
         )
     ]
     if summary.unheard_groups:

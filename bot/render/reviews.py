@@ -288,6 +288,14 @@ def borderline_embed(report: BorderlineReport) -> discord.Embed:
             "Not enough scores yet to place a cut at {accept} workshops.", accept=report.accept
         )
         return embed
+    if report.accept >= report.ranked:
+        embed.description = ngettext(
+            "The {n} ranked workshop fits in {accept}: there is no cut.",
+            "All {n} ranked workshops fit in {accept}: there is no cut.",
+            report.ranked,
+            accept=report.accept,
+        )
+        return embed
     embed.description = _(
         "The cut for **{accept}** of {ranked} ranked workshops falls at a mean of **{cut}**. "
         "Listed: means within {points} of it, and proposals that cross it when each "
@@ -369,7 +377,10 @@ def audit_embed(events: Sequence[AuditEntry], title: str) -> discord.Embed:
         return embed
     lines = []
     for e in events:
-        who = f"<@{e.actor_id}>" if e.actor_id else _("the bot")
+        if e.hidden_actor:
+            who = _("a reviewer")
+        else:
+            who = f"<@{e.actor_id}>" if e.actor_id else _("the bot")
         line = f"{timestamp(e.at, 'f')} {who} `{one_line(e.action, 40)}` {one_line(e.target, 40)}"
         change = " → ".join(x for x in (_brief(e.before), _brief(e.after)) if x)
         if change:

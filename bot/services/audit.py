@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
@@ -9,6 +10,7 @@ from typing import Any, Final
 from bot.errors import InvalidInput
 from bot.i18n import _
 from bot.services.auth import Actor, require_secretariat
+from bot.services.config import ConfigService
 from storage.audit import AuditEvent, recent_events
 from storage.database import Database
 
@@ -26,6 +28,7 @@ class AuditEntry:
     before: Any
     after: Any
     note: str | None
+    hidden_actor: bool = False  # a reviewer the server keeps unnamed
 
 
 def entry_of(event: AuditEvent) -> AuditEntry:
@@ -41,11 +44,18 @@ def entry_of(event: AuditEvent) -> AuditEntry:
     )
 
 
+# What a reviewer does themselves: unnamed when the server keeps reviewers unnamed.
+REVIEWER_ACTIONS = frozenset(
+    {"review.score", "review.conflict", "review.withdraw_score", "review.withdraw_conflict"}
+)
+
+
 class AuditService:
     """Read the audit trail."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, config: ConfigService | None = None) -> None:
         self._db = db
+        self._config = config
 
     async def recent(
         self, actor: Actor, *, proposal_number: int | None = None, limit: int = MAX_EVENTS
@@ -62,4 +72,15 @@ class AuditService:
                 target=target,
                 limit=max(1, min(limit, MAX_EVENTS)),
             )
-        return [entry_of(e) for e in events]
+        entries = [entry_of(e) for e in events]
+        if self._config is not None:
+            settings = await self._config.get(actor.guild_id)
+            if not settings.rules.get("reviews.name_reviewers", True):
+                # Unnamed reviewers stay unnamed here too: who scored is the rule's to hide.
+                entries = [
+                    dataclasses.replace(e, actor_id=None, hidden_actor=True)
+                    if e.action in REVIEWER_ACTIONS
+                    else e
+                    for e in entries
+                ]
+        return entries

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import hashlib
 import io
 import json
 import logging
-import secrets
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -47,12 +47,13 @@ from bot.services.taxonomy import (
     GENDERS,
     REGIONS,
     UN_REGIONS,
+    fold,
     match,
     stakeholder_groups,
     tidy,
     tidy_block,
 )
-from bot.services.text import clean_line
+from bot.services.text import clean_line, quoted
 from bot.services.visibility import hides_small_counts, min_count
 from storage import consultations as store
 from storage.audit import record_event
@@ -70,7 +71,7 @@ from storage.outbox import NewItem, channel_lane, enqueue
 log = logging.getLogger(__name__)
 
 MAX_TITLE: Final = 200
-MAX_QUESTION: Final = 300
+MAX_QUESTION: Final = 100  # a form shows 100 characters of it (its placeholder)
 MAX_QUESTIONS: Final = 3
 MAX_ANSWER: Final = 4000
 MAX_ORGANISATION: Final = 200
@@ -145,6 +146,11 @@ class Attributes:
     region: str
     gender: str | None
     organisation: str | None
+
+
+def on_behalf_key(name: str) -> str:
+    """Return the submitter key of someone outside Discord: their name, folded and hashed."""
+    return "p:" + hashlib.sha256(fold(name).encode()).hexdigest()[:32]
 
 
 def view_of(row: Consultation, inputs: int = 0) -> ConsultationView:
@@ -318,8 +324,8 @@ class ConsultationService:
     async def get(self, actor: Actor, number: int) -> ConsultationView:
         async with self._db.read() as session:
             row = await self._find(session, actor.guild_id, number)
-            inputs = await store.inputs_of(session, consultation_id=row.id or 0)
-        return view_of(row, len(inputs))
+            inputs = await store.count_inputs(session, consultation_id=row.id or 0)
+        return view_of(row, inputs)
 
     @staticmethod
     async def _find(
@@ -418,6 +424,18 @@ class ConsultationService:
         )
         return Attributes(group, where, said, org)
 
+    @classmethod
+    def _already_theirs(cls, number: int, input_number: int, name: str | None) -> str:
+        if name is None:
+            return cls._already(number, input_number)
+        return _(
+            "{name} has an input in consultation #{number} already (input {input}): "
+            "change it with `/consultation edit`.",
+            name=quoted(name, 100),
+            number=number,
+            input=input_number,
+        )
+
     def _attributes(
         self,
         settings: GuildSettings,
@@ -487,7 +505,8 @@ class ConsultationService:
             organisation=organisation,
         )
         now = self._clock()
-        key = f"p:{secrets.token_urlsafe(12)}" if on_behalf_of else f"u:{actor.user_id}"
+        # Someone outside Discord is known by the name given: entered twice, one submitter.
+        key = on_behalf_key(on_behalf_of) if on_behalf_of else f"u:{actor.user_id}"
         try:
             async with self._db.write() as session:
                 row = await self._find(session, actor.guild_id, number, lock=True)
@@ -498,10 +517,14 @@ class ConsultationService:
                         return self._input_view(actor, row, same)
                 self._check_can_answer(actor, row, roles, now)
                 given = self._answers(row, answers)
-                if not row.several and on_behalf_of is None:
+                if not row.several:
                     mine = await store.inputs_of(session, consultation_id=row.id, submitter_key=key)
                     if mine:
-                        raise Conflict(self._already(row.number, mine[0].number))
+                        raise Conflict(
+                            self._already_theirs(
+                                row.number, mine[0].number, mine[0].on_behalf_of or on_behalf_of
+                            )
+                        )
                 entry = ConsultationInput(
                     guild_id=actor.guild_id,
                     consultation_id=row.id,
@@ -549,7 +572,8 @@ class ConsultationService:
                 mine = await store.inputs_of(
                     session, consultation_id=row.id or 0, submitter_key=key
                 )
-            raise Conflict(self._already(number, mine[0].number if mine else 0)) from None
+            first = mine[0].number if mine else 0
+            raise Conflict(self._already_theirs(number, first, on_behalf_of)) from None
 
     @staticmethod
     async def _submitted(
@@ -594,12 +618,20 @@ class ConsultationService:
         return entry
 
     async def current(
-        self, actor: Actor, number: int, input_number: int | None = None
+        self,
+        actor: Actor,
+        number: int,
+        input_number: int | None = None,
+        roles: Collection[int] = (),
     ) -> tuple[ConsultationView, InputView]:
-        """Return the actor's own input (to fill the edit form with it)."""
+        """Return the actor's own input (to fill the edit form), refusing if it can't change."""
         async with self._db.read() as session:
             row = await self._find(session, actor.guild_id, number)
             entry = await self._own(session, actor, row, input_number)
+            # Refused before the form opens, so that nobody types a change for nothing.
+            self._check_can_answer(
+                actor, row, roles if entry.on_behalf_of is None else (), self._clock()
+            )
         return view_of(row), self._input_view(actor, row, entry)
 
     async def edit(
@@ -811,7 +843,7 @@ class ConsultationService:
                 "`/consultation summary number:{number}` shows who was heard.",
                 counts.total.seats,
                 number=row.number,
-                title=row.title,
+                title=quoted(row.title, 100),  # typed text, in a public post: no markup
                 submitters=ngettext("{n} submitter", "{n} submitters", counts.total.people),
             )
         await enqueue(

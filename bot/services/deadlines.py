@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.errors import InvalidInput, NotFound
+from bot.errors import Conflict, InvalidInput, NotFound
 from bot.i18n import N_, _, ngettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, check_timezone
@@ -41,6 +41,7 @@ from bot.services.reminders import Planning, Schedule, plan_deadline
 from bot.services.text import clean_line, quoted, web_link
 from storage import deadlines as store
 from storage.audit import record_event
+from storage.consultations import consultation_of_deadline
 from storage.database import Database
 from storage.deadlines import Deadline, Reminder
 
@@ -441,6 +442,11 @@ class DeadlineService:
         now = self._clock()
         async with self._db.write() as session:
             deadline = await self._get(session, actor.guild_id, number, for_update=True)
+            await self._check_not_a_consultation(
+                session,
+                deadline,
+                removing=due is not None or repeat is not None or kind is not None,
+            )
             assert deadline.id is not None
             before = _audit_state(deadline)
             old = Schedule.of(deadline)
@@ -510,6 +516,7 @@ class DeadlineService:
         now = self._clock()
         async with self._db.write() as session:
             deadline = await self._get(session, actor.guild_id, number, for_update=True)
+            await self._check_not_a_consultation(session, deadline, removing=True)
             assert deadline.id is not None
             deadline.removed_at = now
             deadline.roll_at = None
@@ -571,6 +578,27 @@ class DeadlineService:
     async def upcoming(self, actor: Actor) -> builtins.list[DeadlineView]:
         """Return the deadlines still ahead (for the calendar)."""
         return await self.list(actor, include_past=False)
+
+    @staticmethod
+    async def _check_not_a_consultation(
+        session: Any, deadline: Deadline, *, removing: bool
+    ) -> None:
+        """Refuse to move or remove a consultation's closing deadline here (it closes by it)."""
+        if deadline.kind != "consultation" or not removing:
+            return
+        owner = await consultation_of_deadline(
+            session, guild_id=deadline.guild_id, deadline_number=deadline.number
+        )
+        if owner is not None:
+            raise Conflict(
+                _(
+                    "Deadline #{number} is when consultation #{consultation} closes: its time, "
+                    "repeat and kind cannot change here, and it cannot be removed. Its title, "
+                    "link, offsets and channel can.",
+                    number=deadline.number,
+                    consultation=owner.number,
+                )
+            )
 
     async def _get(
         self, session: Any, guild_id: int, number: int, *, for_update: bool = False

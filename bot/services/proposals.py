@@ -51,7 +51,7 @@ from storage.proposals import (
     list_proposals,
     search_proposals,
 )
-from storage.reviews import open_assignments, reviews_of, score_histograms
+from storage.reviews import assignment_order, open_assignments, reviews_of, score_histograms
 
 log = logging.getLogger(__name__)
 
@@ -700,6 +700,11 @@ class ProposalService:
             member_ids=[r.member_id for r in reviews],
         )
         named = bool(settings.rules.get(NAME_REVIEWERS, True))
+        if not named:
+            # Letters follow the assignments, which outlive a withdrawn or changed score,
+            # so "Reviewer B" stays B; reviewers without an assignment come after.
+            order = await assignment_order(session, guild_id=guild_id, proposal_id=proposal_id)
+            reviews = sorted(reviews, key=lambda r: (order.get(r.member_id, len(order)), r.id))
         return tuple(
             ReviewNote(
                 reviewer=f"<@{r.member_id}>"

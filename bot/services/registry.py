@@ -79,7 +79,7 @@ class Services:
         self.pending = PendingService(db, clock)
         self.profiles = ProfileService(db, clock, config)
         self.export = ExportService(db, clock)
-        self.audit = AuditService(db)
+        self.audit = AuditService(db, config)
         self.outbox = OutboxService(db, clock, config, claimer=default_claimer())
         # Reviewers are told of their assignments by DM, once, through the outbox (issue 13).
         self.reviews = ReviewService(

@@ -135,13 +135,23 @@ async def test_edit_and_withdraw(world: World) -> None:
 async def test_the_summary_says_who_was_heard_and_who_was_not(world: World) -> None:
     summary = await world.run("mag4", "consultation summary", number=1)
     text = summary.embed_text()
-    assert "**6** inputs from **6** submitters" in text
+    assert "**6** inputs from 6 submitters" in text
     assert "No input yet from: **Intergovernmental Organization, Private Sector**" in text
     assert "No input from the Private Sector" in text  # the balance module's warning
     assert "these regions: Western European and Others Group (WEOG)" in text
     assert summary.attachments and summary.attachments[0][0].endswith(".png")
     # Public inputs: the texts and who wrote them; the withdrawn one is gone.
     assert "Meaningful and affordable access." in text and "To be withdrawn." not in text
+
+
+async def test_its_closing_deadline_moves_only_with_it(world: World) -> None:
+    refused = await world.run("secretariat", "deadline remove", number=1)
+    assert refused.ephemeral and "when consultation #1 closes" in refused.content
+    moved = await world.run("secretariat", "deadline edit", number=1, due="2030-01-01 10:00")
+    assert moved.ephemeral and "cannot change here" in moved.content
+    # Its title can change: only the time is the consultation's.
+    renamed = await world.run("secretariat", "deadline edit", number=1, title="Call renamed")
+    assert "Call renamed" in renamed.embed_text()
 
 
 async def test_the_clock_closes_it_once_then_export(world: World) -> None:

@@ -187,11 +187,15 @@ async def test_scores_and_results(world: World) -> None:
     unnamed = (await world.run("secretariat", "proposal view", number=1)).embed_text()
     assert "Reviewer A · **4**" in unnamed and "Reviewer B · **2**" in unnamed
     assert f"<@{world.users['mag2']}>" not in unnamed
+    audit = (await world.run("secretariat", "audit", proposal=1)).embed_text()
+    assert "a reviewer" in audit and f"<@{world.users['mag2']}>" not in audit
     await world.run("admin", "config rule", name="reviews.name_reviewers", value="default")
     # The cut for one workshop, and who is near it, raw and normalised side by side.
     band = (await world.run("secretariat", "review borderline", accept=1)).embed_text()
     assert "The cut for **1** of 2 ranked workshops falls at a mean of **5.00**" in band
     assert "`WS #2`" in band and "normalised" in band
+    everything = (await world.run("secretariat", "review borderline", accept=5)).embed_text()
+    assert "All 2 ranked workshops fit in 5: there is no cut." in everything
 
 
 async def test_export_csv_is_parsed(world: World) -> None:

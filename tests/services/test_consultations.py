@@ -96,7 +96,7 @@ async def test_open_creates_the_closing_deadline_with_its_reminders(
     [
         ({"questions": []}, "at least one question"),
         ({"questions": ["a", "b", "c", "d"]}, "at most three"),
-        ({"questions": ["x" * 301]}, "at most 300"),
+        ({"questions": ["x" * 101]}, "at most 100"),
         ({"closes": "2027-02-01 10:00"}, "has passed"),
         ({"closes": "tomorrow"}, "not a date"),
         ({"opens": "2027-03-25 10:00"}, "open before it closes"),
@@ -146,6 +146,8 @@ async def test_one_input_per_person_edit_and_withdraw(
     clock.now = datetime(2027, 3, 21, tzinfo=UTC)
     with pytest.raises(Conflict, match="closed"):
         await give(consultations, 12)
+    with pytest.raises(Conflict, match="closed"):  # before the edit form opens
+        await consultations.current(member(10), 1)
     with pytest.raises(Conflict, match="closed"):
         await consultations.withdraw(member(10), 1)
 
@@ -191,6 +193,12 @@ async def test_the_secretariat_enters_inputs_for_people_outside_discord(
     )
     summary = await consultations.summary(SECRETARIAT, 1)
     assert (summary.consultation.inputs, summary.submitters) == (2, 2)
+    # The same person entered again is the same submitter: one input, as for anyone.
+    with pytest.raises(Conflict, match="Ministry of Digital Affairs"):
+        await consultations.submit(
+            SECRETARIAT, 1, answers=["Again."], stakeholder_group="Government",
+            region="Eastern European Group", on_behalf_of=" ministry of digital affairs ",
+        )  # fmt: skip
     with pytest.raises(PermissionDenied):
         await consultations.submit(
             member(5), 1, answers=["x"], stakeholder_group="Government",
@@ -315,7 +323,9 @@ async def test_the_close_happens_once_by_the_clock_also_after_downtime(
         posts = (await session.exec(select(OutboxItem))).all()
         counts = await input_counts(session, consultation_id=1)
     closing = [p for p in posts if p.key.startswith("consultation-close:")]
-    assert len(closing) == 1 and "is closed: 1 input from 1 submitter" in closing[0].payload["text"]
+    text = closing[0].payload["text"]
+    assert len(closing) == 1 and "is closed: 1 input from 1 submitter" in text
+    assert "(`Call for issues, IGF 2027`)" in text  # typed text in a public post: a code span
     assert counts.total.seats == 1
     assert (await consultations.get(SECRETARIAT, 1)).closed
     clock.now = later
