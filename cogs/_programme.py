@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
@@ -13,9 +14,12 @@ from discord import app_commands
 
 from bot.errors import PermissionDenied
 from bot.i18n import LANGUAGES, _, current, pgettext
+from bot.render.balance import CHART_FILE, chart_alt_text
+from bot.render.charts import render_chart
 from bot.render.embeds import fit_embed
 from bot.render.text import plain
 from bot.services.auth import Actor
+from bot.services.balance import BalanceReport, FunnelReport
 from bot.services.taxonomy import GENDERS, REGIONS, fold, stakeholder_groups
 from bot.ui import Answering, view_of
 from cogs._common import actor_of, bot_of
@@ -218,3 +222,9 @@ def page_view(what: str, owner: int, page: int, pages: int, args: str) -> discor
             disabled=page >= pages - 1,
         ),
     )
+
+
+async def chart_file(report: BalanceReport | FunnelReport) -> discord.File:
+    """Return the report's chart as an attachment (drawn off the loop, with its alt text)."""
+    png = await render_chart(report)
+    return discord.File(io.BytesIO(png), CHART_FILE, description=chart_alt_text(report))

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import io
-
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.render.balance import CHART_FILE, balance_embed, chart_alt_text, funnel_embed
-from bot.render.charts import render_chart
+from bot.render.balance import CHART_FILE, balance_embed, funnel_embed
 from bot.roster import refresh_roster
 from bot.services.balance import BalanceReport, FunnelReport
 from bot.services.taxonomy import KINDS, PARTICIPATION_STATUSES, PROPOSAL_STATUSES
 from cogs._common import actor_of, bot_of, defer, send
+from cogs._programme import chart_file
 
 PROPOSAL_STATUS_CHOICES = [
     app_commands.Choice(name=status.replace("_", " "), value=status) for status in PROPOSAL_STATUSES
@@ -28,12 +26,11 @@ NOMINATION_STATUS_CHOICES = [
 
 async def answer(interaction: discord.Interaction, report: BalanceReport | FunnelReport) -> None:
     """Send the report's embed with its chart (a new ``discord.File`` for each send)."""
-    png = await render_chart(report)
+    chart = await chart_file(report)
     if isinstance(report, FunnelReport):
         embed = funnel_embed(report, chart=CHART_FILE)
     else:
         embed = balance_embed(report, chart=CHART_FILE)
-    chart = discord.File(io.BytesIO(png), CHART_FILE, description=chart_alt_text(report))
     await send(interaction, embed=embed, files=[chart])
 
 

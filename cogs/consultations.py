@@ -19,8 +19,7 @@ from discord.ext import commands
 
 from bot.errors import InvalidInput
 from bot.i18n import N_, _
-from bot.render.balance import CHART_FILE, chart_alt_text
-from bot.render.charts import render_chart
+from bot.render.balance import CHART_FILE
 from bot.render.consultations import (
     consultation_embed,
     input_embed,
@@ -33,7 +32,7 @@ from bot.services.taxonomy import GENDERS, REGIONS, fold, stakeholder_groups
 from bot.ui import Form
 from cogs._common import Number, actor_of, bot_of, defer, send
 from cogs._forms import FormHandler, form
-from cogs._programme import GENDER_CHOICES, REGION_CHOICES, stakeholder_choices
+from cogs._programme import GENDER_CHOICES, REGION_CHOICES, chart_file, stakeholder_choices
 
 VISIBILITY_CHOICES = [
     app_commands.Choice(name="public: texts and who wrote them", value="public"),
@@ -84,14 +83,6 @@ def input_form(
 
 def _answers(values: Mapping[str, str]) -> list[str]:
     return [values.get(field, "") for field in ANSWER_FIELDS]
-
-
-async def _chart(report_seats: int, summary_report: object) -> list[discord.File]:
-    if not report_seats:
-        return []
-    png = await render_chart(summary_report)  # type: ignore[arg-type]
-    alt = chart_alt_text(summary_report)  # type: ignore[arg-type]
-    return [discord.File(io.BytesIO(png), CHART_FILE, description=alt)]
 
 
 def _index(value: str | None, choices: tuple[str, ...]) -> str:
@@ -444,7 +435,7 @@ class ConsultationsCog(commands.Cog):
         services = bot_of(interaction).services
         actor = await actor_of(interaction)
         summary = await services.consultations.summary(actor, number)
-        files = await _chart(summary.report.seats, summary.report)
+        files = [await chart_file(summary.report)] if summary.report.seats else []
         chart = CHART_FILE if files else None
         await send(interaction, embeds=summary_embeds(summary, chart=chart), files=files)
 

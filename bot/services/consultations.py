@@ -172,7 +172,7 @@ def view_of(row: Consultation, inputs: int = 0) -> ConsultationView:
     )
 
 
-def consultation_scope(number: int, title: str) -> Scope:
+def consultation_scope(number: int) -> Scope:
     """Return the balance scope of a consultation's inputs, in the current language."""
     return Scope(
         kind="consultation",
@@ -750,7 +750,7 @@ class ConsultationService:
                 )
         report = make_report(
             counts,
-            consultation_scope(row.number, row.title),
+            consultation_scope(row.number),
             settings.rules,
             dimensions=store.INPUT_DIMENSIONS,
         )
