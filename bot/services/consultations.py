@@ -53,7 +53,7 @@ from bot.services.taxonomy import (
     tidy,
     tidy_block,
 )
-from bot.services.text import clean_line, quoted
+from bot.services.text import Line, Typed, clean_line, parted, quoted, slot
 from bot.services.visibility import hides_small_counts, min_count
 from storage import consultations as store
 from storage.audit import record_event
@@ -925,9 +925,11 @@ async def chase_consultation(session: AsyncSession, context: ChaseContext) -> Ch
                 counts.total.seats,
             )
         )
-    lines = []
+    lines: list[Line] = []
+    # A server may add stakeholder groups of its own: typed names, shown safely.
     if groups:
-        lines.append(_("Stakeholder groups not heard yet: {names}", names=formats.joined(groups)))
+        text = _("Stakeholder groups not heard yet: {names}", names=slot("names"))
+        lines.append(parted(text, names=Typed(formats.joined(groups), 500)))
     if regions:
         lines.append(_("Regions not heard yet: {names}", names=formats.joined(regions)))
     return Chase(
