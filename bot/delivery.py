@@ -36,6 +36,7 @@ from apscheduler.triggers.date import DateTrigger
 from bot.clock import Clock
 from bot.i18n import speaking
 from bot.metrics import Metrics
+from bot.render.decisions import decision_embed, decision_view
 from bot.render.digests import digest_embed
 from bot.render.embeds import directed
 from bot.render.reminders import (
@@ -51,6 +52,7 @@ from bot.services.faults import log_failure
 from bot.services.outbox import (
     AdminNotice,
     AssignedNotice,
+    DecisionNotice,
     DigestPost,
     DirectPost,
     Post,
@@ -105,7 +107,7 @@ class DiscordOutbox:
         return PostResult.sent(message.id)
 
     async def _destination(self, post: Post) -> discord.abc.Messageable:
-        if isinstance(post, DirectPost | AssignedNotice):
+        if isinstance(post, DirectPost | AssignedNotice | DecisionNotice):
             return await self._client.create_dm(discord.Object(id=post.user_id))
         return self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
 
@@ -146,6 +148,11 @@ class DiscordOutbox:
             kwargs = {"content": notice_content(post), "allowed_mentions": none}
         elif isinstance(post, AssignedNotice):
             kwargs = {"content": assigned_content(post), "allowed_mentions": none}
+        elif isinstance(post, DecisionNotice):
+            kwargs = {"embed": decision_embed(post), "allowed_mentions": none}
+            view = decision_view(post)
+            if view is not None:
+                kwargs["view"] = view
         else:
             raise TypeError(f"cannot post {type(post).__name__}")
         return kwargs

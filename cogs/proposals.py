@@ -21,6 +21,7 @@ from discord.ext import commands
 from bot.errors import InvalidInput
 from bot.i18n import N_, _, ngettext, speaking
 from bot.render.balance import effect_embed_of
+from bot.render.decisions import slot_text
 from bot.render.proposals import (
     proposal_embed,
     proposal_list_embed,
@@ -61,7 +62,15 @@ FORMAT_CHOICES = [app_commands.Choice(name=f, value=f) for f in FORMATS]
 KIND_CHOICES = [app_commands.Choice(name=label, value=key) for key, label in KINDS.items()]
 DURATION_CHOICES = [app_commands.Choice(name=f"{d} minutes", value=d) for d in (30, 60, 90)]
 Status = Literal[
-    "submitted", "screened_out", "under_review", "accepted", "rejected", "merged", "withdrawn"
+    "submitted",
+    "screened_out",
+    "under_review",
+    "accepted",
+    "conditional",
+    "waitlisted",
+    "rejected",
+    "merged",
+    "withdrawn",
 ]
 PLACEHOLDERS = {
     "title": N_("A short, specific title"),
@@ -414,6 +423,17 @@ class ProposalsCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         await perform(interaction, actor, "proposal.withdraw", {"number": number, "reason": reason})
+
+    @proposal.command(
+        name="confirm", description="Confirm the slot of your accepted proposal (proposer)"
+    )
+    @app_commands.describe(number="The proposal's number")
+    @app_commands.autocomplete(number=proposal_choices)
+    async def confirm(self, interaction: discord.Interaction, number: Number) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        answer = await bot_of(interaction).services.decisions.confirm_mine(actor, number)
+        await send(interaction, slot_text(answer))
 
     @proposal.command(
         name="status",

@@ -23,6 +23,7 @@ from bot.render.reviews import (
 )
 from bot.roster import refresh_roster
 from bot.services.auth import Actor
+from bot.services.reviews import RANKED
 from cogs._actions import action, perform
 from cogs._common import Number, actor_of, bot_of, defer, respond, send
 from cogs._programme import (
@@ -34,7 +35,7 @@ from cogs._programme import (
     subtheme_choices,
 )
 
-RESULT_STATUSES = ("submitted", "under_review", "accepted", "rejected", "merged")
+RESULT_STATUSES = RANKED
 NONE = "-"
 
 
@@ -221,7 +222,15 @@ class ReviewsCog(commands.Cog):
         self,
         interaction: discord.Interaction,
         subtheme: str | None = None,
-        status: Literal["submitted", "under_review", "accepted", "rejected", "merged"]
+        status: Literal[
+            "submitted",
+            "under_review",
+            "accepted",
+            "conditional",
+            "waitlisted",
+            "rejected",
+            "merged",
+        ]
         | None = None,
     ) -> None:
         await defer(interaction)

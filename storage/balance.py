@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.decisions import draft_outcome_of
 from storage.panellists import Participation, Person
 from storage.profiles import MagMember
 from storage.proposals import Proposal
@@ -94,6 +95,8 @@ class Selection:
     proposal_id: int | None = None
     participation_override: tuple[int, str] | None = None
     proposal_override: tuple[int, str] | None = None
+    # Count each proposal as its draft decision would leave it (``storage.decisions``).
+    with_drafts: bool = False
 
 
 @dataclass(frozen=True)
@@ -128,6 +131,8 @@ def _condition(selection: Selection) -> ColumnElement[bool]:
         parts.append(status.in_(list(selection.participation_statuses)))
     if selection.proposal_statuses is not None:
         status = _status(PROPOSAL.c.status, PROPOSAL.c.id, selection.proposal_override)
+        if selection.with_drafts:
+            status = func.coalesce(draft_outcome_of(PROPOSAL.c.id), status)
         parts.append(status.in_(list(selection.proposal_statuses)))
     if selection.kinds is not None:
         parts.append(PROPOSAL.c.kind.in_(list(selection.kinds)))

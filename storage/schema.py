@@ -4,6 +4,7 @@ from sqlmodel import SQLModel
 
 import storage.consultations as _consultations  # noqa: F401  (issue 14: consultations)
 import storage.deadlines as _deadlines  # noqa: F401  (issue 4: deadlines, reminders)
+import storage.decisions as _decisions  # noqa: F401  (issue 13: decisions)
 import storage.delivery as _delivery  # noqa: F401  (issue 4: channel blocks)
 import storage.digests as _digests  # noqa: F401  (issue 4: digest runs)
 import storage.languages as _languages  # noqa: F401  (issue 12: readers' languages)

@@ -38,6 +38,8 @@ STATUS_ICONS = {
     "screened_out": "⛔",
     "under_review": "🔎",
     "accepted": "✅",
+    "conditional": "☑️",
+    "waitlisted": "⏳",
     "rejected": "✖️",
     "merged": "🔗",
     "withdrawn": "↩️",

@@ -132,6 +132,21 @@ def ref_text(ref: str) -> str:
 
 def direct_content(post: DirectPost) -> str:
     """Return the text of a chasing direct message."""
+    if post.reminder.kind == "confirmations":
+        return clip(
+            ngettext(
+                "{n} of your accepted proposals is still waiting on you before **{title}**: "
+                "confirm its slot (`/proposal confirm`), and meet its conditions if it has "
+                "any. ({ref})",
+                "{n} of your accepted proposals are still waiting on you before **{title}**: "
+                "confirm their slots (`/proposal confirm`), and meet their conditions if they "
+                "have any. ({ref})",
+                post.open_reviews,
+                title=one_line(post.reminder.title, 200),
+                ref=ref_text(post.ref),
+            ),
+            2000,
+        )
     return clip(
         ngettext(
             "You have {n} assigned review still to score before **{title}**. "

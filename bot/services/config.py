@@ -108,6 +108,10 @@ class Defaults:
                 "reviews.name_reviewers": True,
                 # The borderline band: within this many tenths of a point of the cut.
                 "reviews.borderline_tenths": 5,
+                # Blind review: MAG members see no proposer, organisers' or speakers' names.
+                "reviews.blind": False,
+                # Decisions: accepted proposers confirm their slot within this many days.
+                "decisions.confirm_days": 14,
                 # Stakeholder groups a guild adds to the five of the IGF.
                 "taxonomy.extra_stakeholder_groups": [],
                 # Reminders (issue 4): ping the MAG role; chase reviewers by DM.

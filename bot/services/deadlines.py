@@ -47,12 +47,13 @@ from storage.deadlines import Deadline, Reminder
 
 log = logging.getLogger(__name__)
 
-KINDS: Final = ("proposals", "reviews", "consultation", "meeting", "other")
+KINDS: Final = ("proposals", "reviews", "consultation", "meeting", "confirmations", "other")
 KIND_LABELS: Final = {
     "proposals": N_("Proposals"),
     "reviews": N_("Reviews"),
     "consultation": N_("Consultation"),
     "meeting": N_("Meeting"),
+    "confirmations": N_("Slot confirmations"),
     "other": N_("Deadline"),
 }
 MAX_TITLE: Final = 200

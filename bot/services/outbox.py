@@ -151,6 +151,36 @@ class AssignedNotice:
 
 
 @dataclass(frozen=True)
+class Feedback:
+    """A review comment released to a proposer with the decision."""
+
+    letter: str
+    member_id: int | None  # None: anonymised ("a reviewer")
+    comment: str
+
+
+@dataclass(frozen=True)
+class DecisionNotice:
+    """A direct message to a proposer: the decision on their proposal (once per decision)."""
+
+    guild_id: int
+    user_id: int
+    nonce: str
+    ref: str
+    decision_id: int
+    label: str  # "WS #12"
+    title: str  # typed by the proposer
+    outcome: str
+    reason: str | None  # typed by the secretariat
+    conditions: str | None
+    conditions_due: datetime | None
+    confirm_by: datetime | None  # accepted: confirm the slot by then (a button)
+    confirmed: bool
+    feedback: tuple[Feedback, ...] = ()
+    language: str = SOURCE
+
+
+@dataclass(frozen=True)
 class ReminderBatch:
     """Reminders due together in one channel, sent as one message (up to 10 embeds)."""
 
@@ -170,7 +200,15 @@ class ReminderBatch:
         return self.reminders[0].ref
 
 
-Post = ReminderPost | ReminderBatch | DirectPost | DigestPost | AdminNotice | AssignedNotice
+Post = (
+    ReminderPost
+    | ReminderBatch
+    | DirectPost
+    | DigestPost
+    | AdminNotice
+    | AssignedNotice
+    | DecisionNotice
+)
 
 
 def refs_of(post: Post) -> tuple[str, ...]:
@@ -182,7 +220,9 @@ def refs_of(post: Post) -> tuple[str, ...]:
 
 def channel_of(post: Post) -> int | None:
     """Return the channel a post goes to (None: a direct message)."""
-    return None if isinstance(post, DirectPost | AssignedNotice) else post.channel_id
+    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice):
+        return None
+    return post.channel_id
 
 
 class PostStatus(enum.Enum):

@@ -92,7 +92,16 @@ from storage.profiles import get_member
 from storage.proposals import Proposal, proposals_by_ids
 
 # People can be added to proposals in these statuses only.
-OPEN_PROPOSALS: Final = frozenset({"submitted", "screened_out", "under_review", "accepted"})
+OPEN_PROPOSALS: Final = frozenset(
+    {
+        "submitted",
+        "screened_out",
+        "under_review",
+        "accepted",
+        "conditional",
+        "waitlisted",
+    }
+)
 # A nominee can answer while the proposal is in one of these.
 ANSWERABLE: Final = OPEN_PROPOSALS
 LIST_LIMIT: Final = 50

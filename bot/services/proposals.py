@@ -60,14 +60,19 @@ NAME_REVIEWERS: Final = "reviews.name_reviewers"
 
 PAGE_SIZE: Final = 10
 
+# The decisions the IGF takes on a proposal after review.
+DECIDED: Final = ("accepted", "conditional", "waitlisted", "rejected")
 # Where each status may go next. The secretariat moves proposals along these
 # edges; anyone else only withdraws their own.
 TRANSITIONS: Final[Mapping[str, frozenset[str]]] = {
     "submitted": frozenset({"screened_out", "under_review", "merged", "withdrawn"}),
     "screened_out": frozenset({"submitted", "under_review", "withdrawn"}),
-    "under_review": frozenset({"screened_out", "accepted", "rejected", "merged", "withdrawn"}),
-    "accepted": frozenset({"under_review", "rejected", "merged", "withdrawn"}),
-    "rejected": frozenset({"under_review", "accepted"}),
+    "under_review": frozenset({"screened_out", *DECIDED, "merged", "withdrawn"}),
+    "accepted": frozenset({"under_review", *DECIDED, "merged", "withdrawn"} - {"accepted"}),
+    # Conditions met (or not): accepted, or another decision.
+    "conditional": frozenset({"under_review", *DECIDED, "merged", "withdrawn"} - {"conditional"}),
+    "waitlisted": frozenset({"under_review", *DECIDED, "withdrawn"} - {"waitlisted"}),
+    "rejected": frozenset({"under_review", *DECIDED} - {"rejected"}),
     "merged": frozenset({"under_review"}),
     "withdrawn": frozenset({"submitted"}),
 }
@@ -78,6 +83,8 @@ STATUS_LABELS: Final[Mapping[str, str]] = {
     "screened_out": N_("screened out"),
     "under_review": N_("under review"),
     "accepted": N_("accepted"),
+    "conditional": N_("conditionally accepted"),
+    "waitlisted": N_("waitlisted"),
     "rejected": N_("rejected"),
     "merged": N_("merged"),
     "withdrawn": N_("withdrawn"),
@@ -99,7 +106,9 @@ FORM_FIELDS: Final = (
 
 
 # Proposals a merge may go into: live ones (so merges never form a cycle).
-MERGE_TARGETS: Final = frozenset({"submitted", "under_review", "accepted"})
+MERGE_TARGETS: Final = frozenset(
+    {"submitted", "under_review", "accepted", "conditional", "waitlisted"}
+)
 # Decisions asked to be confirmed with a button, always.
 HEAVY: Final = frozenset({"rejected"})
 
@@ -111,6 +120,8 @@ def status_label(status: str) -> str:
         "screened_out": pgettext("proposal status", "screened out"),
         "under_review": pgettext("proposal status", "under review"),
         "accepted": pgettext("proposal status", "accepted"),
+        "conditional": pgettext("proposal status", "conditionally accepted"),
+        "waitlisted": pgettext("proposal status", "waitlisted"),
         "rejected": pgettext("proposal status", "rejected"),
         "merged": pgettext("proposal status", "merged"),
         "withdrawn": pgettext("proposal status", "withdrawn"),
@@ -176,7 +187,7 @@ class ScreenNow(Protocol):
 
 
 # The decisions the guardrails look at.
-PROPOSAL_DECISIONS: Final = frozenset({"accepted", "rejected"})
+PROPOSAL_DECISIONS: Final = frozenset(DECIDED)
 PARTICIPATION_DECISIONS: Final = frozenset({"confirmed", "declined"})
 
 

@@ -16,6 +16,7 @@ from bot.services.balance import (
 from bot.services.config import ConfigService
 from bot.services.consultations import ConsultationService, chase_consultation
 from bot.services.deadlines import DeadlineService
+from bot.services.decisions import DecisionService, chase_confirmations
 from bot.services.digests import DigestService
 from bot.services.export import ExportService
 from bot.services.languages import LanguageService
@@ -57,6 +58,8 @@ class Services:
     # Stakeholder balance (issue 5).
     balance: BalanceService = dataclasses.field(init=False)
     consultations: ConsultationService = dataclasses.field(init=False)
+    # Decisions in batches, told to proposers, slots confirmed (issue 13).
+    decisions: DecisionService = dataclasses.field(init=False)
     # Who reads which language (issue 12).
     languages: LanguageService = dataclasses.field(init=False)
 
@@ -98,6 +101,10 @@ class Services:
         # Open consultations (issue 14): their closing deadlines name who is not heard yet.
         self.consultations = ConsultationService(db, clock, config, self.deadlines, self.outbox)
         self.reminders.chasers["consultation"] = chase_consultation
+        self.decisions = DecisionService(
+            db, clock, config, self.deadlines, self.outbox, person_language=self._dm_language
+        )
+        self.reminders.chasers["confirmations"] = chase_confirmations
         config.change_hooks.append(self.digests.on_config_change)
         self.balance = BalanceService(db, clock, config)
         self.digests.add_section("screening", screening_section_for(self.screening), order=20)

@@ -299,6 +299,8 @@ class TickReport:
 
 REMINDER: Final = "reminder"
 CHASE_DM: Final = "chase_dm"
+# Deadlines whose chased people are always messaged directly (proposers confirming slots).
+DIRECT_KINDS: Final = frozenset({"confirmations"})
 
 
 def _encode_chase(chase: Chase | None) -> dict[str, object] | None:
@@ -492,9 +494,13 @@ class ReminderService:
         language = self._config.public_language(settings)
         with speaking(language):
             chase = await self._chase(session, deadline, reminder, settings)
+        # Reviewers are messaged when the server chose so; proposers waited on, always
+        # (they may not read the reminders channel).
         direct = (
-            bool(settings.rules.get("reminders.dm_reviewers"))
-            and deadline.kind == "reviews"
+            (
+                (bool(settings.rules.get("reminders.dm_reviewers")) and deadline.kind == "reviews")
+                or deadline.kind in DIRECT_KINDS
+            )
             and chase is not None
             and bool(chase.direct)
         )

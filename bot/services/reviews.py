@@ -89,7 +89,15 @@ ASSIGNED: Final = "review-assigned"  # the outbox kind of a reviewer's assignmen
 PersonLanguage = Callable[[int, int], Awaitable[str]]
 # Proposals that get reviewers and appear in the results by default.
 REVIEWABLE: Final = ("submitted", "under_review")
-RANKED: Final = ("submitted", "under_review", "accepted", "rejected", "merged")
+RANKED: Final = (
+    "submitted",
+    "under_review",
+    "accepted",
+    "conditional",
+    "waitlisted",
+    "rejected",
+    "merged",
+)
 SCORE_LABELS: Final = {
     1: N_("serious problems"),
     2: N_("should not be accepted"),

@@ -42,7 +42,13 @@ from storage.proposals import Proposal, list_proposals
 # What ``/proposal screen`` looks at without a number.
 SCREENED_STATUSES: Final = ("submitted", "screened_out")
 # Proposals that still count against a proposer's or a speaker's maximum.
-LIVE_STATUSES: Final = ("submitted", "under_review", "accepted")
+LIVE_STATUSES: Final = (
+    "submitted",
+    "under_review",
+    "accepted",
+    "conditional",
+    "waitlisted",
+)
 SPEAKER_ROLES: Final = ("speaker",)
 MODERATOR_ROLES: Final = ("onsite_moderator",)
 

@@ -86,6 +86,8 @@ PROPOSAL_STATUSES: Final = (
     "screened_out",
     "under_review",
     "accepted",
+    "conditional",
+    "waitlisted",
     "rejected",
     "merged",
     "withdrawn",

@@ -22,6 +22,7 @@ from bot.services.digests import DigestService, SendResult
 from bot.services.outbox import (
     AdminNotice,
     AssignedNotice,
+    DecisionNotice,
     Digest,
     DigestPost,
     DirectPost,
@@ -52,7 +53,9 @@ class Delivered:
 
 
 def _target(post: Post) -> int:
-    return post.user_id if isinstance(post, DirectPost | AssignedNotice) else post.channel_id
+    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice):
+        return post.user_id
+    return post.channel_id
 
 
 @dataclass

@@ -54,6 +54,8 @@ ARTICLES: Final[Mapping[str, str]] = {
     **{region: f"the {region}" for region in UN_REGIONS},
 }
 PROGRAMME_STATUS: Final = "accepted"
+# The programme: accepted proposals, with those accepted on conditions still to meet.
+PROGRAMME_STATUSES: Final = ("accepted", "conditional")
 ALL: Final = "all"
 
 

@@ -8,7 +8,7 @@ from bot.errors import InvalidInput, PermissionDenied
 from bot.i18n import N_, _, pgettext
 from bot.services.auth import Actor
 from bot.services.balance.judgement import Scope
-from bot.services.balance.metrics import ALL, PROGRAMME_STATUS
+from bot.services.balance.metrics import ALL, PROGRAMME_STATUS, PROGRAMME_STATUSES
 from bot.services.taxonomy import (
     KINDS,
     PARTICIPATION_STATUSES,
@@ -26,10 +26,17 @@ from storage.balance import (
 def programme_selection(
     status: str | None = PROGRAMME_STATUS, kind: str | None = None
 ) -> Selection:
-    """Return the programme's seats: confirmed participations on proposals with ``status``."""
+    """Return the programme's seats: confirmed participations on proposals with ``status``.
+
+    Accepted counts those accepted on conditions too: they are in the programme
+    unless the conditions are not met.
+    """
+    statuses: tuple[str, ...] | None = None
+    if status is not None:
+        statuses = PROGRAMME_STATUSES if status == PROGRAMME_STATUS else (status,)
     return Selection(
         participation_statuses=("confirmed",),
-        proposal_statuses=None if status is None else (status,),
+        proposal_statuses=statuses,
         kinds=None if kind is None else (kind,),
     )
 

@@ -10,7 +10,7 @@ from bot.errors import InvalidInput, NotFound
 from bot.i18n import _, pgettext
 from bot.services.auth import Actor
 from bot.services.balance.judgement import Scope, Targets
-from bot.services.balance.metrics import PROGRAMME_STATUS
+from bot.services.balance.metrics import PROGRAMME_STATUSES
 from bot.services.balance.reports import (
     BalanceReport,
     FunnelReport,
@@ -196,7 +196,7 @@ class BalanceService:
             (
                 Selection(
                     participation_statuses=ACTIVE_PARTICIPATION,
-                    proposal_statuses=(PROGRAMME_STATUS,),
+                    proposal_statuses=PROGRAMME_STATUSES,
                 ),
                 Scope("funnel", labels[4], _("seats on accepted proposals"), one),
             ),
