@@ -178,7 +178,7 @@ def proposal_embed(detail: ProposalDetail) -> discord.Embed:
         name=_("Proposer"),
         value=_(
             "{proposer}\nsubmitted {date}",
-            proposer=f"<@{p.ref.proposer_id}>",
+            proposer=_("hidden (blind review)") if detail.blind else f"<@{p.ref.proposer_id}>",
             date=timestamp(p.created_at, "D"),
         ),
         inline=True,
@@ -188,7 +188,15 @@ def proposal_embed(detail: ProposalDetail) -> discord.Embed:
         name=_("Expected outcomes"), value=safe(p.expected_outcomes, 1000), inline=False
     )
     embed.add_field(name=_("Hybrid plan"), value=safe(p.hybrid_plan, 1000), inline=False)
-    if detail.people is None:
+    if detail.people is None and detail.blind:
+        value = ngettext(
+            "{n} nominated. Names and affiliations are hidden during blind review; "
+            "`/balance proposal` gives the counts.",
+            "{n} nominated. Names and affiliations are hidden during blind review; "
+            "`/balance proposal` gives the counts.",
+            detail.people_count,
+        )
+    elif detail.people is None:
         value = (
             ngettext(
                 "{n} nominated. Names are shown to the proposer, MAG members and the secretariat.",

@@ -66,6 +66,7 @@ from bot.services.visibility import (
     Nominee,
     nominee,
     nominee_account,
+    reviews_blind,
     sees_entry,
     sees_personal,
 )
@@ -891,6 +892,7 @@ class PanellistService:
         """Return nominations, newest first: all for MAG and secretariat, else one's own."""
         status = check_participation_status(status) if status else None
         sees_all = actor.is_mag or actor.can_act_as_secretariat
+        rules = (await self._config.get(actor.guild_id)).rules
         async with self._db.read() as session:
             proposal_id = None
             if proposal_number is not None:
@@ -907,16 +909,24 @@ class PanellistService:
         return [
             PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
             for pa, pe, pr in rows
-            if sees_entry(actor, pa, pe, pr.proposer_id)
+            if sees_entry(
+                actor,
+                pa,
+                pe,
+                pr.proposer_id,
+                blind=reviews_blind(actor, rules, proposer_id=pr.proposer_id),
+            )
         ]
 
     async def view(self, actor: Actor, participation_id: int) -> PanellistEntry:
         """Return one nomination, if this actor may see it."""
+        rules = (await self._config.get(actor.guild_id)).rules
         async with self._db.read() as session:
             pa, pe, pr = await self._entry(
                 session, actor.guild_id, participation_id, for_update=False
             )
-        if not sees_entry(actor, pa, pe, pr.proposer_id):
+        blind = reviews_blind(actor, rules, proposer_id=pr.proposer_id)
+        if not sees_entry(actor, pa, pe, pr.proposer_id, blind=blind):
             raise PermissionDenied(
                 _("Only MAG members, the secretariat, the proposer and the nominee can see this.")
             )

@@ -35,7 +35,14 @@ from bot.services.taxonomy import (
     tidy_block,
 )
 from bot.services.text import quoted
-from bot.services.visibility import Nominee, nominee, sees_people, sees_personal, sees_scores
+from bot.services.visibility import (
+    Nominee,
+    nominee,
+    reviews_blind,
+    sees_people,
+    sees_personal,
+    sees_scores,
+)
 from storage.audit import record_event
 from storage.database import Database
 from storage.deadlines import latest_due
@@ -346,6 +353,8 @@ class ProposalDetail:
     screening: tuple[str, ...] | None
     screened: bool  # the secretariat ran screening on it
     reviews: tuple[ReviewNote, ...] | None = None  # only for the secretariat
+    # Blind review: this reader is not shown who proposed it or who is on it.
+    blind: bool = False
 
     @property
     def label(self) -> str:
@@ -684,7 +693,8 @@ class ProposalService:
                 notes = await self._review_notes(session, actor.guild_id, proposal.id, settings)
             screening = await self._screening_now(session, proposal, settings)
         people = None
-        if sees_people(actor, proposer_id=proposal.proposer_id):
+        blind = reviews_blind(actor, settings.rules, proposer_id=proposal.proposer_id)
+        if sees_people(actor, proposer_id=proposal.proposer_id, blind=blind):
             people = tuple(nominee(actor, pa, pe) for pa, pe in rows)
         return ProposalDetail(
             proposal=view_of(proposal),
@@ -696,6 +706,7 @@ class ProposalService:
             screening=screening,
             screened=proposal.screened_at is not None,
             reviews=notes,
+            blind=blind,
         )
 
     @staticmethod

@@ -35,18 +35,42 @@ SENSITIVE_DIMENSIONS: Final = ("gender", "youth")
 MIN_COUNT_RULE: Final = "privacy.min_count"
 
 
-def sees_people(actor: Actor, *, proposer_id: int) -> bool:
-    """Return whether the actor sees who is on a proposal (not only how many)."""
-    return actor.is_mag or actor.can_act_as_secretariat or actor.user_id == proposer_id
+# The guild rule: MAG members review blind (no proposer, organisers' or speakers' names).
+BLIND: Final = "reviews.blind"
+
+
+def reviews_blind(actor: Actor, rules: Mapping[str, Any], *, proposer_id: int) -> bool:
+    """Return whether blind review hides who is behind a proposal from this reader.
+
+    Only MAG members review blind; the secretariat and the proposer always see.
+    """
+    return (
+        bool(rules.get(BLIND)) and not actor.can_act_as_secretariat and actor.user_id != proposer_id
+    )
+
+
+def sees_people(actor: Actor, *, proposer_id: int, blind: bool = False) -> bool:
+    """Return whether the actor sees who is on a proposal (not only how many).
+
+    ``blind``: the guild reviews blind (``reviews_blind``), MAG members see counts only.
+    """
+    if actor.user_id == proposer_id or actor.can_act_as_secretariat:
+        return True
+    return actor.is_mag and not blind
 
 
 def sees_entry(
-    actor: Actor, participation: Participation, person: Person, proposer_id: int
+    actor: Actor,
+    participation: Participation,
+    person: Person,
+    proposer_id: int,
+    *,
+    blind: bool = False,
 ) -> bool:
     """Return whether the actor sees one nomination: as above, or it is about them."""
-    return sees_people(actor, proposer_id=proposer_id) or actor.user_id in nominee_accounts(
-        participation, person
-    )
+    return sees_people(
+        actor, proposer_id=proposer_id, blind=blind
+    ) or actor.user_id in nominee_accounts(participation, person)
 
 
 def sees_personal(actor: Actor) -> bool:

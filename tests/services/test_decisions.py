@@ -307,3 +307,22 @@ async def test_discarding_every_draft_asks_first(services: Services) -> None:
     with pytest.raises(NotFound):
         await services.decisions.discard(SECRETARIAT, numbers[0])
     assert await services.decisions.discard(SECRETARIAT, confirmed=True) == 1
+
+
+async def test_blind_review_hides_who_from_mag_members_only(services: Services) -> None:
+    from tests.services.factories import nominate
+
+    (number,) = await under_review(services, 1)
+    await nominate(services, number, "Amina Diallo", affiliation="Open Data Africa")
+    open_view = await services.proposals.view(MAG, number)
+    assert open_view.people is not None and not open_view.blind
+    await services.config.set_rule(ADMIN, "reviews.blind", True)
+    blind = await services.proposals.view(MAG, number)
+    assert blind.blind and blind.people is None and blind.people_count == 1
+    assert await services.panellists.list_entries(MAG, proposal_number=number) == []
+    for reader in (SECRETARIAT, PROPOSER):
+        seen = await services.proposals.view(reader, number)
+        assert not seen.blind and seen.people is not None
+        assert [e.nominee.name for e in await services.panellists.list_entries(reader)] == [
+            "Amina Diallo"
+        ]
