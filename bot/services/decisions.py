@@ -432,7 +432,7 @@ class DecisionService:
             try:
                 new = await self._deadlines.prepare(
                     actor,
-                    title=_("Slot confirmations"),
+                    title=_("Accepted proposers confirm their slots"),
                     due=wall.isoformat(sep=" ", timespec="minutes"),
                     kind=CONFIRMATIONS,
                 )
