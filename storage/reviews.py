@@ -980,6 +980,36 @@ async def assignment_order(
     return {int(m): i for i, m in enumerate((await session.exec(query)).all())}
 
 
+async def lettered_reviews(session: AsyncSession, *, guild_id: int) -> dict[int, list[Review]]:
+    """Return every review of the guild by proposal, in the order "Reviewer A, B…" names them.
+
+    Assigned reviewers first, in assignment order; the others after, oldest review first.
+    """
+    reviews = (
+        await session.exec(
+            select(Review).where(Review.guild_id == guild_id).order_by(col(Review.id))
+        )
+    ).all()
+    assigned = (
+        await session.exec(
+            select(ReviewAssignment.proposal_id, ReviewAssignment.member_id)
+            .where(ReviewAssignment.guild_id == guild_id)
+            .order_by(col(ReviewAssignment.id))
+        )
+    ).all()
+    places: dict[int, dict[int, int]] = {}
+    for proposal_id, member_id in assigned:
+        order = places.setdefault(int(proposal_id), {})
+        order[int(member_id)] = len(order)
+    by_proposal: dict[int, list[Review]] = {}
+    for review in reviews:
+        by_proposal.setdefault(review.proposal_id, []).append(review)
+    for proposal_id, rows in by_proposal.items():
+        order = places.get(proposal_id, {})
+        rows.sort(key=lambda r: (order.get(r.member_id, len(order)), r.id or 0))
+    return by_proposal
+
+
 async def open_assignments(session: AsyncSession, *, guild_id: int, proposal_id: int) -> int:
     """Return how many of the proposal's assigned reviewers have not scored it.
 

@@ -18,17 +18,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final, Literal
 
+from sqlmodel.ext.asyncio.session import AsyncSession
+
 from bot.errors import InvalidInput, PermissionDenied
 from bot.i18n import _
 from bot.services.auth import Actor
+from bot.services.config import settings_from_row
+from bot.services.proposals import NAME_REVIEWERS, reviewer_letter
 from bot.services.scoring import ScoreSummary, summaries
 from bot.services.taxonomy import proposal_label
 from bot.services.visibility import Nominee, nominee
 from storage.audit import record_event
+from storage.config import get_guild_config
 from storage.database import Database
+from storage.decisions import latest_published
 from storage.panellists import people_on
 from storage.proposals import Proposal, list_proposals
-from storage.reviews import review_counts
+from storage.reviews import lettered_reviews, review_counts
 
 ExportFormat = Literal["csv", "json"]
 FORMATS: Final = ("csv", "json")
@@ -117,6 +123,22 @@ class ExportService:
             ids = [p.id for p in proposals if p.id is not None]
             counts = await review_counts(session, guild_id=actor.guild_id, proposal_ids=ids)
             scores = await summaries(session, guild_id=actor.guild_id) if private else {}
+            comments: dict[int, list[dict[str, Any]]] = {}
+            decisions: dict[int, dict[str, Any]] = {}
+            if private and fmt == "json":
+                comments = await _comments(session, actor.guild_id)
+                for pid, row in (
+                    await latest_published(session, guild_id=actor.guild_id, proposal_ids=ids)
+                ).items():
+                    decisions[pid] = {
+                        "outcome": row.outcome,
+                        "reason": row.reason,
+                        "conditions": row.conditions,
+                        "published_at": row.published_at.isoformat() if row.published_at else None,
+                        "confirm_by": row.confirm_by.isoformat() if row.confirm_by else None,
+                        "confirmed_at": row.confirmed_at.isoformat() if row.confirmed_at else None,
+                        "proposer_told": row.notice,
+                    }
             # Who took personal data out, and when, is worth knowing later.
             await record_event(
                 session,
@@ -127,10 +149,30 @@ class ExportService:
                 after={"format": fmt, "proposals": len(proposals), "private": private},
                 at=now,
             )
-        build = _csv if fmt == "csv" else _json
-        content = build(proposals, people, counts, scores, private)
+        if fmt == "csv":
+            content = _csv(proposals, people, counts, scores, private)
+        else:
+            content = _json(proposals, people, counts, scores, private, comments, decisions)
         stamp = now.strftime("%Y%m%d-%H%M")
         return ExportFile(f"proposals-{stamp}.{fmt}", content, len(proposals), private)
+
+
+async def _comments(session: AsyncSession, guild_id: int) -> dict[int, list[dict[str, Any]]]:
+    """Return each proposal's reviews for the secretariat, reviewers named per the guild rule."""
+    rules = settings_from_row(guild_id, await get_guild_config(session, guild_id)).rules
+    named = bool(rules.get(NAME_REVIEWERS, True))
+    return {
+        pid: [
+            {
+                "reviewer": str(r.member_id) if named else f"Reviewer {reviewer_letter(index)}",
+                "score": r.score,
+                "comment": r.comment,
+                "merge": r.merge,
+            }
+            for index, r in enumerate(rows)
+        ]
+        for pid, rows in (await lettered_reviews(session, guild_id=guild_id)).items()
+    }
 
 
 def _proposal_fields(proposal: Proposal, review_count: int) -> dict[str, Any]:
@@ -223,6 +265,8 @@ def _json(
     counts: dict[int, int],
     scores: dict[int, ScoreSummary],
     private: bool,
+    comments: dict[int, list[dict[str, Any]]],
+    decisions: dict[int, dict[str, Any]],
 ) -> bytes:
     items = []
     for proposal in proposals:
@@ -232,6 +276,8 @@ def _json(
         item["screening_failures"] = (proposal.screening or {}).get("failures", [])
         if private:
             item["scores"] = _score_fields(scores.get(pid))
+            item["reviews"] = comments.get(pid, [])
+            item["decision"] = decisions.get(pid)
         item["people"] = [_person_fields(n) for n in people.get(pid, [])]
         items.append(item)
     return json.dumps({"proposals": items}, ensure_ascii=False, indent=1).encode("utf-8")

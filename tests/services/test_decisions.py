@@ -326,3 +326,32 @@ async def test_blind_review_hides_who_from_mag_members_only(services: Services) 
         assert [e.nominee.name for e in await services.panellists.list_entries(reader)] == [
             "Amina Diallo"
         ]
+
+
+async def test_the_secretariat_export_carries_comments_and_the_decision(
+    services: Services,
+) -> None:
+    import json
+
+    (number,) = await under_review(services, 1)
+    await services.reviews.score(MAG, number, 2, "Needs a government voice")
+    await services.decisions.draft(SECRETARIAT, number, "rejected", "Out of scope")
+    await services.decisions.publish(SECRETARIAT, confirmed=True)
+    exported = json.loads((await services.export.export(SECRETARIAT, "json")).content)
+    (item,) = exported["proposals"]
+    assert item["reviews"] == [
+        {
+            "reviewer": str(MAG.user_id),
+            "score": 2,
+            "comment": "Needs a government voice",
+            "merge": False,
+        }
+    ]
+    assert (
+        item["decision"]["outcome"] == "rejected" and item["decision"]["reason"] == "Out of scope"
+    )
+    await services.config.set_rule(ADMIN, "reviews.name_reviewers", False)
+    unnamed = json.loads((await services.export.export(SECRETARIAT, "json")).content)
+    assert unnamed["proposals"][0]["reviews"][0]["reviewer"] == "Reviewer A"
+    member = json.loads((await services.export.export(MAG, "json")).content)
+    assert "reviews" not in member["proposals"][0] and "decision" not in member["proposals"][0]
