@@ -44,7 +44,7 @@ from sqlalchemy import (
 )
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.decisions import draft_outcome_of
+from storage.decisions import ProposalDecision
 from storage.panellists import Participation, Person
 from storage.profiles import MagMember
 from storage.proposals import Proposal
@@ -52,6 +52,7 @@ from storage.proposals import Proposal
 PARTICIPATION: Final = Participation.__table__  # type: ignore[attr-defined]
 PERSON: Final = Person.__table__  # type: ignore[attr-defined]
 PROPOSAL: Final = Proposal.__table__  # type: ignore[attr-defined]
+DRAFT: Final = ProposalDecision.__table__  # type: ignore[attr-defined]
 MAG_MEMBER: Final = MagMember.__table__  # type: ignore[attr-defined]
 
 # No index of its own: the seats of one proposal status are found from the
@@ -132,7 +133,8 @@ def _condition(selection: Selection) -> ColumnElement[bool]:
     if selection.proposal_statuses is not None:
         status = _status(PROPOSAL.c.status, PROPOSAL.c.id, selection.proposal_override)
         if selection.with_drafts:
-            status = func.coalesce(draft_outcome_of(PROPOSAL.c.id), status)
+            # The draft, joined once in ``seat_counts_query`` (NULL: no draft).
+            status = func.coalesce(DRAFT.c.outcome, status)
         parts.append(status.in_(list(selection.proposal_statuses)))
     if selection.kinds is not None:
         parts.append(PROPOSAL.c.kind.in_(list(selection.kinds)))
@@ -181,9 +183,15 @@ def seat_counts_query(guild_id: int, selections: Sequence[Selection]) -> Compoun
             func.max(mark).label(f"p{i}"),  # 1 when the person holds any
             func.sum(case((onsite, mark), else_=0)).label(f"o{i}"),  # onsite seats
         ]
+    source = PROPOSAL.join(PARTICIPATION, PARTICIPATION.c.proposal_id == PROPOSAL.c.id)
+    if any(s.with_drafts for s in selections):
+        # Each proposal's draft decision, if any: one per proposal (a unique index).
+        source = source.outerjoin(
+            DRAFT, and_(DRAFT.c.guild_id == PROPOSAL.c.guild_id, DRAFT.c.draft_of == PROPOSAL.c.id)
+        )
     per_person = (
         select(PARTICIPATION.c.person_id.label("person_id"), *folded)
-        .select_from(PROPOSAL.join(PARTICIPATION, PARTICIPATION.c.proposal_id == PROPOSAL.c.id))
+        .select_from(source)
         .where(
             PROPOSAL.c.guild_id == guild_id,
             PARTICIPATION.c.guild_id == guild_id,

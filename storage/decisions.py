@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy import Column, ForeignKey, Index, Integer, Text, bindparam, delete, func, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -82,6 +83,67 @@ async def drafts(
     if for_update:
         query = query.with_for_update().execution_options(populate_existing=True)
     return [(d, p) for d, p in (await session.exec(query)).all()]
+
+
+# What a list of drafts and publishing read: no long texts, no ORM objects (2,000 at once).
+DRAFT_COLUMNS: Final[tuple[Any, ...]] = (
+    col(ProposalDecision.id).label("decision_id"),
+    col(ProposalDecision.outcome),
+    col(ProposalDecision.reason),
+    col(ProposalDecision.conditions),
+    col(ProposalDecision.conditions_due),
+    col(ProposalDecision.released),
+    col(ProposalDecision.anonymise),
+    col(Proposal.id).label("proposal_id"),
+    col(Proposal.guild_id),
+    col(Proposal.number),
+    col(Proposal.kind),
+    col(Proposal.title),
+    col(Proposal.status),
+    col(Proposal.proposer_id),
+    col(Proposal.subtheme),
+)
+
+
+async def draft_rows(
+    session: AsyncSession, *, guild_id: int, for_update: bool = False
+) -> Sequence[Any]:
+    """Return the guild's drafts as rows of ``DRAFT_COLUMNS``, by number (optionally locked)."""
+    query = (
+        sa_select(*DRAFT_COLUMNS)
+        .select_from(ProposalDecision)
+        .join(Proposal, col(Proposal.id) == col(ProposalDecision.proposal_id))
+        .where(
+            col(ProposalDecision.guild_id) == guild_id, col(ProposalDecision.draft_of).is_not(None)
+        )
+        .order_by(col(Proposal.number))
+    )
+    if for_update:
+        query = query.with_for_update()
+    # A Core select of columns: run on the session's connection (no ORM objects).
+    connection = await session.connection()
+    return (await connection.execute(query)).all()
+
+
+async def draft_transitions(session: AsyncSession, *, guild_id: int) -> dict[tuple[str, str], int]:
+    """Return how many drafts would move a proposal from each status to each outcome."""
+    query = (
+        select(Proposal.status, ProposalDecision.outcome, func.count())
+        .join(Proposal, col(Proposal.id) == col(ProposalDecision.proposal_id))
+        .where(ProposalDecision.guild_id == guild_id, col(ProposalDecision.draft_of).is_not(None))
+        .group_by(col(Proposal.status), col(ProposalDecision.outcome))
+    )
+    return {(str(s), str(o)): int(n) for s, o, n in (await session.exec(query)).all()}
+
+
+async def count_drafts(session: AsyncSession, *, guild_id: int) -> int:
+    """Return how many drafts the guild has."""
+    query = (
+        select(func.count())
+        .select_from(ProposalDecision)
+        .where(ProposalDecision.guild_id == guild_id, col(ProposalDecision.draft_of).is_not(None))
+    )
+    return int((await session.exec(query)).one())
 
 
 async def discard_drafts(
@@ -238,13 +300,3 @@ async def unreached(
         .order_by(col(Proposal.number))
     )
     return [(d, p) for d, p in (await session.exec(query)).all()]
-
-
-def draft_outcome_of(proposal_id_column: Any) -> Any:
-    """Return, as a scalar subquery, the drafted outcome of the proposal in that column."""
-    return (
-        select(ProposalDecision.outcome)
-        .where(col(ProposalDecision.draft_of) == proposal_id_column)
-        .limit(1)
-        .scalar_subquery()
-    )

@@ -138,14 +138,19 @@ async def enqueue(session: AsyncSession, *, items: Sequence[NewItem], now: datet
         }
         for i in items
     ]
+    # One statement executed for many rows: compiled once, sent in batches by the
+    # driver layer ("insertmanyvalues"); a multi-row VALUES built per call would be
+    # compiled again each time, on the event loop.
+    table = OutboxItem.__table__  # type: ignore[attr-defined]
+    statement = (
+        insert_for(session, table)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(table.c.id)
+    )
+    connection = await session.connection()
     inserted = 0
     for start in range(0, len(rows), 500):
-        result = await session.exec(
-            insert_for(session, OutboxItem)
-            .values(rows[start : start + 500])
-            .on_conflict_do_nothing(index_elements=["key"])
-            .returning(col(OutboxItem.id))
-        )
+        result = await connection.execute(statement, rows[start : start + 500])
         inserted += len(result.all())
     return inserted
 

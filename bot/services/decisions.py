@@ -13,6 +13,8 @@ confirmed, or not met their conditions (``chase_confirmations``).
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import logging
 import re
 from collections import Counter
@@ -49,7 +51,7 @@ from bot.services.recurrence import to_utc
 from bot.services.reminders import ChaseContext, PersonLanguage
 from bot.services.sending import NOTICE, OutboxService, nonce_of
 from bot.services.sending import ref_of as outbox_ref
-from bot.services.taxonomy import tidy_block
+from bot.services.taxonomy import proposal_label, tidy_block
 from bot.services.text import quoted
 from storage import decisions as store
 from storage.audit import AuditEvent, record_event
@@ -69,6 +71,7 @@ MAX_REASON: Final = 1000
 MAX_CONDITIONS: Final = 1000
 CONFIRM_DAYS: Final = "decisions.confirm_days"
 MAX_LISTED: Final = 25  # chase lines naming proposals
+CHUNK: Final = 250  # drafts published per statement
 
 
 def outcome_label(outcome: str) -> str:
@@ -248,7 +251,7 @@ class DecisionService:
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, number)
             assert proposal.id is not None
-            problem = _transition_problem(proposal, outcome)
+            problem = _transition_problem(proposal.status, outcome, proposal.kind, proposal.number)
             if problem is not None:
                 raise Conflict(problem)
             row = await store.draft_for(session, guild_id=actor.guild_id, proposal_id=proposal.id)
@@ -280,7 +283,16 @@ class DecisionService:
                 note=reason[:500] if reason else None,
                 at=now,
             )
-            return _draft_view(row, proposal)
+            await session.flush()
+            return DraftView(
+                proposal=ref_of(proposal),
+                outcome=row.outcome,
+                reason=row.reason,
+                conditions=row.conditions,
+                conditions_due=row.conditions_due,
+                released=len(row.released or ()),
+                anonymise=row.anonymise,
+            )
 
     async def discard(
         self, actor: Actor, number: int | None = None, *, confirmed: bool = False
@@ -289,7 +301,7 @@ class DecisionService:
         require_secretariat(actor)
         if number is None and not confirmed:
             async with self._db.read() as session:
-                count = len(await store.drafts(session, guild_id=actor.guild_id))
+                count = await store.count_drafts(session, guild_id=actor.guild_id)
             if count:
                 raise ConfirmationNeeded(
                     ngettext(
@@ -376,10 +388,9 @@ class DecisionService:
         require_secretariat(actor)
         settings = await self._config.get(actor.guild_id)
         async with self._db.read() as session:
-            found = await store.drafts(session, guild_id=actor.guild_id)
+            found = await store.draft_rows(session, guild_id=actor.guild_id)
             effect = await _batch_effect(session, actor.guild_id, settings.rules) if found else None
-        views = tuple(_draft_view(d, p, _transition_problem(p, d.outcome)) for d, p in found)
-        return DraftsReport(views, effect)
+        return DraftsReport(tuple(_draft_view(row) for row in found), effect)
 
     # -- publishing ----------------------------------------------------------------
 
@@ -401,27 +412,38 @@ class DecisionService:
             until = now + timedelta(days=days)
             wall = until.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
         async with self._db.read() as session:
-            found = await store.drafts(session, guild_id=actor.guild_id)
-            effect = await _batch_effect(session, actor.guild_id, settings.rules) if found else None
-        if not found:
+            pairs = await store.draft_transitions(session, guild_id=actor.guild_id)
+            effect = None
+            if pairs and not confirmed:
+                effect = await _batch_effect(session, actor.guild_id, settings.rules)
+        if not pairs:
             raise Conflict(
                 _("There are no draft decisions. Draft them first with `/decision draft`.")
             )
-        counts = Counter(d.outcome for d, _p in found)
-        problems = [
-            (label_of(p), why)
-            for d, p in found
-            if (why := _transition_problem(p, d.outcome)) is not None
-        ]
-        accepting = any(d.outcome in ACCEPTING for d, _p in found)
+        counts: Counter[str] = Counter()
+        stuck = 0
+        for (status, outcome), n in pairs.items():
+            counts[outcome] += n
+            stuck += n if _transition_problem(status, outcome) is not None else 0
+        accepting = any(counts[o] for o in ACCEPTING)
         if not confirmed:
             warnings = [w.text for w in effect.new_warnings] if effect else []
-            warnings += [f"{label}: {why}" for label, why in problems[:10]]
+            if stuck:
+                warnings.append(
+                    ngettext(
+                        "{n} draft cannot be published as it stands and will stay a draft "
+                        "(`/decision list` says why).",
+                        "{n} drafts cannot be published as they stand and will stay drafts "
+                        "(`/decision list` says why).",
+                        stuck,
+                    )
+                )
+            total = sum(counts.values())
             raise ConfirmationNeeded(
                 ngettext(
                     "{n} decision will be published and its proposer told: {counts}.",
                     "{n} decisions will be published and their proposers told: {counts}.",
-                    len(found),
+                    total,
                     counts=_counts_text(counts),
                 ),
                 warnings,
@@ -441,20 +463,16 @@ class DecisionService:
         async with self._db.write() as session:
             result = await self._publish_in(session, actor, until, now, settings.rules)
             deadline: DeadlineView | None = None
-            if new is not None and result.published.get("accepted", 0) + result.published.get(
-                "conditional", 0
-            ):
+            if new is not None and any(result.published[o] for o in ACCEPTING):
                 deadline = await self._deadlines.create_in(session, actor, new)
         if result.total:
             self.outbox.queued(now)
         if deadline is not None:
             self._deadlines.planned(deadline)
-        return PublishResult(
-            published=result.published,
-            skipped=result.skipped,
+        return dataclasses.replace(
+            result,
             confirm_by=until if accepting else None,
             deadline_number=deadline.number if deadline else None,
-            effect=effect,
             no_channel=no_channel and accepting,
         )
 
@@ -466,70 +484,90 @@ class DecisionService:
         now: datetime,
         rules: Any,
     ) -> PublishResult:
-        """Publish the drafts in the caller's transaction, in a few statements for any number."""
+        """Publish the drafts in the caller's transaction, ``CHUNK`` rows per statement.
+
+        Each chunk is one statement per table (statuses, decisions, audit,
+        outbox), so 2,000 decisions take a few dozen round trips, and the loop
+        is handed back between chunks: the Python side of a statement
+        (parameters, rows) never holds it for long.
+        """
         # Locked: a second publish at the same time waits, then finds nothing left.
-        found = await store.drafts(session, guild_id=actor.guild_id, for_update=True)
+        found = await store.draft_rows(session, guild_id=actor.guild_id, for_update=True)
         effect = await _batch_effect(session, actor.guild_id, rules) if found else None
         published: Counter[str] = Counter()
         skipped: list[tuple[str, str]] = []
-        statuses: list[dict[str, Any]] = []
-        marks: list[dict[str, Any]] = []
-        events: list[dict[str, Any]] = []
-        items: list[NewItem] = []
-        for row, proposal in found:
-            why = _transition_problem(proposal, row.outcome)
-            if why is not None:
-                skipped.append((label_of(proposal), why))
-                continue
-            assert row.id is not None and proposal.id is not None
-            published[row.outcome] += 1
-            statuses.append(
-                {"pid": proposal.id, "status": row.outcome, "reason": row.reason, "at": now}
+        ready = []
+        for row in found:
+            why = _transition_problem(row.status, row.outcome, row.kind, row.number)
+            if why is None:
+                ready.append(row)
+                published[row.outcome] += 1
+            else:
+                skipped.append((proposal_label(row.kind, row.number), why))
+        table = Proposal.__table__  # type: ignore[attr-defined]
+        set_status = (
+            update(table)
+            .where(table.c.id == bindparam("pid"))
+            .values(
+                status=bindparam("new_status"),
+                status_reason=bindparam("reason"),
+                merged_into=None,
+                updated_at=now,
             )
-            marks.append({"id": row.id, "confirm_by": until if row.outcome in ACCEPTING else None})
-            events.append(
-                {
-                    "guild_id": actor.guild_id,
-                    "actor_id": actor.user_id,
-                    "action": "proposal.status",
-                    "target": target_of(proposal),
-                    "before": {"status": proposal.status},
-                    "after": {"status": row.outcome, "decision": row.id},
-                    "note": row.reason[:500] if row.reason else None,
-                    "created_at": now,
-                }
-            )
-            items.append(_notice_item(actor.guild_id, row.id, proposal.proposer_id, now))
-        if statuses:
-            table = Proposal.__table__  # type: ignore[attr-defined]
-            connection = await session.connection()
+        )
+        audit = insert(AuditEvent.__table__)  # type: ignore[attr-defined]
+        connection = await session.connection()
+        for start in range(0, len(ready), CHUNK):
+            chunk = ready[start : start + CHUNK]
             await connection.execute(
-                update(table)
-                .where(table.c.id == bindparam("pid"))
-                .values(
-                    status=bindparam("status"),
-                    status_reason=bindparam("reason"),
-                    merged_into=None,
-                    updated_at=bindparam("at"),
-                ),
-                statuses,
+                set_status,
+                [
+                    {"pid": r.proposal_id, "new_status": r.outcome, "reason": r.reason}
+                    for r in chunk
+                ],
             )
-            await store.publish_rows(session, rows=marks, by=actor.user_id, at=now)
-            for start in range(0, len(events), 500):
-                await connection.execute(
-                    insert(AuditEvent.__table__),  # type: ignore[attr-defined]
-                    events[start : start + 500],
-                )
-            await enqueue(session, items=items, now=now)
-            if effect is not None:
-                await record_effect(
-                    session,
-                    guild_id=actor.guild_id,
-                    actor_id=actor.user_id,
-                    target="decisions",
-                    effect=effect,
-                    at=now,
-                )
+            await store.publish_rows(
+                session,
+                rows=[
+                    {"id": r.decision_id, "confirm_by": until if r.outcome in ACCEPTING else None}
+                    for r in chunk
+                ],
+                by=actor.user_id,
+                at=now,
+            )
+            await connection.execute(
+                audit,
+                [
+                    {
+                        "guild_id": actor.guild_id,
+                        "actor_id": actor.user_id,
+                        "action": "proposal.status",
+                        "target": f"proposal:{r.number}",
+                        "before": {"status": r.status},
+                        "after": {"status": r.outcome, "decision": r.decision_id},
+                        "note": r.reason[:500] if r.reason else None,
+                        "created_at": now,
+                    }
+                    for r in chunk
+                ],
+            )
+            await enqueue(
+                session,
+                items=[
+                    _notice_item(actor.guild_id, r.decision_id, r.proposer_id, now) for r in chunk
+                ],
+                now=now,
+            )
+            await asyncio.sleep(0)
+        if ready and effect is not None:
+            await record_effect(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                target="decisions",
+                effect=effect,
+                at=now,
+            )
         # Drafts that could not be published stay drafts: the list says why.
         return PublishResult(published, tuple(skipped), until, None, effect, False)
 
@@ -686,7 +724,7 @@ class DecisionService:
             confirmed = await store.confirmed_count(session, guild_id=actor.guild_id)
             waiting = await store.waiting_on_proposers(session, guild_id=actor.guild_id)
             unreached = await store.unreached(session, guild_id=actor.guild_id)
-            drafts = len(await store.drafts(session, guild_id=actor.guild_id))
+            drafts = await store.count_drafts(session, guild_id=actor.guild_id)
         return DecisionStatus(
             published=Counter(counts),
             confirmed=confirmed,
@@ -803,35 +841,45 @@ def _notice_item(guild_id: int, decision_id: int, proposer_id: int, now: datetim
     )
 
 
-def _transition_problem(proposal: Proposal, outcome: str) -> str | None:
-    """Return why ``proposal`` cannot be decided ``outcome`` now (None: it can)."""
-    if outcome == proposal.status:
-        return _(
-            "{label} is {status} already.",
-            label=label_of(proposal),
-            status=status_label(outcome),
-        )
-    if outcome not in TRANSITIONS.get(proposal.status, frozenset()):
+def _transition_problem(
+    status: str, outcome: str, kind: str = "workshop", number: int = 0
+) -> str | None:
+    """Return why a proposal in ``status`` cannot be decided ``outcome`` now (None: it can)."""
+    label = proposal_label(kind, number)
+    if outcome == status:
+        return _("{label} is {status} already.", label=label, status=status_label(outcome))
+    if outcome not in TRANSITIONS.get(status, frozenset()):
         return _(
             "{label} is {status}: it cannot become {outcome}. Put it under review first "
             "(`/proposal status`).",
-            label=label_of(proposal),
-            status=status_label(proposal.status),
+            label=label,
+            status=status_label(status),
             outcome=status_label(outcome),
         )
     return None
 
 
-def _draft_view(row: ProposalDecision, proposal: Proposal, problem: str | None = None) -> DraftView:
+def _draft_view(row: Any) -> DraftView:
+    """Return a draft as listed, from a row of ``storage.decisions.DRAFT_COLUMNS``."""
+    ref = ProposalRef(
+        id=row.proposal_id,
+        guild_id=row.guild_id,
+        number=row.number,
+        kind=row.kind,
+        title=row.title,
+        status=row.status,
+        proposer_id=row.proposer_id,
+        subtheme=row.subtheme,
+    )
     return DraftView(
-        proposal=ref_of(proposal),
+        proposal=ref,
         outcome=row.outcome,
         reason=row.reason,
         conditions=row.conditions,
         conditions_due=row.conditions_due,
         released=len(row.released or ()),
         anonymise=row.anonymise,
-        problem=problem,
+        problem=_transition_problem(row.status, row.outcome, row.kind, row.number),
     )
 
 
