@@ -108,6 +108,8 @@ class Defaults:
                 "reviews.name_reviewers": True,
                 # The borderline band: within this many tenths of a point of the cut.
                 "reviews.borderline_tenths": 5,
+                # Merge suggestions: pairs at least this many percent alike (50 to 100).
+                "reviews.similar_threshold": 70,
                 # Stakeholder groups a guild adds to the five of the IGF.
                 "taxonomy.extra_stakeholder_groups": [],
                 # Reminders (issue 4): ping the MAG role; chase reviewers by DM.
