@@ -16,7 +16,9 @@ It times, many times over, and prints p50 and p99 in ms:
 - handler: the service call behind ``/review similar`` as the secretariat
   runs it (the texts read, every pair compared in a thread, the pairs made
   into briefs) and the embed rendered;
-- compare: ``similar_pairs`` alone on the texts already read.
+- compare: ``similar_pairs`` alone on the texts already read;
+- loop lag: the longest the event loop was late for a 5 ms tick while the
+  handler ran (the comparison runs in a thread: it should stay small).
 
 It also says how many of the planted near duplicates were found at the
 default threshold and how many other pairs were suggested.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import random
 import statistics
 import tempfile
@@ -148,6 +151,18 @@ def _family(planted: set[tuple[int, int]], number: int) -> int:
     return number
 
 
+async def _lag(every: float = 0.005) -> float:
+    """Tick every ``every`` s until cancelled; return the longest wait past a tick, in ms."""
+    worst = 0.0
+    try:
+        while True:
+            t0 = time.perf_counter()
+            await asyncio.sleep(every)
+            worst = max(worst, time.perf_counter() - t0 - every)
+    except asyncio.CancelledError:
+        return worst * 1000
+
+
 async def run_backend(
     backend: str, workdir: Path, postgres_url: str, rounds: int, sizes: Sizes
 ) -> dict[str, list[float]]:
@@ -194,11 +209,14 @@ async def run_backend(
             ProposalText(n, **fields, status=statuses[n])
             for n, fields in enumerate(written, start=1)
         ]
-        timings: dict[str, list[float]] = {"handler": [], "compare": []}
+        timings: dict[str, list[float]] = {"handler": [], "compare": [], "loop lag": []}
         for _ in range(rounds):
+            ticker = asyncio.create_task(_lag())
             t0 = time.perf_counter()
             similar_embed(await services.similarity.similar(SECRETARIAT))
             timings["handler"].append((time.perf_counter() - t0) * 1000)
+            ticker.cancel()
+            timings["loop lag"].append(await ticker)
             t0 = time.perf_counter()
             similar_pairs(proposals, threshold, limit=15)
             timings["compare"].append((time.perf_counter() - t0) * 1000)
@@ -241,6 +259,15 @@ async def main(argv: list[str] | None = None) -> int:
                 print(f"{backend}: skipped ({error})")
     print()
     print(table(results))
+    summary = {
+        f"{backend} {name}": {
+            "p50_ms": round(statistics.median(values), 1),
+            "p99_ms": round(percentile(values, 0.99), 1),
+        }
+        for backend, timings in results.items()
+        for name, values in timings.items()
+    }
+    print(json.dumps(summary))
     return 0
 
 
