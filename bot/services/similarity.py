@@ -4,8 +4,8 @@
 runs in a worker thread: rapidfuzz's ``process.cdist`` compares every
 proposal with every other in C++, without the GIL, on every core, and only
 half the matrix (the scorer is symmetric), so 2,000 proposals take well under
-a second (``bench/similarity.py``: about 0.55 s on a 2-core machine) and
-the event loop never waits for it.
+a second (``bench/similarity.py``: 0.55-0.85 s on a shared 2-core machine)
+and the event loop never waits for it.
 
 How two proposals are compared, field by field, each 0-100:
 
