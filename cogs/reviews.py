@@ -21,6 +21,7 @@ from bot.render.reviews import (
     score_embed,
     suspected_embed,
 )
+from bot.render.similarity import similar_embed
 from bot.roster import refresh_roster
 from bot.services.auth import Actor
 from bot.services.reviews import RANKED
@@ -244,6 +245,28 @@ class ReviewsCog(commands.Cog):
         )
         view = page_view("results", actor.user_id, found.page, found.pages, args)
         await send(interaction, embed=results_embed(found), view=view)
+
+    @review.command(
+        name="similar",
+        description="Proposals so alike they might be merged, most alike first",
+    )
+    @app_commands.describe(
+        threshold="How alike, in percent from 50 to 100 (default: the server's rule)",
+        subtheme="Only proposals of this subtheme",
+    )
+    @app_commands.autocomplete(subtheme=subtheme_choices)
+    async def similar(
+        self,
+        interaction: discord.Interaction,
+        threshold: app_commands.Range[int, 50, 100] | None = None,
+        subtheme: str | None = None,
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        report = await bot_of(interaction).services.similarity.similar(
+            actor, threshold=threshold, subtheme=subtheme
+        )
+        await send(interaction, embed=similar_embed(report))
 
     @review.command(
         name="conflicts",

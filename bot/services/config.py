@@ -112,6 +112,8 @@ class Defaults:
                 "reviews.blind": False,
                 # Decisions: accepted proposers confirm their slot within this many days.
                 "decisions.confirm_days": 14,
+                # Merge suggestions: pairs at least this many percent alike (50 to 100).
+                "reviews.similar_threshold": 70,
                 # Stakeholder groups a guild adds to the five of the IGF.
                 "taxonomy.extra_stakeholder_groups": [],
                 # Reminders (issue 4): ping the MAG role; chase reviewers by DM.

@@ -29,6 +29,7 @@ from bot.services.reminders import ReminderService, default_claimer
 from bot.services.reviews import ReviewService
 from bot.services.screening import ScreeningService, screening_section_for
 from bot.services.sending import OutboxService
+from bot.services.similarity import SimilarityService
 from storage.database import Database
 from storage.types import utcnow
 
@@ -48,6 +49,8 @@ class Services:
     pending: PendingService = dataclasses.field(init=False)
     profiles: ProfileService = dataclasses.field(init=False)
     reviews: ReviewService = dataclasses.field(init=False)
+    # Merge suggestions for the MAG (issue 13).
+    similarity: SimilarityService = dataclasses.field(init=False)
     export: ExportService = dataclasses.field(init=False)
     audit: AuditService = dataclasses.field(init=False)
     # Deadlines, reminders and digests (issue 4), sent through the outbox (issue 10).
@@ -93,6 +96,7 @@ class Services:
             outbox=self.outbox,
             person_language=self._dm_language,
         )
+        self.similarity = SimilarityService(db, config)
         self.deadlines = DeadlineService(db, clock, config)
         self.reminders = ReminderService(
             db, clock, config, self.outbox, person_language=self._dm_language
