@@ -203,8 +203,8 @@ def status_embed(status: DecisionStatus) -> discord.Embed:
         )
     if status.drafts:
         embed.description += "\n" + ngettext(
-            "{n} draft waits for `/decision publish` (`/decision list drafts:True`).",
-            "{n} drafts wait for `/decision publish` (`/decision list drafts:True`).",
+            "{n} draft waits for `/decision publish`.",
+            "{n} drafts wait for `/decision publish`.",
             status.drafts,
         )
     if status.waiting:
