@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot.i18n import _, ngettext
 from bot.render.balance import effect_embed_of
 from bot.render.decisions import (
+    confirmed_embed,
     draft_embed,
     drafts_embed,
     feedback_embed,
@@ -73,9 +74,10 @@ class SlotButton(Answering, discord.ui.DynamicItem[discord.ui.Button[Any]], temp
         answer = await bot_of(interaction).services.decisions.confirm_slot(
             guild_id=self.guild_id, user_id=interaction.user.id, decision_id=self.decision_id
         )
-        # The button goes: the DM keeps the decision, the answer says it is confirmed.
+        # The button goes: the DM keeps the decision, and says the slot is confirmed.
         if interaction.message is not None:
-            await interaction.response.edit_message(view=None)
+            embeds = [confirmed_embed(e) for e in interaction.message.embeds[:1]]
+            await interaction.response.edit_message(embeds=embeds, view=None)
             await interaction.followup.send(slot_text(answer), ephemeral=True)
         else:
             await send(interaction, slot_text(answer))

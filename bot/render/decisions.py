@@ -293,6 +293,20 @@ def decision_embed(post: DecisionNotice) -> discord.Embed:
     return embed
 
 
+def confirmed_embed(embed: discord.Embed) -> discord.Embed:
+    """Return a decision DM once its slot is confirmed: the "confirm" part says it is done.
+
+    The confirm field is always the last one of the DM (``decision_embed``).
+    """
+    done = embed.copy()
+    if done.fields:
+        done.remove_field(len(done.fields) - 1)
+    done.add_field(
+        name=_("Slot confirmed"), value=_("✅ Thank you: your slot is confirmed."), inline=False
+    )
+    return done
+
+
 def decision_view(post: DecisionNotice) -> discord.ui.View | None:
     """Return the DM's "Confirm my slot" button (None: nothing to confirm)."""
     if post.confirm_by is None or post.confirmed:

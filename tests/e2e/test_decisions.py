@@ -132,6 +132,8 @@ async def test_the_slot_is_confirmed_with_the_dm_button_after_a_restart(world: W
     clicked = await world.fake.click(first, "Confirm my slot", world.users["outsider"])
     edited = await clicked.wait_reply()  # the DM keeps the decision; its button goes
     assert "accepted" in edited.embed_text() and not list(edited.iter_components())
+    assert "your slot is confirmed" in edited.embed_text()
+    assert "Press **Confirm my slot**" not in edited.embed_text()
     await clicked.wait_for(lambda ix: bool(ix.followups))
     assert "is confirmed" in clicked.followups[0].text()
     again = await world.run("outsider", "proposal confirm", number=1)
