@@ -135,14 +135,14 @@ def direct_content(post: DirectPost) -> str:
     if post.reminder.kind == "confirmations":
         return clip(
             ngettext(
-                "{n} of your accepted proposals is still waiting on you before **{title}**: "
+                "{n} of your accepted proposals is still waiting on you before {when}: "
                 "confirm its slot (`/proposal confirm`), and meet its conditions if it has "
                 "any. ({ref})",
-                "{n} of your accepted proposals are still waiting on you before **{title}**: "
+                "{n} of your accepted proposals are still waiting on you before {when}: "
                 "confirm their slots (`/proposal confirm`), and meet their conditions if they "
                 "have any. ({ref})",
                 post.open_reviews,
-                title=one_line(post.reminder.title, 200),
+                when=timestamp(post.reminder.deadline_at, "F"),
                 ref=ref_text(post.ref),
             ),
             2000,
