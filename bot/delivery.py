@@ -47,7 +47,7 @@ from bot.render.reminders import (
     reminder_embed,
     reminder_mentions,
 )
-from bot.render.reviews import assigned_content
+from bot.render.reviews import assigned_content, round_content
 from bot.services.faults import log_failure
 from bot.services.outbox import (
     AdminNotice,
@@ -59,6 +59,7 @@ from bot.services.outbox import (
     PostResult,
     ReminderBatch,
     ReminderPost,
+    RoundNotice,
     refs_of,
 )
 from bot.services.registry import Services
@@ -107,7 +108,7 @@ class DiscordOutbox:
         return PostResult.sent(message.id)
 
     async def _destination(self, post: Post) -> discord.abc.Messageable:
-        if isinstance(post, DirectPost | AssignedNotice | DecisionNotice):
+        if isinstance(post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice):
             return await self._client.create_dm(discord.Object(id=post.user_id))
         return self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
 
@@ -148,6 +149,8 @@ class DiscordOutbox:
             kwargs = {"content": notice_content(post), "allowed_mentions": none}
         elif isinstance(post, AssignedNotice):
             kwargs = {"content": assigned_content(post), "allowed_mentions": none}
+        elif isinstance(post, RoundNotice):
+            kwargs = {"content": round_content(post), "allowed_mentions": none}
         elif isinstance(post, DecisionNotice):
             kwargs = {"embed": decision_embed(post), "allowed_mentions": none}
             view = decision_view(post)

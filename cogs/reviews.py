@@ -18,6 +18,7 @@ from bot.render.reviews import (
     progress_embed,
     queue_embed,
     results_embed,
+    round_text,
     score_embed,
     suspected_embed,
 )
@@ -66,6 +67,20 @@ async def do_assign(
         actor, int(payload["per_proposal"]), confirmed=confirmed
     )
     await respond(interaction, embed=assign_embed(result))
+
+
+@action("review.round")
+async def do_round(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    opened = await bot_of(interaction).services.rounds.open(
+        actor,
+        int(payload["accept"]),
+        str(payload["closes"]),
+        subtheme=payload.get("subtheme"),
+        confirmed=confirmed,
+    )
+    await respond(interaction, round_text(opened))
 
 
 SCORE_CHOICES = [
@@ -187,6 +202,33 @@ class ReviewsCog(commands.Cog):
             actor, accept, subtheme=subtheme
         )
         await send(interaction, embed=borderline_embed(report))
+
+    @review.command(
+        name="round",
+        description="Reopen scoring of the proposals near the cut, until a date (secretariat)",
+        extras={"audience": "secretariat"},
+    )
+    @app_commands.describe(
+        accept="How many workshops the programme takes (the cut)",
+        closes="When the round closes (YYYY-MM-DD HH:MM, the server's time zone)",
+        subtheme="Only this subtheme",
+    )
+    @app_commands.autocomplete(subtheme=subtheme_choices)
+    async def round_(
+        self,
+        interaction: discord.Interaction,
+        accept: app_commands.Range[int, 1, 5000],
+        closes: app_commands.Range[str, 1, 40],
+        subtheme: str | None = None,
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        await perform(
+            interaction,
+            actor,
+            "review.round",
+            {"accept": accept, "closes": closes, "subtheme": subtheme},
+        )
 
     @review.command(
         name="progress",

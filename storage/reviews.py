@@ -45,7 +45,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.panellists import Participation, Person
 from storage.profiles import MagMember
 from storage.proposals import BRIEF_COLUMNS, Proposal, ProposalBrief
-from storage.types import DiscordId, UTCDateTime, utcnow
+from storage.types import DiscordId, NullableJSON, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
 SCORES = (1, 2, 3, 4, 5)
@@ -135,6 +135,89 @@ class ConflictDismissal(SQLModel, table=True):
     reason: str | None = Field(default=None, sa_type=Text)
     decided_by: int = Field(sa_type=DiscordId)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ReviewRound(SQLModel, table=True):
+    """A later review round: some proposals scored again within a window.
+
+    The first round is every assigned proposal until the reviews deadline; a
+    round stored here (2, 3…) reopens scoring for its proposals only, until
+    its own deadline of kind *reviews*. A score counts for the round when it
+    was given or changed after the round opened (``Review.updated_at``).
+    """
+
+    __tablename__ = "review_round"
+    __table_args__ = (UniqueConstraint("guild_id", "number", name="uq_review_round_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    guild_id: int = Field(sa_type=DiscordId, index=True)
+    number: int
+    proposal_ids: list[int] = Field(default_factory=list, sa_column=Column(NullableJSON))
+    opened_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    deadline_number: int | None = Field(default=None)
+    created_by: int = Field(sa_type=DiscordId)
+
+
+async def open_round(session: AsyncSession, *, guild_id: int, now: datetime) -> ReviewRound | None:
+    """Return the guild's review round open at ``now`` (None: only the first round)."""
+    query = (
+        select(ReviewRound)
+        .where(
+            ReviewRound.guild_id == guild_id,
+            col(ReviewRound.opened_at) <= now,
+            col(ReviewRound.closes_at) > now,
+        )
+        .order_by(col(ReviewRound.number).desc())
+        .limit(1)
+    )
+    return (await session.exec(query)).first()
+
+
+async def round_of_deadline(
+    session: AsyncSession, *, guild_id: int, deadline_number: int
+) -> ReviewRound | None:
+    """Return the round whose window is the deadline ``deadline_number`` (None: none is)."""
+    query = select(ReviewRound).where(
+        ReviewRound.guild_id == guild_id, ReviewRound.deadline_number == deadline_number
+    )
+    return (await session.exec(query)).first()
+
+
+async def last_round_number(session: AsyncSession, *, guild_id: int) -> int:
+    """Return the number of the guild's latest round (1: only the first)."""
+    query = select(func.max(ReviewRound.number)).where(ReviewRound.guild_id == guild_id)
+    return int((await session.exec(query)).one() or 1)
+
+
+async def round_pending(
+    session: AsyncSession, *, round_: ReviewRound, member_id: int | None = None
+) -> list[tuple[int, int]]:
+    """Return (member, proposal) assignments of the round not scored since it opened."""
+    rescored = exists().where(
+        col(Review.guild_id) == round_.guild_id,
+        col(Review.proposal_id) == col(ReviewAssignment.proposal_id),
+        col(Review.member_id) == col(ReviewAssignment.member_id),
+        col(Review.updated_at) >= round_.opened_at,
+    )
+    conflicted = exists().where(
+        col(ConflictDeclaration.guild_id) == round_.guild_id,
+        col(ConflictDeclaration.proposal_id) == col(ReviewAssignment.proposal_id),
+        col(ConflictDeclaration.member_id) == col(ReviewAssignment.member_id),
+    )
+    query = (
+        select(ReviewAssignment.member_id, ReviewAssignment.proposal_id)
+        .where(
+            ReviewAssignment.guild_id == round_.guild_id,
+            col(ReviewAssignment.proposal_id).in_(list(round_.proposal_ids or [0])),
+            ~rescored,
+            ~conflicted,
+        )
+        .order_by(col(ReviewAssignment.member_id), col(ReviewAssignment.proposal_id))
+    )
+    if member_id is not None:
+        query = query.where(ReviewAssignment.member_id == member_id)
+    return [(int(m), int(p)) for m, p in (await session.exec(query)).all()]
 
 
 class ReviewTally(SQLModel, table=True):

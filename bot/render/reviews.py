@@ -14,7 +14,7 @@ from bot.render.proposals import heading, score_text, status_text
 from bot.render.reminders import ref_text
 from bot.render.text import one_line, safe
 from bot.services.audit import AuditEntry
-from bot.services.outbox import AssignedNotice
+from bot.services.outbox import AssignedNotice, RoundNotice
 from bot.services.reviews import (
     SCORE_LABELS,
     AssignResult,
@@ -28,6 +28,7 @@ from bot.services.reviews import (
     ScoreResult,
     SuspectedConflict,
 )
+from bot.services.rounds import RoundView
 
 
 def score_embed(result: ScoreResult) -> discord.Embed:
@@ -227,6 +228,42 @@ def assigned_content(post: AssignedNotice) -> str:
     if post.closes_at is not None:
         text += " " + _("The reviews close {when}.", when=timestamp(post.closes_at, "F"))
     return clip(f"{text} ({ref_text(post.ref)})", 2000)
+
+
+def round_content(post: RoundNotice) -> str:
+    """Return a reviewer's DM: a later round reopened some of their proposals, until when."""
+    text = ngettext(
+        "Round {number} of the reviews is open: {n} of your workshop proposals is near the cut "
+        "and may be scored again ({left} still to do). Run `/review queue` in the server to see "
+        "it.",
+        "Round {number} of the reviews is open: {n} of your workshop proposals are near the cut "
+        "and may be scored again ({left} still to do). Run `/review queue` in the server to see "
+        "them.",
+        post.count,
+        number=post.number,
+        left=post.left,
+    )
+    if post.closes_at is not None:
+        text += " " + _("The round closes {when}.", when=timestamp(post.closes_at, "F"))
+    return clip(f"{text} ({ref_text(post.ref)})", 2000)
+
+
+def round_text(view: RoundView) -> str:
+    """Return the answer to ``/review round``."""
+    text = ngettext(
+        "Round {number} is open until {when} for {labels}: {n} reviewer was told.",
+        "Round {number} is open until {when} for {labels}: {n} reviewers were told.",
+        view.reviewers,
+        number=view.number,
+        when=timestamp(view.closes_at, "F"),
+        labels=", ".join(view.proposals),
+    )
+    if view.deadline_number is not None:
+        text += " " + _(
+            "Deadline #{number} reminds those who have not scored them again.",
+            number=view.deadline_number,
+        )
+    return clip(text, 2000)
 
 
 def progress_embed(report: ProgressReport) -> discord.Embed:

@@ -151,6 +151,21 @@ class AssignedNotice:
 
 
 @dataclass(frozen=True)
+class RoundNotice:
+    """A direct message to a reviewer: a later round reopened some of their proposals."""
+
+    guild_id: int
+    user_id: int
+    nonce: str
+    ref: str
+    number: int  # the round: 2, 3…
+    count: int  # their proposals in it
+    left: int  # still to score again now
+    closes_at: datetime | None
+    language: str = SOURCE
+
+
+@dataclass(frozen=True)
 class Feedback:
     """A review comment released to a proposer with the decision."""
 
@@ -208,6 +223,7 @@ Post = (
     | AdminNotice
     | AssignedNotice
     | DecisionNotice
+    | RoundNotice
 )
 
 
@@ -220,7 +236,7 @@ def refs_of(post: Post) -> tuple[str, ...]:
 
 def channel_of(post: Post) -> int | None:
     """Return the channel a post goes to (None: a direct message)."""
-    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice):
+    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice):
         return None
     return post.channel_id
 

@@ -27,6 +27,7 @@ from bot.services.profiles import ProfileService
 from bot.services.proposals import ProposalService, deadlines_from_storage
 from bot.services.reminders import ReminderService, default_claimer
 from bot.services.reviews import ReviewService
+from bot.services.rounds import RoundService
 from bot.services.screening import ScreeningService, screening_section_for
 from bot.services.sending import OutboxService
 from bot.services.similarity import SimilarityService
@@ -63,6 +64,7 @@ class Services:
     consultations: ConsultationService = dataclasses.field(init=False)
     # Decisions in batches, told to proposers, slots confirmed (issue 13).
     decisions: DecisionService = dataclasses.field(init=False)
+    rounds: RoundService = dataclasses.field(init=False)
     # Who reads which language (issue 12).
     languages: LanguageService = dataclasses.field(init=False)
 
@@ -109,6 +111,16 @@ class Services:
             db, clock, config, self.deadlines, self.outbox, person_language=self._dm_language
         )
         self.reminders.chasers["confirmations"] = chase_confirmations
+        # A second look at the proposals near the cut (issue 13).
+        self.rounds = RoundService(
+            db,
+            clock,
+            config,
+            self.reviews,
+            self.deadlines,
+            self.outbox,
+            person_language=self._dm_language,
+        )
         config.change_hooks.append(self.digests.on_config_change)
         self.balance = BalanceService(db, clock, config)
         self.digests.add_section("screening", screening_section_for(self.screening), order=20)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import logging
 import secrets
 import socket
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -62,6 +63,7 @@ from storage.deadlines import Deadline, Reminder
 from storage.delivery import Shards
 from storage.outbox import SENT as OUTBOX_SENT
 from storage.outbox import NewItem, OutboxItem, channel_lane, enqueue, user_lane
+from storage.reviews import round_of_deadline, round_pending
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +197,21 @@ PersonLanguage = Callable[[int, int], Awaitable[str]]
 
 
 async def chase_reviews(session: AsyncSession, context: ChaseContext) -> Chase | None:
-    """Name the MAG members whose assigned reviews are unfinished, with their counts."""
-    rows = await unfinished_reviews(session, guild_id=context.guild_id, statuses=CHASED_STATUSES)
+    """Name the MAG members whose assigned reviews are unfinished, with their counts.
+
+    The window of a later round (``bot.services.rounds``) chases only what is
+    left to score again in it.
+    """
+    round_ = await round_of_deadline(
+        session, guild_id=context.guild_id, deadline_number=context.deadline_number
+    )
+    if round_ is not None:
+        per_member = Counter(m for m, _p in await round_pending(session, round_=round_))
+        rows = sorted(per_member.items(), key=lambda row: (-row[1], row[0]))
+    else:
+        rows = await unfinished_reviews(
+            session, guild_id=context.guild_id, statuses=CHASED_STATUSES
+        )
     if not rows:
         return Chase(summary=_("Every assigned review is done. Thank you!"))
     total = sum(count for _member, count in rows)

@@ -67,11 +67,13 @@ from storage.reviews import (
     delete_review,
     dismiss_conflict,
     list_assignments,
+    open_round,
     ranked_page,
     ranked_scores,
     remove_assignments,
     review_progress,
     reviewed_pairs,
+    round_pending,
     save_review,
     scores_for_pairs,
     withdraw_conflict,
@@ -359,6 +361,16 @@ class ReviewService:
                         "{proposal} is {status}: it is not scored.",
                         proposal=label_of(proposal),
                         status=_(STATUS_LABELS[proposal.status]),
+                    )
+                )
+            current = await open_round(session, guild_id=actor.guild_id, now=now)
+            if current is not None and proposal.id not in (current.proposal_ids or ()):
+                raise Conflict(
+                    _(
+                        "Round {number} of the reviews is open for the proposals near the cut "
+                        "only, and {proposal} is not one of them: `/review queue` lists yours.",
+                        number=current.number,
+                        proposal=label_of(proposal),
                     )
                 )
             conflicts = await find_conflicts(
@@ -671,6 +683,14 @@ class ReviewService:
         """
         require_mag(actor)
         async with self._db.read() as session:
+            current = await open_round(session, guild_id=actor.guild_id, now=self._clock())
+            if current is not None:
+                # A later round: what is left to score again, since it opened.
+                pending = await round_pending(session, round_=current, member_id=actor.user_id)
+                found = await proposals_by_ids(
+                    session, guild_id=actor.guild_id, ids=[p for _m, p in pending]
+                )
+                return [QueueItem(ref_of(found[p]), ()) for _m, p in pending if p in found]
             assigned = await assigned_unreviewed(
                 session, guild_id=actor.guild_id, member_id=actor.user_id
             )

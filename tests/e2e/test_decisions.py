@@ -11,6 +11,8 @@ the confirmation reminder chasing only those who have not confirmed.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.conftest import World, due_in
@@ -62,6 +64,19 @@ async def test_blind_review_hides_names_from_the_mag_only(world: World) -> None:
     await world.run("admin", "config rule", name="reviews.blind", value="default")
 
 
+async def test_a_second_round_reopens_only_the_proposals_near_the_cut(world: World) -> None:
+    asked = await world.run("secretariat", "review round", accept=1, closes=due_in(7200)[:16])
+    assert "Round 2 will reopen scoring of WS #2" in asked.embed_text()
+    opened = await world.confirm("secretariat", asked)
+    assert "Round 2 is open until" in opened.text()
+    refused = await world.run("mag2", "review score", proposal=1, score=3, comment="Again")
+    assert (
+        refused.ephemeral and "Round 2" in refused.content and "not one of them" in refused.content
+    )
+    again = await world.run("mag1", "review score", proposal=2, score=4)
+    assert "Scored WS #2" in again.embed_text()
+
+
 async def test_drafts_are_checked_and_tell_nobody(world: World) -> None:
     refused = await world.run("secretariat", "decision draft", proposal=1, outcome="conditional")
     assert refused.ephemeral and "conditions:" in refused.content
@@ -96,6 +111,9 @@ async def test_publish_tells_each_proposer_once_even_across_a_restart(world: Wor
     assert "3 decisions will be published" in asked.embed_text()
     published = await world.confirm("secretariat", asked)
     assert "Published 3 decisions" in published.text()
+    found = re.search(r"Deadline #(\d+) reminds", published.text())
+    assert found is not None, published.text()
+    world.extra["confirmations"] = int(found[1])
     told = await world.fake.wait_for_dm(
         world.users["outsider"],
         lambda m: "WS #1" in m.embed_text() and "ref " in m.embed_text(),
@@ -144,8 +162,9 @@ async def test_the_slot_is_confirmed_with_the_dm_button_after_a_restart(world: W
 
 
 async def test_the_reminder_chases_only_proposers_who_have_not_confirmed(world: World) -> None:
-    # The confirmations deadline (#1 here) moved to an hour from now: its 1-hour reminder is due.
-    await world.run("secretariat", "deadline edit", number=1, due=due_in(3603))
+    # The confirmations deadline moved to an hour from now: its 1-hour reminder is due.
+    number = world.extra["confirmations"]
+    await world.run("secretariat", "deadline edit", number=number, due=due_in(3603))
     reminder = await world.fake.wait_for_message(
         world.channels["reminders"], lambda m: "confirm their slots" in m.embed_text(), timeout=30
     )

@@ -30,6 +30,7 @@ from bot.services.outbox import (
     PostResult,
     ReminderBatch,
     ReminderPost,
+    RoundNotice,
     refs_of,
 )
 from bot.services.reminders import PersonLanguage, ReminderService
@@ -53,7 +54,7 @@ class Delivered:
 
 
 def _target(post: Post) -> int:
-    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice):
+    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice):
         return post.user_id
     return post.channel_id
 

@@ -16,6 +16,7 @@ from bot.services.scoring import ScoreSummary, ranking_key, summaries
 from storage.audit import recent_events
 from storage.database import Database
 from storage.outbox import OutboxItem
+from storage.proposals import Proposal
 from storage.reviews import list_assignments
 from tests.services.factories import (
     ADMIN,
@@ -493,3 +494,66 @@ async def test_a_member_withdraws_their_score_or_their_conflict(
     assert any(e.action == "review.withdraw_score" for e in events)
     with pytest.raises(PermissionDenied):
         await services.reviews.withdraw(NOBODY, 1, "score")
+
+
+async def test_a_second_round_reopens_the_borderline_proposals_only(
+    services: Services, db: Database, clock
+) -> None:
+    from datetime import timedelta
+
+    from bot.services.reminders import ChaseContext, chase_reviews
+    from storage.reviews import add_assignments
+
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await services.config.set_channel(ADMIN, "reminders", 9001)
+    for i in range(4):
+        await submit(services, title=f"T{i}")
+    reviewers = [mag(400 + i) for i in range(2)]
+    plan = [(1, 0, 5), (2, 0, 4), (3, 1, 4), (4, 1, 2)]
+    async with db.write() as session:
+        ids = {
+            p.number: p.id
+            for p in (await session.exec(select(Proposal).where(Proposal.guild_id == GUILD))).all()
+        }
+        await add_assignments(
+            session,
+            guild_id=GUILD,
+            pairs=[(ids[n], reviewers[m].user_id) for n, m, _s in plan],
+            at=clock.now,
+        )
+    for number, member, score in plan:
+        await services.reviews.score(
+            reviewers[member], number, score, comment="why" if score <= 3 else None
+        )
+    with pytest.raises(InvalidInput, match="passed"):
+        await services.rounds.open(SECRETARIAT, 2, "2020-01-01 10:00")
+    with pytest.raises(PermissionDenied):
+        await services.rounds.open(MAG, 2, "2027-03-08 17:00")
+    with pytest.raises(ConfirmationNeeded, match="Round 2 will reopen scoring of WS #2, WS #3"):
+        await services.rounds.open(SECRETARIAT, 2, "2027-03-08 17:00")
+    clock.now += timedelta(minutes=1)
+    opened = await services.rounds.open(SECRETARIAT, 2, "2027-03-08 17:00", confirmed=True)
+    assert (opened.number, opened.proposals, opened.reviewers) == (2, ("WS #2", "WS #3"), 2)
+    with pytest.raises(Conflict, match="open already"):
+        await services.rounds.open(SECRETARIAT, 2, "2027-03-09 17:00", confirmed=True)
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem))).all()
+    assert sorted(r.lane for r in rows if r.kind == "review-round") == [
+        f"u:{r.user_id}" for r in reviewers
+    ]
+    # Only the round's proposals may be scored; each member's queue has what is left.
+    with pytest.raises(Conflict, match="Round 2"):
+        await services.reviews.score(reviewers[0], 1, 4)
+    assert [q.proposal.number for q in await services.reviews.queue(reviewers[0])] == [2]
+    clock.now += timedelta(minutes=1)
+    await services.reviews.score(reviewers[0], 2, 5)
+    assert await services.reviews.queue(reviewers[0]) == []
+    settings = await services.config.get(GUILD)
+    context = ChaseContext(
+        GUILD, opened.deadline_number or 0, "round", "reviews", clock.now, settings
+    )
+    async with db.read() as session:
+        chase = await chase_reviews(session, context)
+    assert chase is not None and chase.direct == ((reviewers[1].user_id, 1),)
+    results = await services.reviews.results(SECRETARIAT)
+    assert results.rows[0].proposal.number in (1, 2)  # the new score counts

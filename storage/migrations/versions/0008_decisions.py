@@ -1,4 +1,4 @@
-"""decisions: drafted, published, confirmed
+"""decisions: drafted, published, confirmed; later review rounds
 
 Revision ID: 0008_decisions
 Revises: 0007_consultations
@@ -49,6 +49,21 @@ def upgrade() -> None:
         batch_op.create_index('ix_decision_proposal', ['proposal_id', 'id'], unique=False)
         batch_op.create_index('uq_decision_draft', ['guild_id', 'draft_of'], unique=True)
 
+    op.create_table('review_round',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('guild_id', sa.BigInteger(), nullable=False),
+    sa.Column('number', sa.Integer(), nullable=False),
+    sa.Column('proposal_ids', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('opened_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('closes_at', storage.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('deadline_number', sa.Integer(), nullable=True),
+    sa.Column('created_by', sa.BigInteger(), nullable=False),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('guild_id', 'number', name='uq_review_round_number')
+    )
+    with op.batch_alter_table('review_round', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_review_round_guild_id'), ['guild_id'], unique=False)
+
     # ### end Alembic commands ###
 
 
@@ -59,5 +74,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_decision_proposal')
         batch_op.drop_index('ix_decision_guild_published')
 
+    with op.batch_alter_table('review_round', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_review_round_guild_id'))
+
+    op.drop_table('review_round')
     op.drop_table('proposal_decision')
     # ### end Alembic commands ###
