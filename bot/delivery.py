@@ -38,7 +38,7 @@ from bot.i18n import speaking
 from bot.metrics import Metrics
 from bot.render.decisions import decision_embed, decision_view
 from bot.render.digests import digest_embed
-from bot.render.embeds import directed
+from bot.render.embeds import directed, fit_embed
 from bot.render.reminders import (
     batch_content,
     direct_content,
@@ -152,7 +152,9 @@ class DiscordOutbox:
         elif isinstance(post, RoundNotice):
             kwargs = {"content": round_content(post), "allowed_mentions": none}
         elif isinstance(post, DecisionNotice):
-            kwargs = {"embed": decision_embed(post), "allowed_mentions": none}
+            # Up to ten released comments and the reasons may pass Discord's 6,000
+            # characters: the last comments are cut, never what to do.
+            kwargs = {"embed": fit_embed(decision_embed(post)), "allowed_mentions": none}
             view = decision_view(post)
             if view is not None:
                 kwargs["view"] = view

@@ -88,7 +88,10 @@ async def do_publish(
     interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
 ) -> None:
     result = await bot_of(interaction).services.decisions.publish(
-        actor, payload.get("confirm_by"), confirmed=confirmed
+        actor,
+        payload.get("confirm_by"),
+        fingerprint=payload.get("fingerprint"),
+        confirmed=confirmed,
     )
     embed = effect_embed_of(result.effect)
     await respond(interaction, published_text(result), embed=embed)
@@ -212,7 +215,14 @@ class DecisionsCog(commands.Cog):
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        await perform(interaction, actor, "decision.publish", {"confirm_by": confirm_by})
+        # What the drafts are when asked: a Confirm after they changed is refused.
+        fingerprint = await bot_of(interaction).services.decisions.fingerprint(actor)
+        await perform(
+            interaction,
+            actor,
+            "decision.publish",
+            {"confirm_by": confirm_by, "fingerprint": fingerprint},
+        )
 
     @decision.command(
         name="conditions",
@@ -232,7 +242,8 @@ class DecisionsCog(commands.Cog):
 def conditions_text(number: int) -> str:
     """Return the answer to ``/decision conditions``."""
     return _(
-        "#{number} met its conditions and is accepted; its proposer will be told.", number=number
+        "Proposal #{number} met its conditions and is accepted; its proposer will be told.",
+        number=number,
     )
 
 

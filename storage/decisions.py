@@ -47,6 +47,9 @@ class ProposalDecision(SQLModel, table=True):
     conditions_due: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # Reviewers (member ids) whose comments the proposer is shown.
     released: list[int] = Field(default_factory=list, sa_column=Column(NullableJSON))
+    # The released comments as the secretariat chose them: [{letter, member_id, comment}]
+    # (a score changed afterwards does not change what the proposer reads).
+    feedback: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(NullableJSON))
     anonymise: bool = Field(default=True)
     drafted_by: int = Field(sa_type=DiscordId)
     drafted_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
@@ -58,6 +61,8 @@ class ProposalDecision(SQLModel, table=True):
     conditions_met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # How telling the proposer went: None while queued, else "sent" or "failed: why".
     notice: str | None = Field(default=None, max_length=300)
+    # The deadline whose reminders chase this acceptance (``chase_confirmations``).
+    confirm_deadline: int | None = Field(default=None)
 
 
 async def draft_for(
@@ -206,12 +211,20 @@ async def publish_rows(
             published_by=by,
             published_at=at,
             confirm_by=bindparam("confirm_until"),
+            confirm_deadline=bindparam("deadline_number"),
         )
     )
     connection = await session.connection()
     await connection.execute(
         statement,
-        [{"decision_id": r["id"], "confirm_until": r["confirm_by"]} for r in rows],
+        [
+            {
+                "decision_id": r["id"],
+                "confirm_until": r["confirm_by"],
+                "deadline_number": r.get("confirm_deadline"),
+            }
+            for r in rows
+        ],
     )
 
 
@@ -261,7 +274,7 @@ async def set_notice(session: AsyncSession, *, ids: Collection[int], notice: str
 
 
 async def waiting_on_proposers(
-    session: AsyncSession, *, guild_id: int
+    session: AsyncSession, *, guild_id: int, deadline_number: int | None = None
 ) -> list[tuple[ProposalDecision, Proposal]]:
     """Return the current acceptances whose proposer has not confirmed or met the conditions.
 
@@ -283,11 +296,14 @@ async def waiting_on_proposers(
         )
         .order_by(col(Proposal.number))
     )
+    if deadline_number is not None:
+        # One publish, one deadline: its reminders chase that batch only.
+        query = query.where(col(ProposalDecision.confirm_deadline) == deadline_number)
     return [(d, p) for d, p in (await session.exec(query)).all()]
 
 
 async def unreached(
-    session: AsyncSession, *, guild_id: int
+    session: AsyncSession, *, guild_id: int, limit: int = 50
 ) -> list[tuple[ProposalDecision, Proposal]]:
     """Return published decisions whose proposer could not be told, by proposal number."""
     query = (
@@ -296,7 +312,9 @@ async def unreached(
         .where(
             ProposalDecision.guild_id == guild_id,
             col(ProposalDecision.notice).startswith("failed"),
+            col(ProposalDecision.id).in_(_current(guild_id)),
         )
         .order_by(col(Proposal.number))
+        .limit(limit)
     )
     return [(d, p) for d, p in (await session.exec(query)).all()]

@@ -263,6 +263,19 @@ def decision_embed(post: DecisionNotice) -> discord.Embed:
         description=f"{_OPENING.get(post.outcome, '')} {text}".strip(),
         colour=OK if post.outcome in ("accepted", "conditional") else WARN,
     )
+    # What to do comes first: the fields at the end are the ones cut to fit Discord's limits.
+    if post.confirm_by is not None and not post.confirmed:
+        embed.add_field(
+            name=_("Confirm your slot"),
+            value=_(
+                "Press **{button}** by {when}, or run `/proposal confirm number:{number}` in the "
+                "server. If you cannot hold the session, withdraw it with `/proposal withdraw`.",
+                button=slot_label(),
+                when=timestamp(post.confirm_by, "F"),
+                number=post.label.rsplit("#", 1)[-1],
+            ),
+            inline=False,
+        )
     if post.reason:
         embed.add_field(name=_("Reason"), value=safe(post.reason, 1000), inline=False)
     if post.conditions:
@@ -277,18 +290,6 @@ def decision_embed(post: DecisionNotice) -> discord.Embed:
             else _("Reviewer {name}", name=f"<@{item.member_id}>")
         )
         embed.add_field(name=clip(who, 256), value=safe(item.comment, 1000), inline=False)
-    if post.confirm_by is not None and not post.confirmed:
-        embed.add_field(
-            name=_("Confirm your slot"),
-            value=_(
-                "Press **{button}** by {when}, or run `/proposal confirm number:{number}` in the "
-                "server. If you cannot hold the session, withdraw it with `/proposal withdraw`.",
-                button=slot_label(),
-                when=timestamp(post.confirm_by, "F"),
-                number=post.label.rsplit("#", 1)[-1],
-            ),
-            inline=False,
-        )
     embed.set_footer(text=f"{outcome} · {ref_text(post.ref)}")
     return embed
 
@@ -296,13 +297,13 @@ def decision_embed(post: DecisionNotice) -> discord.Embed:
 def confirmed_embed(embed: discord.Embed) -> discord.Embed:
     """Return a decision DM once its slot is confirmed: the "confirm" part says it is done.
 
-    The confirm field is always the last one of the DM (``decision_embed``).
+    The confirm field is always the first one of the DM (``decision_embed``).
     """
     done = embed.copy()
     if done.fields:
-        done.remove_field(len(done.fields) - 1)
-    done.add_field(
-        name=_("Slot confirmed"), value=_("✅ Thank you: your slot is confirmed."), inline=False
+        done.remove_field(0)
+    done.insert_field_at(
+        0, name=_("Slot confirmed"), value=_("✅ Thank you: your slot is confirmed."), inline=False
     )
     return done
 

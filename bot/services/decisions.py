@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import hashlib
 import logging
 import re
 from collections import Counter
@@ -25,6 +26,7 @@ from typing import Any, Final
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
@@ -38,6 +40,7 @@ from bot.services.deadlines import DeadlineService, DeadlineView, NewDeadline, p
 from bot.services.outbox import Chase, DecisionNotice, Feedback, Post, PostResult, PostStatus
 from bot.services.proposals import (
     DECIDED,
+    NAME_REVIEWERS,
     TRANSITIONS,
     ProposalRef,
     label_of,
@@ -248,8 +251,30 @@ class DecisionService:
             due_at = to_utc(parse_due(conditions_due), ZoneInfo(settings.timezone))
             if due_at <= now:
                 raise InvalidInput(_("That date has passed already: give a later one."))
+        try:
+            return await self._draft_in(actor, number, outcome, reason, conditions, due_at, now)
+        except IntegrityError:
+            # Two drafts of the same proposal at the same moment: one was stored.
+            raise Conflict(
+                _(
+                    "Someone drafted a decision on #{number} at the same moment: try again.",
+                    number=number,
+                )
+            ) from None
+
+    async def _draft_in(
+        self,
+        actor: Actor,
+        number: int,
+        outcome: str,
+        reason: str | None,
+        conditions: str | None,
+        due_at: datetime | None,
+        now: datetime,
+    ) -> DraftView:
         async with self._db.write() as session:
-            proposal = await load_proposal(session, actor.guild_id, number)
+            # Locked: a publish at the same moment waits (it locks the same proposals).
+            proposal = await load_proposal(session, actor.guild_id, number, for_update=True)
             assert proposal.id is not None
             problem = _transition_problem(proposal.status, outcome, proposal.kind, proposal.number)
             if problem is not None:
@@ -352,8 +377,18 @@ class DecisionService:
         follow the assignments, as in ``/proposal view``.
         """
         require_secretariat(actor)
+        settings = await self._config.get(actor.guild_id)
+        if anonymise is False and not settings.rules.get(NAME_REVIEWERS, True):
+            raise InvalidInput(
+                _(
+                    "This server keeps reviewers unnamed (rule `reviews.name_reviewers`): "
+                    "comments are released anonymised."
+                )
+            )
         async with self._db.write() as session:
-            proposal = await load_proposal(session, actor.guild_id, number)
+            # Locked: a publish at the same moment waits, so a published decision is never
+            # changed here (publishing locks the same proposals).
+            proposal = await load_proposal(session, actor.guild_id, number, for_update=True)
             assert proposal.id is not None
             row = await store.draft_for(session, guild_id=actor.guild_id, proposal_id=proposal.id)
             if row is None:
@@ -368,6 +403,12 @@ class DecisionService:
             if release is not None or anonymise is not None:
                 if release is not None:
                     row.released = _chosen(release, choices, label_of(proposal))
+                    # What the secretariat read is what the proposer will read.
+                    row.feedback = [
+                        {"letter": c.letter, "member_id": c.member_id, "comment": c.comment}
+                        for c in choices
+                        if c.member_id in row.released
+                    ]
                 if anonymise is not None:
                     row.anonymise = anonymise
                 session.add(row)
@@ -394,10 +435,26 @@ class DecisionService:
 
     # -- publishing ----------------------------------------------------------------
 
+    async def fingerprint(self, actor: Actor) -> str:
+        """Return what the drafts are now, to check at Confirm that they did not change."""
+        require_secretariat(actor)
+        async with self._db.read() as session:
+            return _fingerprint(await store.draft_transitions(session, guild_id=actor.guild_id))
+
     async def publish(
-        self, actor: Actor, confirm_by: str | None = None, *, confirmed: bool = False
+        self,
+        actor: Actor,
+        confirm_by: str | None = None,
+        *,
+        fingerprint: str | None = None,
+        confirmed: bool = False,
     ) -> PublishResult:
-        """Publish every draft at once and tell each proposer (asks to confirm first)."""
+        """Publish every draft at once and tell each proposer (asks to confirm first).
+
+        ``fingerprint`` (from ``fingerprint`` when the question was asked): a
+        Confirm is refused if the drafts changed since, so nothing is published
+        that was not shown.
+        """
         require_secretariat(actor)
         settings = await self._config.get(actor.guild_id)
         now = self._clock()
@@ -423,8 +480,21 @@ class DecisionService:
         counts: Counter[str] = Counter()
         stuck = 0
         for (status, outcome), n in pairs.items():
-            counts[outcome] += n
-            stuck += n if _transition_problem(status, outcome) is not None else 0
+            if _transition_problem(status, outcome) is None:
+                counts[outcome] += n
+            else:
+                stuck += n
+        if not counts:
+            raise Conflict(
+                _("None of the drafts can be published as they stand: `/decision list` says why.")
+            )
+        if confirmed and fingerprint is not None and fingerprint != _fingerprint(pairs):
+            raise Conflict(
+                _(
+                    "The drafts changed since you were asked (someone drafted or discarded "
+                    "one): run `/decision publish` again to see them."
+                )
+            )
         accepting = any(counts[o] for o in ACCEPTING)
         if not confirmed:
             warnings = [w.text for w in effect.new_warnings] if effect else []
@@ -461,10 +531,10 @@ class DecisionService:
             except InvalidInput:
                 no_channel = True  # no reminders channel: nobody is chased, say so
         async with self._db.write() as session:
-            result = await self._publish_in(session, actor, until, now, settings.rules)
-            deadline: DeadlineView | None = None
-            if new is not None and any(result.published[o] for o in ACCEPTING):
-                deadline = await self._deadlines.create_in(session, actor, new)
+            result, deadline = await self._publish_in(
+                session, actor, until, now, settings.rules, new
+            )
+        accepting = any(result.published[o] for o in ACCEPTING)
         if result.total:
             self.outbox.queued(now)
         if deadline is not None:
@@ -483,7 +553,8 @@ class DecisionService:
         until: datetime,
         now: datetime,
         rules: Any,
-    ) -> PublishResult:
+        new: NewDeadline | None,
+    ) -> tuple[PublishResult, DeadlineView | None]:
         """Publish the drafts in the caller's transaction, ``CHUNK`` rows per statement.
 
         Each chunk is one statement per table (statuses, decisions, audit,
@@ -504,6 +575,14 @@ class DecisionService:
                 published[row.outcome] += 1
             else:
                 skipped.append((proposal_label(row.kind, row.number), why))
+        if not ready:
+            raise Conflict(
+                _("None of the drafts can be published as they stand: `/decision list` says why.")
+            )
+        # The acceptances' own deadline: its reminders chase these proposers only.
+        deadline = None
+        if new is not None and any(published[o] for o in ACCEPTING):
+            deadline = await self._deadlines.create_in(session, actor, new)
         table = Proposal.__table__  # type: ignore[attr-defined]
         set_status = (
             update(table)
@@ -529,7 +608,13 @@ class DecisionService:
             await store.publish_rows(
                 session,
                 rows=[
-                    {"id": r.decision_id, "confirm_by": until if r.outcome in ACCEPTING else None}
+                    {
+                        "id": r.decision_id,
+                        "confirm_by": until if r.outcome in ACCEPTING else None,
+                        "confirm_deadline": deadline.number
+                        if deadline is not None and r.outcome in ACCEPTING
+                        else None,
+                    }
                     for r in chunk
                 ],
                 by=actor.user_id,
@@ -569,7 +654,7 @@ class DecisionService:
                 at=now,
             )
         # Drafts that could not be published stay drafts: the list says why.
-        return PublishResult(published, tuple(skipped), until, None, effect, False)
+        return PublishResult(published, tuple(skipped), until, None, effect, False), deadline
 
     # -- after publishing ----------------------------------------------------------
 
@@ -617,6 +702,20 @@ class DecisionService:
             session, guild_id=row.guild_id, proposal_ids=[proposal.id or 0]
         )
         current = latest.get(proposal.id or 0)
+        if (
+            current is not None
+            and current.id != row.id
+            and row.outcome in ACCEPTING
+            and current.outcome in ACCEPTING
+        ):
+            # The conditions were met since (a newer acceptance): confirm that one.
+            row = (
+                await store.get_decision(
+                    session, guild_id=row.guild_id, decision_id=current.id or 0, for_update=True
+                )
+                or current
+            )
+            current = row
         if current is None or current.id != row.id or proposal.status != row.outcome:
             raise Conflict(
                 _(
@@ -665,13 +764,17 @@ class DecisionService:
                 session, guild_id=actor.guild_id, proposal_ids=[proposal.id]
             )
             row = latest.get(proposal.id)
+            if row is not None:
+                # Locked: a confirmation at the same moment is carried over, not lost.
+                row = await store.get_decision(
+                    session, guild_id=actor.guild_id, decision_id=row.id or 0, for_update=True
+                )
             if proposal.status != "conditional" or row is None or row.outcome != "conditional":
                 raise Conflict(
                     _(
-                        "{label} is {status}, not conditionally accepted: there are no "
-                        "conditions to check off.",
+                        "{label} was not accepted on conditions with `/decision publish`: there "
+                        "are no conditions to check off.",
                         label=label_of(proposal),
-                        status=status_label(proposal.status),
                     )
                 )
             row.conditions_met_at = now
@@ -687,6 +790,7 @@ class DecisionService:
                 published_by=actor.user_id,
                 published_at=now,
                 confirm_by=row.confirm_by,
+                confirm_deadline=row.confirm_deadline,
                 confirmed_at=row.confirmed_at,
                 conditions_met_at=now,
             )
@@ -754,20 +858,21 @@ class DecisionService:
             proposal = await session.get(Proposal, row.proposal_id)
             if proposal is None:
                 return None
-            released = set(row.released or ())
-            choices = await _comments(session, proposal, released) if released else []
+        settings = await self._config.get(item.guild_id)
+        # A server that keeps reviewers unnamed never names them to a proposer.
+        anonymous = row.anonymise or not settings.rules.get(NAME_REVIEWERS, True)
         user_id = int(item.lane[2:])
         language = SOURCE
         if self._person_language is not None:
             language = await self._person_language(user_id, item.guild_id)
         feedback = tuple(
             Feedback(
-                letter=c.letter,
-                member_id=None if row.anonymise else c.member_id,
-                comment=c.comment,
+                letter=str(c.get("letter", "")),
+                member_id=None if anonymous else int(c["member_id"]),
+                comment=str(c.get("comment") or ""),
             )
-            for c in choices
-            if c.released
+            for c in row.feedback or ()
+            if c.get("comment")
         )
         return DecisionNotice(
             guild_id=item.guild_id,
@@ -827,6 +932,12 @@ class DecisionService:
                 )
             )
         await enqueue(session, items=notices, now=self._clock())
+
+
+def _fingerprint(pairs: dict[tuple[str, str], int]) -> str:
+    """Return a short digest of the drafts' counts by (status, outcome)."""
+    text = ";".join(f"{s}>{o}={n}" for (s, o), n in sorted(pairs.items()))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def _notice_item(guild_id: int, decision_id: int, proposer_id: int, now: datetime) -> NewItem:
@@ -943,7 +1054,9 @@ async def _batch_effect(session: AsyncSession, guild_id: int, rules: Any) -> Bal
 
 async def chase_confirmations(session: AsyncSession, context: ChaseContext) -> Chase | None:
     """Name the accepted proposals whose proposer has not confirmed or met the conditions."""
-    rows = await store.waiting_on_proposers(session, guild_id=context.guild_id)
+    rows = await store.waiting_on_proposers(
+        session, guild_id=context.guild_id, deadline_number=context.deadline_number
+    )
     if not rows:
         return Chase(summary=_("Every accepted proposal is confirmed. Thank you!"))
     lines = []
@@ -953,14 +1066,9 @@ async def chase_confirmations(session: AsyncSession, context: ChaseContext) -> C
             missing.append(_("slot not confirmed"))
         if decision.outcome == "conditional" and decision.conditions_met_at is None:
             missing.append(_("conditions not met"))
-        lines.append(
-            _(
-                "{label} ({proposer}): {missing}",
-                label=label_of(proposal),
-                proposer=f"<@{proposal.proposer_id}>",
-                missing=", ".join(missing),
-            )
-        )
+        # Not naming the proposer: the channel is read by the MAG, blind review or not
+        # (each proposer is messaged directly).
+        lines.append(_("{label}: {missing}", label=label_of(proposal), missing=", ".join(missing)))
     if len(rows) > MAX_LISTED:
         lines.append(_("…and {count} more", count=len(rows) - MAX_LISTED))
     per_proposer = Counter(p.proposer_id for _d, p in rows)
@@ -971,6 +1079,5 @@ async def chase_confirmations(session: AsyncSession, context: ChaseContext) -> C
             len(rows),
         ),
         lines=tuple(lines),
-        user_ids=tuple(dict.fromkeys(p.proposer_id for _d, p in rows[:MAX_LISTED])),
         direct=tuple(sorted(per_proposer.items())),
     )

@@ -27,7 +27,7 @@ from bot.services.config import settings_from_row
 from bot.services.proposals import NAME_REVIEWERS, reviewer_letter
 from bot.services.scoring import ScoreSummary, summaries
 from bot.services.taxonomy import proposal_label
-from bot.services.visibility import Nominee, nominee
+from bot.services.visibility import BLIND, Nominee, nominee
 from storage.audit import record_event
 from storage.config import get_guild_config
 from storage.database import Database
@@ -116,10 +116,16 @@ class ExportService:
         private = actor.can_act_as_secretariat
         now = self._clock()
         async with self._db.write() as session:
+            rules = settings_from_row(
+                actor.guild_id, await get_guild_config(session, actor.guild_id)
+            ).rules
+            # Blind review: MAG members' files say what proposals say, not who is behind them.
+            blind = not private and bool(rules.get(BLIND))
             proposals = await list_proposals(session, guild_id=actor.guild_id)
             people: dict[int, list[Nominee]] = defaultdict(list)
-            for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=None):
-                people[pa.proposal_id].append(nominee(actor, pa, pe))
+            if not blind:
+                for pa, pe in await people_on(session, guild_id=actor.guild_id, proposal_ids=None):
+                    people[pa.proposal_id].append(nominee(actor, pa, pe))
             ids = [p.id for p in proposals if p.id is not None]
             counts = await review_counts(session, guild_id=actor.guild_id, proposal_ids=ids)
             scores = await summaries(session, guild_id=actor.guild_id) if private else {}
@@ -150,9 +156,9 @@ class ExportService:
                 at=now,
             )
         if fmt == "csv":
-            content = _csv(proposals, people, counts, scores, private)
+            content = _csv(proposals, people, counts, scores, private, blind)
         else:
-            content = _json(proposals, people, counts, scores, private, comments, decisions)
+            content = _json(proposals, people, counts, scores, private, comments, decisions, blind)
         stamp = now.strftime("%Y%m%d-%H%M")
         return ExportFile(f"proposals-{stamp}.{fmt}", content, len(proposals), private)
 
@@ -175,7 +181,7 @@ async def _comments(session: AsyncSession, guild_id: int) -> dict[int, list[dict
     }
 
 
-def _proposal_fields(proposal: Proposal, review_count: int) -> dict[str, Any]:
+def _proposal_fields(proposal: Proposal, review_count: int, blind: bool) -> dict[str, Any]:
     return {
         "number": proposal.number,
         "label": proposal_label(proposal.kind, proposal.number),
@@ -185,8 +191,8 @@ def _proposal_fields(proposal: Proposal, review_count: int) -> dict[str, Any]:
         "subtheme": proposal.subtheme,
         "format": proposal.format,
         "duration": proposal.duration,
-        "proposer_id": str(proposal.proposer_id),
-        "proposer_name": proposal.proposer_name,
+        "proposer_id": "" if blind else str(proposal.proposer_id),
+        "proposer_name": "" if blind else proposal.proposer_name,
         "submitted_at": proposal.created_at.isoformat(),
         "screening": _screening(proposal),
         "review_count": review_count,
@@ -234,6 +240,7 @@ def _csv(
     counts: dict[int, int],
     scores: dict[int, ScoreSummary],
     private: bool,
+    blind: bool,
 ) -> bytes:
     columns = [
         *PROPOSAL_COLUMNS,
@@ -246,7 +253,7 @@ def _csv(
     writer.writeheader()
     for proposal in proposals:
         pid = proposal.id or 0
-        base = _proposal_fields(proposal, counts.get(pid, 0))
+        base = _proposal_fields(proposal, counts.get(pid, 0), blind)
         if private:
             base |= _score_fields(scores.get(pid))
         rows: list[Nominee | None] = [*people.get(pid, [])] or [None]
@@ -267,11 +274,12 @@ def _json(
     private: bool,
     comments: dict[int, list[dict[str, Any]]],
     decisions: dict[int, dict[str, Any]],
+    blind: bool,
 ) -> bytes:
     items = []
     for proposal in proposals:
         pid = proposal.id or 0
-        item = _proposal_fields(proposal, counts.get(pid, 0))
+        item = _proposal_fields(proposal, counts.get(pid, 0), blind)
         item |= {name: getattr(proposal, name) for name in LONG_FIELDS}
         item["screening_failures"] = (proposal.screening or {}).get("failures", [])
         if private:

@@ -61,6 +61,7 @@ from bot.services.taxonomy import (
 )
 from bot.services.text import quoted
 from bot.services.visibility import (
+    BLIND,
     LINK_INVITATION,
     LINK_OWN,
     Nominee,
@@ -891,8 +892,11 @@ class PanellistService:
     ) -> list[PanellistEntry]:
         """Return nominations, newest first: all for MAG and secretariat, else one's own."""
         status = check_participation_status(status) if status else None
-        sees_all = actor.is_mag or actor.can_act_as_secretariat
         rules = (await self._config.get(actor.guild_id)).rules
+        # Blind review: a MAG member lists what is about them or theirs, as anyone does
+        # (the filter is in SQL, so a page is full).
+        blind_mag = bool(rules.get(BLIND)) and not actor.can_act_as_secretariat
+        sees_all = (actor.is_mag and not blind_mag) or actor.can_act_as_secretariat
         async with self._db.read() as session:
             proposal_id = None
             if proposal_number is not None:

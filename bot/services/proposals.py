@@ -1048,10 +1048,31 @@ class ProposalService:
         says so and asks too (``ConfirmationNeeded``); ``confirmed`` goes ahead.
         """
         require_secretariat(actor)
+        status = check_status(status)
+        if status == "conditional":
+            raise InvalidInput(
+                _(
+                    "A conditional acceptance needs its conditions: draft it with `/decision "
+                    "draft outcome:conditional conditions:…`, then `/decision publish`."
+                )
+            )
+        if status == "accepted":
+            async with self._db.read() as session:
+                proposal = await load_proposal(session, actor.guild_id, number)
+                if proposal.status == "conditional":
+                    raise InvalidInput(
+                        _(
+                            "{label} is accepted on conditions: once they are met, record it "
+                            "with `/decision conditions proposal:{number}` (its proposer is "
+                            "told and keeps their slot).",
+                            label=label_of(proposal),
+                            number=number,
+                        )
+                    )
         return await self._move(
             actor,
             number,
-            check_status(status),
+            status,
             reason,
             check=lambda _: None,
             merged_into=merged_into,

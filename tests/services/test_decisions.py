@@ -240,12 +240,14 @@ async def test_the_proposer_confirms_and_the_chase_names_only_those_waited_on(
     services: Services, db: Database, clock
 ) -> None:
     numbers = await under_review(services, 3)
+    await services.config.set_channel(ADMIN, "reminders", REMINDERS)
     await services.decisions.draft(SECRETARIAT, numbers[0], "accepted")
     await services.decisions.draft(
         SECRETARIAT, numbers[1], "conditional", conditions="Add a moderator"
     )
     await services.decisions.draft(SECRETARIAT, numbers[2], "rejected")
-    await services.decisions.publish(SECRETARIAT, confirmed=True)
+    published = await services.decisions.publish(SECRETARIAT, confirmed=True)
+    assert published.deadline_number is not None
     async with db.read() as session:
         rows = {d.proposal_id: d for d in (await session.exec(select(ProposalDecision))).all()}
     first = next(d for d in rows.values() if d.outcome == "accepted")
@@ -263,19 +265,24 @@ async def test_the_proposer_confirms_and_the_chase_names_only_those_waited_on(
         await services.decisions.confirm_mine(PROPOSER, numbers[2])
 
     settings = await services.config.get(GUILD)
-    context = ChaseContext(GUILD, 1, "Slot confirmations", "confirmations", clock.now, settings)
+    context = ChaseContext(
+        GUILD, published.deadline_number, "Slot confirmations", "confirmations", clock.now, settings
+    )
+    other = ChaseContext(GUILD, 99, "Another batch", "confirmations", clock.now, settings)
+    async with db.read() as session:
+        assert (await chase_confirmations(session, other)).lines == ()  # not this batch
     async with db.read() as session:
         chase = await chase_confirmations(session, context)
     assert chase is not None
     assert [str(line) for line in chase.lines] == [
-        f"WS #{numbers[1]} (<@{SECOND_PROPOSER.user_id}>): slot not confirmed, conditions not met"
+        f"WS #{numbers[1]}: slot not confirmed, conditions not met"
     ]
     assert chase.direct == ((SECOND_PROPOSER.user_id, 1),)
 
     # The conditions met: accepted, told once more; confirmed, nobody is waited on.
     await services.decisions.conditions_met(SECRETARIAT, numbers[1], "Thanks")
     assert await status_of(services, numbers[1]) == "accepted"
-    with pytest.raises(Conflict, match="not conditionally accepted"):
+    with pytest.raises(Conflict, match="not accepted on conditions"):
         await services.decisions.conditions_met(SECRETARIAT, numbers[1])
     await services.decisions.confirm_mine(SECOND_PROPOSER, numbers[1])
     async with db.read() as session:
@@ -355,3 +362,86 @@ async def test_the_secretariat_export_carries_comments_and_the_decision(
     assert unnamed["proposals"][0]["reviews"][0]["reviewer"] == "Reviewer A"
     member = json.loads((await services.export.export(MAG, "json")).content)
     assert "reviews" not in member["proposals"][0] and "decision" not in member["proposals"][0]
+
+
+async def test_blind_review_reaches_the_mag_export(services: Services) -> None:
+    import json
+
+    from tests.services.factories import nominate
+
+    (number,) = await under_review(services, 1)
+    await nominate(services, number, "Amina Diallo", affiliation="Open Data Africa")
+    await services.config.set_rule(ADMIN, "reviews.blind", True)
+    member = (await services.export.export(MAG, "json")).content.decode()
+    assert "Amina" not in member and "Pat Proposer" not in member
+    assert json.loads(member)["proposals"][0]["proposer_id"] == ""
+    assert "Open Data Africa" not in (await services.export.export(MAG, "csv")).content.decode()
+    secretariat = (await services.export.export(SECRETARIAT, "json")).content.decode()
+    assert "Amina Diallo" in secretariat and "Pat Proposer" in secretariat
+
+
+async def test_a_confirm_after_the_drafts_changed_publishes_nothing(services: Services) -> None:
+    numbers = await under_review(services, 2)
+    await services.decisions.draft(SECRETARIAT, numbers[0], "accepted")
+    asked = await services.decisions.fingerprint(SECRETARIAT)
+    await services.decisions.draft(SECRETARIAT, numbers[1], "rejected")  # meanwhile
+    with pytest.raises(Conflict, match="changed since you were asked"):
+        await services.decisions.publish(SECRETARIAT, fingerprint=asked, confirmed=True)
+    assert await status_of(services, numbers[0]) == "under_review"
+    now = await services.decisions.fingerprint(SECRETARIAT)
+    result = await services.decisions.publish(SECRETARIAT, fingerprint=now, confirmed=True)
+    assert result.total == 2
+
+
+async def test_only_stuck_drafts_publish_nothing_and_say_why(services: Services) -> None:
+    (number,) = await under_review(services, 1)
+    await services.decisions.draft(SECRETARIAT, number, "accepted")
+    await services.proposals.withdraw(PROPOSER, number, confirmed=True)
+    for confirmed in (False, True):
+        with pytest.raises(Conflict, match="None of the drafts can be published"):
+            await services.decisions.publish(SECRETARIAT, confirmed=confirmed)
+
+
+async def test_released_feedback_is_what_the_secretariat_read(services: Services) -> None:
+    (number,) = await under_review(services, 1)
+    await services.reviews.score(MAG, number, 4, "Timely")
+    await services.decisions.draft(SECRETARIAT, number, "accepted")
+    await services.decisions.feedback(SECRETARIAT, number, "A", anonymise=False)
+    await services.reviews.score(MAG, number, 4, "Edited after release: call me, Dr X")
+    await services.config.set_rule(ADMIN, "reviews.name_reviewers", False)
+    with pytest.raises(InvalidInput, match="unnamed"):
+        await services.decisions.feedback(SECRETARIAT, number, anonymise=False)
+    await services.decisions.publish(SECRETARIAT, confirmed=True)
+    discord = FakeDiscord()
+    await Sender(services.outbox, ProcessOutbox(discord)).run_once()
+    (notice,) = [m.post for m in discord.messages if isinstance(m.post, DecisionNotice)]
+    # The text as released; and a server that hides reviewers never names one.
+    assert [(f.comment, f.member_id) for f in notice.feedback] == [("Timely", None)]
+
+
+def test_a_long_decision_dm_fits_discord_and_keeps_what_to_do() -> None:
+    from datetime import UTC, datetime
+
+    from bot.render.decisions import decision_embed
+    from bot.render.embeds import fit_embed
+    from bot.services.outbox import Feedback
+
+    post = DecisionNotice(
+        guild_id=GUILD,
+        user_id=1,
+        nonce="n",
+        ref="1-ab",
+        decision_id=1,
+        label="WS #1",
+        title="T" * 200,
+        outcome="conditional",
+        reason="r" * 1000,
+        conditions="c" * 1000,
+        conditions_due=None,
+        confirm_by=datetime(2027, 4, 1, tzinfo=UTC),
+        confirmed=False,
+        feedback=tuple(Feedback(chr(65 + i), None, "x" * 1000) for i in range(10)),
+    )
+    embed = fit_embed(decision_embed(post))
+    assert len(embed) <= 6000
+    assert "Confirm my slot" in (embed.fields[0].value or "")

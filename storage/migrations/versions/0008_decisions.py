@@ -32,6 +32,7 @@ def upgrade() -> None:
     sa.Column('conditions', sa.Text(), nullable=True),
     sa.Column('conditions_due', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('released', sa.JSON(none_as_null=True), nullable=True),
+    sa.Column('feedback', sa.JSON(none_as_null=True), nullable=True),
     sa.Column('anonymise', sa.Boolean(), nullable=False),
     sa.Column('drafted_by', sa.BigInteger(), nullable=False),
     sa.Column('drafted_at', storage.types.UTCDateTime(timezone=True), nullable=False),
@@ -41,6 +42,7 @@ def upgrade() -> None:
     sa.Column('confirmed_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('conditions_met_at', storage.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('notice', sqlmodel.sql.sqltypes.AutoString(length=300), nullable=True),
+    sa.Column('confirm_deadline', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['proposal_id'], ['proposal.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id')
     )
