@@ -7,6 +7,7 @@ import storage.deadlines as _deadlines  # noqa: F401  (issue 4: deadlines, remin
 import storage.delivery as _delivery  # noqa: F401  (issue 4: channel blocks)
 import storage.digests as _digests  # noqa: F401  (issue 4: digest runs)
 import storage.languages as _languages  # noqa: F401  (issue 12: readers' languages)
+import storage.meetings as _meetings  # noqa: F401  (issue 15: MAG meetings)
 import storage.outbox as _outbox  # noqa: F401  (issue 10: the outbox)
 import storage.panellists as _panellists  # noqa: F401  (issue 3: people, participations)
 import storage.pending as _pending  # noqa: F401  (issue 9: confirmations, drafts)
