@@ -133,7 +133,13 @@ def plan_embed(planned: PlannedSeries) -> discord.Embed:
         inline=False,
     )
     candidates = [
-        f"{c.hour:02d}:00 · " + ngettext("{n} outside 07-22", "{n} outside 07-22", len(c.unsocial))
+        f"{c.hour:02d}:00 · "
+        + ngettext("{n} outside 07-22", "{n} outside 07-22", len(c.unsocial))
+        + (
+            ": " + ", ".join(one_line(planned.names.get(k) or str(k), 40) for k in c.unsocial)
+            if c.unsocial
+            else ""
+        )
         for c in plan.candidates
     ]
     embed.add_field(
