@@ -126,6 +126,8 @@ def _unsocial_sets(
     zones: dict[str, list[int]] = {}
     for index, member in enumerate(members):
         zones.setdefault(member.zone, []).append(index)
+    # One ZoneInfo per zone: its own cache keeps only a few, and loading one reads a file.
+    loaded = {zone: ZoneInfo(zone) for zone in zones}
     table: list[list[tuple[int, ...]]] = []
     for day in days:
         row: list[tuple[int, ...]] = []
@@ -133,7 +135,7 @@ def _unsocial_sets(
             start = datetime.combine(day, time(hour), tzinfo=UTC)
             found: list[int] = []
             for zone, indexes in zones.items():
-                if is_unsocial(start, minutes, ZoneInfo(zone)):
+                if is_unsocial(start, minutes, loaded[zone]):
                     found.extend(indexes)
             row.append(tuple(sorted(found)))
         table.append(row)
