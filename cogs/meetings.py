@@ -420,19 +420,19 @@ class MeetingsCog(commands.Cog):
         name="decide", description="Accept or decline a proposed item", extras=SECRETARIAT
     )
     @app_commands.describe(
-        number="The meeting's number", item="The item's number", accept="Accept it (or decline)"
+        number="The meeting's number", item="The item's number", approve="Accept it (or decline)"
     )
     async def agenda_decide(
-        self, interaction: discord.Interaction, number: Number, item: Number, accept: bool
+        self, interaction: discord.Interaction, number: Number, item: Number, approve: bool
     ) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
         decided = await bot_of(interaction).services.meetings.agenda_decide(
-            actor, number, item, accept=accept
+            actor, number, item, accept=approve
         )
         text = (
             _("Item {item} is on the agenda.", item=decided.number)
-            if accept
+            if approve
             else _("Item {item} is declined.", item=decided.number)
         )
         await send(interaction, text)

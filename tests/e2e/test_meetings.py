@@ -91,9 +91,9 @@ async def test_agenda_proposals(world: World) -> None:
     assert outsider.ephemeral and "Only MAG members and the secretariat" in outsider.content
     before = await world.run("mag2", "meeting view", number=2)
     assert "Hybrid participation (proposed)" in before.embed_text()
-    refused = await world.run("mag1", "meeting agenda decide", number=2, item=2, accept=True)
+    refused = await world.run("mag1", "meeting agenda decide", number=2, item=2, approve=True)
     assert "Only the secretariat" in refused.content
-    await world.run("secretariat", "meeting agenda decide", number=2, item=2, accept=True)
+    await world.run("secretariat", "meeting agenda decide", number=2, item=2, approve=True)
     after = await world.run("mag2", "meeting view", number=2)
     text = after.embed_text()
     assert "1. Adoption of the agenda" in text and "2. Hybrid participation" in text
