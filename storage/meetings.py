@@ -288,6 +288,14 @@ async def minutes_between(
     return (await session.exec(query)).all()
 
 
+async def next_start(session: AsyncSession) -> datetime | None:
+    """Return when the next meeting whose attendance is not posted starts (for a wake-up)."""
+    query = select(func.min(Meeting.starts_at)).where(
+        col(Meeting.cancelled_at).is_(None), col(Meeting.attendance_posted_at).is_(None)
+    )
+    return (await session.exec(query)).one()
+
+
 async def next_event_try(session: AsyncSession) -> datetime | None:
     """Return when the next event sync, start or end is due (for a wake-up)."""
     query = select(func.min(Meeting.event_next_try_at)).where(col(Meeting.event_dirty).is_(True))

@@ -881,6 +881,11 @@ class MeetingService:
                 session.add(fresh)
             return result
 
+    async def next_due(self) -> datetime | None:
+        """Return when the next meeting starts (its attendance button is posted then)."""
+        async with self._db.read() as session:
+            return await store.next_start(session)
+
     async def next_event_try(self) -> datetime | None:
         async with self._db.read() as session:
             return await store.next_event_try(session)
