@@ -243,7 +243,10 @@ class MeetingsCog(commands.Cog):
         if not self.bot.is_ready():
             return
         now = self.bot.clock.now()  # type: ignore[attr-defined]
-        await services.meetings.sync_events(now, self.events)
+        # Each process syncs the servers its shards serve (the others are theirs).
+        await services.meetings.sync_events(
+            now, self.events, owns=lambda guild_id: self.bot.get_guild(guild_id) is not None
+        )
         for post in await services.meetings.attendance_due(now):
             channel = self.bot.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
             try:

@@ -806,8 +806,17 @@ class MeetingService:
         assert row.id is not None
         return await self._sync(row.id, gateway, now or self._clock())
 
-    async def sync_events(self, now: datetime, gateway: EventGateway) -> int:
-        """Sync every meeting whose event is behind and due for a try; return how many synced."""
+    async def sync_events(
+        self,
+        now: datetime,
+        gateway: EventGateway,
+        owns: Callable[[int], bool] | None = None,
+    ) -> int:
+        """Sync every meeting whose event is behind and due for a try; return how many synced.
+
+        ``owns(guild_id)``: whether this process serves the guild (its shards);
+        the others' meetings are left to them, untouched.
+        """
         try:
             async with self._db.read() as session:
                 rows = await store.events_to_sync(session, now=now)
@@ -817,6 +826,8 @@ class MeetingService:
         synced = 0
         for row in rows:
             assert row.id is not None
+            if owns is not None and not owns(row.guild_id):
+                continue
             try:
                 result = await self._sync(row.id, gateway, now)
             except Exception:

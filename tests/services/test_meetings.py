@@ -254,6 +254,16 @@ async def test_the_event_starts_and_ends_with_the_meeting(
     assert len(gateway.calls) == calls
 
 
+async def test_a_process_syncs_only_the_servers_it_serves(
+    meetings: MeetingService, db: Database
+) -> None:
+    gateway = FakeGateway()
+    number = await schedule(meetings)
+    assert await meetings.sync_events(meetings.now(), gateway, owns=lambda g: g != GUILD) == 0
+    assert gateway.calls == [] and (await row_of(db, number)).event_next_try_at is None
+    assert await meetings.sync_events(meetings.now(), gateway, owns=lambda g: g == GUILD) == 1
+
+
 async def test_a_gone_event_is_made_again(meetings: MeetingService, db: Database) -> None:
     gateway = FakeGateway()
     number = await schedule(meetings)
