@@ -154,6 +154,17 @@ async def get_meeting_by_id(
     return (await session.exec(query)).first()
 
 
+async def meeting_of_deadline(
+    session: AsyncSession, *, guild_id: int, deadline_number: int
+) -> Meeting | None:
+    query = select(Meeting).where(
+        Meeting.guild_id == guild_id,
+        Meeting.deadline_number == deadline_number,
+        col(Meeting.cancelled_at).is_(None),
+    )
+    return (await session.exec(query)).first()
+
+
 async def list_meetings(
     session: AsyncSession, *, guild_id: int, since: datetime | None = None, limit: int = 25
 ) -> Sequence[Meeting]:

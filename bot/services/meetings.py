@@ -502,10 +502,16 @@ class MeetingService:
             self._duration(minutes) if minutes is not None else current.ends_at - current.starts_at
         )
         changes["ends_at"] = starts_at + length
-        # The reminders move with the start (their own transaction, before the meeting's).
-        if starts is not None and current.deadline_number is not None:
+        # The reminders follow the start and the name (their own transaction, first).
+        if (starts is not None or title is not None) and current.deadline_number is not None:
+            renamed = changes.get("title")
             await self._deadlines.edit(
-                actor, current.deadline_number, due=starts, timezone=zone_name
+                actor,
+                current.deadline_number,
+                title=_("{title} starts", title=renamed)[:200] if renamed else None,
+                due=starts,
+                timezone=zone_name if starts is not None else None,
+                by_meeting=True,
             )
         async with self._db.write() as session:
             row = await self._find(session, actor.guild_id, number, lock=True)
@@ -553,7 +559,7 @@ class MeetingService:
             view = view_of(row)
         if row.deadline_number is not None and now < row.starts_at:
             with contextlib.suppress(NotFound):  # removed by hand already
-                await self._deadlines.remove(actor, row.deadline_number)
+                await self._deadlines.remove(actor, row.deadline_number, by_meeting=True)
         return view
 
     @staticmethod

@@ -196,6 +196,13 @@ async def test_the_event_is_created_then_follows_edits_and_the_cancel(
     assert spec.starts_at.isoformat() == "2027-03-11T12:00:00+00:00"
     deadline = await deadlines.get(SECRETARIAT, row.deadline_number or 0)
     assert deadline.next_due_at == spec.starts_at  # the reminders moved with it
+    assert deadline.title == "Virtual Meeting XI starts"
+    # Its start moves only with the meeting; its title may change here.
+    with pytest.raises(Conflict, match="when meeting #1 starts"):
+        await deadlines.edit(SECRETARIAT, deadline.number, due="2027-03-12 12:00")
+    with pytest.raises(Conflict, match="/meeting cancel"):
+        await deadlines.remove(SECRETARIAT, deadline.number)
+    await deadlines.edit(SECRETARIAT, deadline.number, title="Virtual Meeting XI (call)")
     await meetings.cancel(SECRETARIAT, number)
     await meetings.sync_events(meetings.now(), gateway)
     assert gateway.calls[-1][1].status == EVENT_CANCELED
