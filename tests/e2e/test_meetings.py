@@ -4,7 +4,7 @@ One story, in order: without the events permissions the bot keeps the
 meeting and says so, once; given them, the next change creates the event.
 A meeting that starts a few seconds later gets its scheduled event (checked
 in the fake's store), follows an edit, an agenda with a proposal accepted;
-when it starts, the event becomes active and the "I'm here" button is posted
+the MAG is reminded before it (once); when it starts, the event becomes active and the "I'm here" button is posted
 and answered across a restart; minutes are recorded through the form and
 listed in the digest; another meeting is cancelled with its event. Last,
 ``/meeting plan`` on members in five time zones gives the rotation of
@@ -21,7 +21,7 @@ from tests.e2e.conftest import World, due_in
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-STARTS_IN = 40  # seconds: the story before the start runs in less
+STARTS_IN = 70  # seconds: the story before the start runs in less; its reminder at 1m
 EVENTS = discord.Permissions(manage_events=True, create_events=True).value
 
 
@@ -63,6 +63,7 @@ async def test_schedule_creates_the_event_and_an_edit_follows(world: World) -> N
         timezone="UTC",
         length=15,
         description="Open consultations and workshop selection.",
+        offsets="1m",
     )
     assert "Meeting #2 is scheduled" in reply.content and "up to date" in reply.content
     event = world.fake.scheduled_events(world.guild_id)[-1]
@@ -103,6 +104,12 @@ async def test_agenda_proposals(world: World) -> None:
 async def test_the_start_activates_the_event_and_takes_attendance_across_a_restart(
     world: World,
 ) -> None:
+    reminder = await world.fake.wait_for_message(
+        world.channels["reminders"],
+        lambda m: "Virtual Meeting XI starts" in m.text(),
+        timeout=STARTS_IN,
+    )
+    assert "Reminder" in reminder.text()
     post = await world.fake.wait_for_message(
         world.channels["reminders"], lambda m: "has started" in m.content, timeout=STARTS_IN + 30
     )
@@ -125,6 +132,9 @@ async def test_the_start_activates_the_event_and_takes_attendance_across_a_resta
     starts = [m for m in world.fake.channel_messages(world.channels["reminders"])
               if "has started" in m.content]  # fmt: skip
     assert len(starts) == 1
+    reminders = [m for m in world.fake.channel_messages(world.channels["reminders"])
+                 if "Virtual Meeting XI starts" in m.text()]  # fmt: skip
+    assert len(reminders) == 1  # once, across the restart too
 
 
 async def test_minutes_through_the_form_and_in_the_digest(world: World) -> None:
