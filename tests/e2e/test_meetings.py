@@ -6,9 +6,9 @@ A meeting that starts a few seconds later gets its scheduled event (checked
 in the fake's store), follows an edit, an agenda with a proposal accepted;
 the MAG is reminded before it (once); when it starts, the event becomes
 active and the "I'm here" button is posted and answered across a restart;
-minutes are recorded through the form and listed in the digest; another meeting is cancelled with its event. Last,
-``/meeting plan`` on members in five time zones gives the rotation of
-docs/meetings.md.
+minutes are recorded through the form and listed in the digest; another
+meeting is cancelled with its event. Last, ``/meeting plan`` on members in
+five time zones gives the rotation of docs/meetings.md.
 """
 
 from __future__ import annotations
