@@ -8,6 +8,7 @@ from discord.ext import commands
 
 from bot.i18n import LANGUAGES, _, set_language
 from bot.render.panellists import profile_embed
+from bot.services.config import suggest_timezones
 from cogs._common import actor_of, bot_of, defer, send
 from cogs._programme import (
     AUTOMATIC,
@@ -55,6 +56,26 @@ class ProfileCog(commands.Cog):
             affiliation=affiliation,
         )
         await send(interaction, _("Profile saved."), embed=profile_embed(view))
+
+    @profile.command(name="timezone", description="Set your time zone (for fair meeting hours)")
+    @app_commands.describe(zone="Your IANA time zone, such as Africa/Nairobi or America/Lima")
+    async def timezone(
+        self, interaction: discord.Interaction, zone: app_commands.Range[str, 1, 64]
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        view = await bot_of(interaction).services.profiles.set_timezone(actor, zone)
+        await send(
+            interaction,
+            _("Your time zone is {zone}.", zone=view.timezone),
+            embed=profile_embed(view),
+        )
+
+    @timezone.autocomplete("zone")
+    async def zone_names(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return [app_commands.Choice(name=n, value=n) for n in suggest_timezones(current)]
 
     @profile.command(name="show", description="Show your profile or another MAG member's")
     @app_commands.describe(member="Whose profile (default: yours)")

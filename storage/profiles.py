@@ -35,6 +35,8 @@ class MagMember(SQLModel, table=True):
     gender: str = Field(max_length=32)
     affiliation: str | None = Field(default=None, max_length=300)
     affiliation_key: str | None = Field(default=None, max_length=64)
+    # Their IANA time zone, for fair meeting hours (issue 15); None: not given.
+    timezone: str | None = Field(default=None, max_length=64)
     # Whether they still hold the MAG role, as last seen (an interaction, or a
     # check of the server's member list); the profile stays when it goes.
     has_role: bool = Field(default=True)

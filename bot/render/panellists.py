@@ -253,6 +253,8 @@ def profile_embed(view: ProfileView) -> discord.Embed:
     embed.add_field(name=_("Affiliation"), value=one_line(view.affiliation or "—"), inline=True)
     if view.gender is not None:
         embed.add_field(name=_("Gender"), value=_(view.gender), inline=True)
+    if view.timezone is not None:
+        embed.add_field(name=_("Time zone"), value=view.timezone, inline=True)
     if not view.has_role:
         embed.add_field(
             name=_("MAG role"),

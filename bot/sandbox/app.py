@@ -21,6 +21,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+import discord
+
 from bot.client import MagBot
 from bot.sandbox.clock import SandboxClock
 from bot.sandbox.fakediscord import FakeDiscord
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 #: Never sent anywhere but the local Discord, which only checks its "Bot " prefix.
 SANDBOX_TOKEN = "sandbox.local-discord-only.not-a-real-discord-token"
 DATABASE_FILE = "sandbox.db"
+# Manage Events and Create Events: the bot keeps meetings' scheduled events in step.
+EVENT_PERMISSIONS = discord.Permissions(manage_events=True, create_events=True).value
 CLOCK_FILE = "clock-offset"
 START_TIMEOUT = 60.0
 FIRST_STEPS = """\
@@ -150,7 +154,7 @@ def logging_to(path: Path, level: str) -> Iterator[logging.FileHandler]:
 async def next_due(bot: MagBot) -> datetime | None:
     """Return when the bot next has something to deliver (a reminder, a digest), if known."""
     times = []
-    for name in ("reminders", "digests", "consultations"):
+    for name in ("reminders", "digests", "consultations", "meetings"):
         finder = getattr(getattr(bot.services, name, None), "next_due", None)
         if finder is not None:
             moment = await finder()
@@ -195,6 +199,8 @@ async def run_sandbox(
         await fake.start()
         clock = SandboxClock.load(paths.clock)
         world = build_demo_world(fake, locale=locale)
+        # Invited with the events permissions, as the README says (issue 15: meetings).
+        world.guild.bot_role.permissions |= EVENT_PERMISSIONS
         settings = sandbox_settings(base, paths, guild_id=world.guild.id, api_url=fake.url)
         bot = MagBot(settings, clock=clock)
         terminal = Terminal(

@@ -44,6 +44,7 @@ from storage.audit import record_event
 from storage.consultations import consultation_of_deadline
 from storage.database import Database
 from storage.deadlines import Deadline, Reminder
+from storage.meetings import meeting_of_deadline
 
 log = logging.getLogger(__name__)
 
@@ -411,8 +412,12 @@ class DeadlineService:
         offsets: str | None = None,
         repeat: str | None = None,
         channel_id: int | None = None,
+        by_meeting: bool = False,
     ) -> DeadlineView:
-        """Change a deadline; pending reminders are re-planned, sent ones stay sent."""
+        """Change a deadline; pending reminders are re-planned, sent ones stay sent.
+
+        ``by_meeting``: a meeting moves its own start (``/deadline edit`` may not).
+        """
         require_secretariat(actor)
         given = {
             "title": title,
@@ -448,6 +453,15 @@ class DeadlineService:
                 deadline,
                 removing=due is not None or repeat is not None or kind is not None,
             )
+            if not by_meeting:
+                await self._check_not_a_meeting(
+                    session,
+                    deadline,
+                    moving=due is not None
+                    or repeat is not None
+                    or kind is not None
+                    or timezone is not None,
+                )
             assert deadline.id is not None
             before = _audit_state(deadline)
             old = Schedule.of(deadline)
@@ -511,13 +525,15 @@ class DeadlineService:
         self.planned(view)
         return view
 
-    async def remove(self, actor: Actor, number: int) -> DeadlineView:
+    async def remove(self, actor: Actor, number: int, *, by_meeting: bool = False) -> DeadlineView:
         """Remove a deadline and cancel its pending reminders."""
         require_secretariat(actor)
         now = self._clock()
         async with self._db.write() as session:
             deadline = await self._get(session, actor.guild_id, number, for_update=True)
             await self._check_not_a_consultation(session, deadline, removing=True)
+            if not by_meeting:
+                await self._check_not_a_meeting(session, deadline, moving=True)
             assert deadline.id is not None
             deadline.removed_at = now
             deadline.roll_at = None
@@ -598,6 +614,25 @@ class DeadlineService:
                     "link, offsets and channel can.",
                     number=deadline.number,
                     consultation=owner.number,
+                )
+            )
+
+    @staticmethod
+    async def _check_not_a_meeting(session: Any, deadline: Deadline, *, moving: bool) -> None:
+        """Refuse to move or remove a meeting's start here: `/meeting edit` moves both."""
+        if deadline.kind != "meeting" or not moving:
+            return
+        owner = await meeting_of_deadline(
+            session, guild_id=deadline.guild_id, deadline_number=deadline.number
+        )
+        if owner is not None:
+            raise Conflict(
+                _(
+                    "Deadline #{number} is when meeting #{meeting} starts: change its time with "
+                    "`/meeting edit`, or cancel it with `/meeting cancel`. Its title, link, "
+                    "offsets and channel can change here.",
+                    number=deadline.number,
+                    meeting=owner.number,
                 )
             )
 

@@ -10,7 +10,7 @@ from typing import Final
 from bot.errors import InvalidInput, NotFound, PermissionDenied
 from bot.i18n import N_, _
 from bot.services.auth import Actor, require_mag
-from bot.services.config import ConfigService
+from bot.services.config import ConfigService, check_timezone
 from bot.services.taxonomy import (
     GENDERS,
     REGIONS,
@@ -45,6 +45,7 @@ class ProfileView:
     affiliation: str | None
     gender: str | None
     has_role: bool
+    timezone: str | None = None
 
 
 def profile_view(member: MagMember, *, private: bool) -> ProfileView:
@@ -57,6 +58,7 @@ def profile_view(member: MagMember, *, private: bool) -> ProfileView:
         affiliation=member.affiliation,
         gender=member.gender if private else None,
         has_role=member.has_role,
+        timezone=member.timezone,
     )
 
 
@@ -179,6 +181,33 @@ class ProfileService:
                     at=now,
                 )
         self._seen[(actor.guild_id, actor.user_id)] = True
+        return profile_view(member, private=True)
+
+    async def set_timezone(self, actor: Actor, zone: str) -> ProfileView:
+        """Set the actor's own time zone (IANA, checked with zoneinfo), for fair meeting hours."""
+        require_mag(actor)
+        name = check_timezone(zone)
+        now = self._clock()
+        async with self._db.write() as session:
+            member = await get_member(session, guild_id=actor.guild_id, user_id=actor.user_id)
+            if member is None:
+                raise NotFound(
+                    _("Set your profile with `/profile set` first, then your time zone.")
+                )
+            before = member.timezone
+            member.timezone = name
+            member.updated_at = now
+            session.add(member)
+            await record_event(
+                session,
+                guild_id=actor.guild_id,
+                actor_id=actor.user_id,
+                action="profile.timezone",
+                target=f"profile:{actor.user_id}",
+                before={"timezone": before},
+                after={"timezone": name},
+                at=now,
+            )
         return profile_view(member, private=True)
 
     async def show(self, actor: Actor, member_id: int | None = None) -> ProfileView:

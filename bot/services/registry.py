@@ -20,6 +20,7 @@ from bot.services.decisions import DecisionService, chase_confirmations
 from bot.services.digests import DigestService
 from bot.services.export import ExportService
 from bot.services.languages import LanguageService
+from bot.services.meetings import MeetingService, meetings_digest_section
 from bot.services.panellists import PanellistService
 from bot.services.pending import PendingService
 from bot.services.people import PeopleService
@@ -67,6 +68,8 @@ class Services:
     rounds: RoundService = dataclasses.field(init=False)
     # Who reads which language (issue 12).
     languages: LanguageService = dataclasses.field(init=False)
+    # MAG meetings (issue 15).
+    meetings: MeetingService = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         db, clock, config = self.db, self.clock, self.config
@@ -125,6 +128,9 @@ class Services:
         self.balance = BalanceService(db, clock, config)
         self.digests.add_section("screening", screening_section_for(self.screening), order=20)
         self.digests.add_section("balance", balance_digest_section, order=40)
+        # MAG meetings (issue 15): their start is a deadline; their minutes go in the digest.
+        self.meetings = MeetingService(db, clock, config, self.deadlines)
+        self.digests.add_section("meetings", meetings_digest_section, order=35)
 
     async def _dm_language(self, user_id: int, guild_id: int) -> str:
         return await self.languages.person(user_id, guild_id=guild_id)
