@@ -42,6 +42,7 @@ from sqlalchemy.orm import aliased, load_only
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.deadlines import Deadline
 from storage.panellists import Participation, Person
 from storage.profiles import MagMember
 from storage.proposals import BRIEF_COLUMNS, Proposal, ProposalBrief
@@ -159,19 +160,56 @@ class ReviewRound(SQLModel, table=True):
     created_by: int = Field(sa_type=DiscordId)
 
 
-async def open_round(session: AsyncSession, *, guild_id: int, now: datetime) -> ReviewRound | None:
-    """Return the guild's review round open at ``now`` (None: only the first round)."""
+@dataclass(frozen=True)
+class OpenRound:
+    """A later round while it is open; it closes when its deadline is due (edits follow)."""
+
+    id: int
+    guild_id: int
+    number: int
+    proposal_ids: tuple[int, ...]
+    opened_at: datetime
+    closes_at: datetime  # its deadline's, now
+    deadline_number: int | None
+
+
+async def open_round(session: AsyncSession, *, guild_id: int, now: datetime) -> OpenRound | None:
+    """Return the guild's review round open at ``now`` (None: only the first round).
+
+    A round is open while its deadline is ahead: moving the deadline with
+    ``/deadline edit`` moves the round, removing it closes the round.
+    """
     query = (
-        select(ReviewRound)
+        select(ReviewRound, Deadline.due_at)
+        .join(
+            Deadline,
+            and_(
+                col(Deadline.guild_id) == col(ReviewRound.guild_id),
+                col(Deadline.number) == col(ReviewRound.deadline_number),
+            ),
+        )
         .where(
             ReviewRound.guild_id == guild_id,
             col(ReviewRound.opened_at) <= now,
-            col(ReviewRound.closes_at) > now,
+            col(Deadline.removed_at).is_(None),
+            col(Deadline.due_at) > now,
         )
         .order_by(col(ReviewRound.number).desc())
         .limit(1)
     )
-    return (await session.exec(query)).first()
+    found = (await session.exec(query)).first()
+    if found is None:
+        return None
+    row, due = found
+    return OpenRound(
+        id=row.id or 0,
+        guild_id=row.guild_id,
+        number=row.number,
+        proposal_ids=tuple(row.proposal_ids or ()),
+        opened_at=row.opened_at,
+        closes_at=due,
+        deadline_number=row.deadline_number,
+    )
 
 
 async def round_of_deadline(
@@ -190,34 +228,50 @@ async def last_round_number(session: AsyncSession, *, guild_id: int) -> int:
     return int((await session.exec(query)).one() or 1)
 
 
-async def round_pending(
-    session: AsyncSession, *, round_: ReviewRound, member_id: int | None = None
-) -> list[tuple[int, int]]:
-    """Return (member, proposal) assignments of the round not scored since it opened."""
+async def round_pairs(
+    session: AsyncSession,
+    *,
+    guild_id: int,
+    proposal_ids: Collection[int],
+    since: datetime,
+    closed: Collection[str],
+    member_id: int | None = None,
+) -> list[tuple[int, int, bool]]:
+    """Return (member, proposal, scored again) for a round's assignments.
+
+    Scored again: a score given or changed after ``since`` (the round's
+    opening). Proposals closed since (``closed`` statuses) and declared
+    conflicts are left out: nobody can score them.
+    """
     rescored = exists().where(
-        col(Review.guild_id) == round_.guild_id,
+        col(Review.guild_id) == guild_id,
         col(Review.proposal_id) == col(ReviewAssignment.proposal_id),
         col(Review.member_id) == col(ReviewAssignment.member_id),
-        col(Review.updated_at) >= round_.opened_at,
+        col(Review.updated_at) > since,
     )
     conflicted = exists().where(
-        col(ConflictDeclaration.guild_id) == round_.guild_id,
+        col(ConflictDeclaration.guild_id) == guild_id,
         col(ConflictDeclaration.proposal_id) == col(ReviewAssignment.proposal_id),
         col(ConflictDeclaration.member_id) == col(ReviewAssignment.member_id),
     )
     query = (
-        select(ReviewAssignment.member_id, ReviewAssignment.proposal_id)
+        select(
+            ReviewAssignment.member_id,
+            ReviewAssignment.proposal_id,
+            case((rescored, 1), else_=0),
+        )
+        .join(Proposal, col(Proposal.id) == col(ReviewAssignment.proposal_id))
         .where(
-            ReviewAssignment.guild_id == round_.guild_id,
-            col(ReviewAssignment.proposal_id).in_(list(round_.proposal_ids or [0])),
-            ~rescored,
+            ReviewAssignment.guild_id == guild_id,
+            col(ReviewAssignment.proposal_id).in_(list(proposal_ids) or [0]),
+            col(Proposal.status).not_in(sorted(closed)),
             ~conflicted,
         )
         .order_by(col(ReviewAssignment.member_id), col(ReviewAssignment.proposal_id))
     )
     if member_id is not None:
         query = query.where(ReviewAssignment.member_id == member_id)
-    return [(int(m), int(p)) for m, p in (await session.exec(query)).all()]
+    return [(int(m), int(p), bool(done)) for m, p, done in (await session.exec(query)).all()]
 
 
 class ReviewTally(SQLModel, table=True):

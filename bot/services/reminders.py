@@ -55,6 +55,7 @@ from bot.services.recurrence import (
     occurrence,
 )
 from bot.services.sending import OutboxService, channel_of_lane, nonce_of, ref_of
+from bot.services.taxonomy import CLOSED_TO_REVIEW
 from bot.services.text import decode_line, encode_line
 from storage import deadlines as store
 from storage.chasing import proposals_short_of_speakers, unfinished_reviews
@@ -63,7 +64,7 @@ from storage.deadlines import Deadline, Reminder
 from storage.delivery import Shards
 from storage.outbox import SENT as OUTBOX_SENT
 from storage.outbox import NewItem, OutboxItem, channel_lane, enqueue, user_lane
-from storage.reviews import round_of_deadline, round_pending
+from storage.reviews import round_of_deadline, round_pairs
 
 log = logging.getLogger(__name__)
 
@@ -206,7 +207,14 @@ async def chase_reviews(session: AsyncSession, context: ChaseContext) -> Chase |
         session, guild_id=context.guild_id, deadline_number=context.deadline_number
     )
     if round_ is not None:
-        per_member = Counter(m for m, _p in await round_pending(session, round_=round_))
+        pairs = await round_pairs(
+            session,
+            guild_id=context.guild_id,
+            proposal_ids=round_.proposal_ids or (),
+            since=round_.opened_at,
+            closed=CLOSED_TO_REVIEW,
+        )
+        per_member = Counter(m for m, _p, done in pairs if not done)
         rows = sorted(per_member.items(), key=lambda row: (-row[1], row[0]))
     else:
         rows = await unfinished_reviews(

@@ -41,6 +41,7 @@ from bot.services.sending import OutboxService, nonce_of
 from bot.services.sending import ref_of as outbox_ref
 from bot.services.taxonomy import (
     ACTIVE_PARTICIPATION,
+    CLOSED_TO_REVIEW,
     SCORED_KINDS,
     match,
     proposal_label,
@@ -51,7 +52,7 @@ from storage.database import Database
 from storage.deadlines import latest_due
 from storage.outbox import NewItem, OutboxItem, enqueue, user_lane
 from storage.profiles import list_members
-from storage.proposals import ProposalBrief, list_proposals, proposals_by_ids
+from storage.proposals import Proposal, ProposalBrief, list_proposals, proposals_by_ids
 from storage.reviews import (
     DECLARED,
     LINKED_ON_IT,
@@ -73,7 +74,7 @@ from storage.reviews import (
     remove_assignments,
     review_progress,
     reviewed_pairs,
-    round_pending,
+    round_pairs,
     save_review,
     scores_for_pairs,
     withdraw_conflict,
@@ -363,16 +364,7 @@ class ReviewService:
                         status=_(STATUS_LABELS[proposal.status]),
                     )
                 )
-            current = await open_round(session, guild_id=actor.guild_id, now=now)
-            if current is not None and proposal.id not in (current.proposal_ids or ()):
-                raise Conflict(
-                    _(
-                        "Round {number} of the reviews is open for the proposals near the cut "
-                        "only, and {proposal} is not one of them: `/review queue` lists yours.",
-                        number=current.number,
-                        proposal=label_of(proposal),
-                    )
-                )
+            await _check_round(session, proposal, now)
             conflicts = await find_conflicts(
                 session,
                 guild_id=actor.guild_id,
@@ -443,6 +435,7 @@ class ReviewService:
         async with self._db.write() as session:
             proposal = await load_proposal(session, actor.guild_id, number)
             assert proposal.id is not None
+            await _check_round(session, proposal, now)
             if what == "score":
                 removed = await delete_review(
                     session,
@@ -686,11 +679,17 @@ class ReviewService:
             current = await open_round(session, guild_id=actor.guild_id, now=self._clock())
             if current is not None:
                 # A later round: what is left to score again, since it opened.
-                pending = await round_pending(session, round_=current, member_id=actor.user_id)
-                found = await proposals_by_ids(
-                    session, guild_id=actor.guild_id, ids=[p for _m, p in pending]
+                pairs = await round_pairs(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_ids=current.proposal_ids,
+                    since=current.opened_at,
+                    closed=CLOSED_TO_REVIEW,
+                    member_id=actor.user_id,
                 )
-                return [QueueItem(ref_of(found[p]), ()) for _m, p in pending if p in found]
+                pending = [p for _m, p, done in pairs if not done]
+                found = await proposals_by_ids(session, guild_id=actor.guild_id, ids=pending)
+                return [QueueItem(ref_of(found[p]), ()) for p in pending if p in found]
             assigned = await assigned_unreviewed(
                 session, guild_id=actor.guild_id, member_id=actor.user_id
             )
@@ -713,8 +712,25 @@ class ReviewService:
         """Return every reviewer's progress (secretariat): scored, to score, not started."""
         require_secretariat(actor)
         async with self._db.read() as session:
-            found = await review_progress(session, guild_id=actor.guild_id, closed=CLOSED)
             profiles = {m.user_id for m in await list_members(session, guild_id=actor.guild_id)}
+            current = await open_round(session, guild_id=actor.guild_id, now=self._clock())
+            if current is not None:
+                # A later round: what each reviewer has scored again of theirs in it.
+                pairs = await round_pairs(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_ids=current.proposal_ids,
+                    since=current.opened_at,
+                    closed=CLOSED_TO_REVIEW,
+                )
+                return ProgressReport(
+                    reviewers=tuple(
+                        ReviewerProgress(member, total, done, 0, member in profiles)
+                        for member, total, done in _round_counts(pairs)
+                    ),
+                    closes_at=current.closes_at,
+                )
+            found = await review_progress(session, guild_id=actor.guild_id, closed=CLOSED)
             closes_at = await latest_due(session, guild_id=actor.guild_id, kind="reviews")
         return ProgressReport(
             reviewers=tuple(
@@ -730,6 +746,21 @@ class ReviewService:
         """Return the member's own progress and when the reviews close (for their queue)."""
         require_mag(actor)
         async with self._db.read() as session:
+            current = await open_round(session, guild_id=actor.guild_id, now=self._clock())
+            if current is not None:
+                pairs = await round_pairs(
+                    session,
+                    guild_id=actor.guild_id,
+                    proposal_ids=current.proposal_ids,
+                    since=current.opened_at,
+                    closed=CLOSED_TO_REVIEW,
+                    member_id=actor.user_id,
+                )
+                counts = _round_counts(pairs)
+                if not counts:
+                    return None, current.closes_at
+                member, total, done = counts[0]
+                return ReviewerProgress(member, total, done, 0, True), current.closes_at
             found = await review_progress(
                 session, guild_id=actor.guild_id, closed=CLOSED, member_id=actor.user_id
             )
@@ -946,3 +977,27 @@ def _you(reason: str) -> str:
         .replace("was nominated", "were nominated")
         .replace("is linked", "are linked")
     )
+
+
+def _round_counts(pairs: Iterable[tuple[int, int, bool]]) -> list[tuple[int, int, int]]:
+    """Return (member, assigned in the round, scored again), most behind first."""
+    totals: Counter[int] = Counter()
+    done: Counter[int] = Counter()
+    for member, _proposal, again in pairs:
+        totals[member] += 1
+        done[member] += again
+    return sorted(((m, totals[m], done[m]) for m in totals), key=lambda r: (r[2] - r[1], r[0]))
+
+
+async def _check_round(session: AsyncSession, proposal: Proposal, now: datetime) -> None:
+    """Refuse a change to a proposal outside the review round that is open (if any)."""
+    current = await open_round(session, guild_id=proposal.guild_id, now=now)
+    if current is not None and proposal.id not in current.proposal_ids:
+        raise Conflict(
+            _(
+                "Round {number} of the reviews is open for the proposals near the cut "
+                "only, and {proposal} is not one of them: `/review queue` lists yours.",
+                number=current.number,
+                proposal=label_of(proposal),
+            )
+        )

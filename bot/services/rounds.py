@@ -30,14 +30,16 @@ from bot.services.reminders import PersonLanguage
 from bot.services.reviews import ReviewService
 from bot.services.sending import OutboxService, nonce_of
 from bot.services.sending import ref_of as outbox_ref
+from bot.services.taxonomy import CLOSED_TO_REVIEW
 from storage.audit import record_event
 from storage.database import Database
+from storage.deadlines import latest_due
 from storage.outbox import NewItem, OutboxItem, enqueue, user_lane
 from storage.reviews import (
     ReviewRound,
     last_round_number,
     open_round,
-    round_pending,
+    round_pairs,
 )
 
 ROUND: Final = "review-round"  # the outbox kind of a reviewer's round DM
@@ -98,6 +100,16 @@ class RoundService:
                 raise Conflict(
                     _("A review round is open already: wait until it closes, or edit its deadline.")
                 )
+            first_closes = await latest_due(session, guild_id=actor.guild_id, kind="reviews")
+        # The first round must be over: a second one reads its scores, and leaves
+        # proposals outside the band unscored.
+        if first_closes is not None and first_closes > now:
+            raise Conflict(
+                _(
+                    "The reviews are open until {when}: a second round opens after they close.",
+                    when=f"<t:{int(first_closes.timestamp())}:F>",
+                )
+            )
         band = await self._reviews.borderline(actor, accept, subtheme=subtheme)
         if not band.rows:
             raise Conflict(
@@ -129,8 +141,19 @@ class RoundService:
                 closes_at=closes_at,
                 created_by=actor.user_id,
             )
-            pending = await round_pending(session, round_=row)
-            reviewers = Counter(member for member, _proposal in pending)
+            # Inside the write, again: two Confirms at once open one round.
+            if await open_round(session, guild_id=actor.guild_id, now=now) is not None:
+                raise Conflict(
+                    _("A review round is open already: wait until it closes, or edit its deadline.")
+                )
+            pairs = await round_pairs(
+                session,
+                guild_id=actor.guild_id,
+                proposal_ids=ids,
+                since=now,
+                closed=CLOSED_TO_REVIEW,
+            )
+            reviewers = Counter(member for member, _proposal, _done in pairs)
             if not confirmed:
                 raise ConfirmationNeeded(
                     ngettext(
@@ -191,11 +214,17 @@ class RoundService:
             language = await self._person_language(user_id, item.guild_id)
         async with self._db.read() as session:
             current = await open_round(session, guild_id=item.guild_id, now=self._clock())
-            left = (
-                len(await round_pending(session, round_=current, member_id=user_id))
-                if current is not None
-                else 0
-            )
+            left = 0
+            if current is not None:
+                pairs = await round_pairs(
+                    session,
+                    guild_id=item.guild_id,
+                    proposal_ids=current.proposal_ids,
+                    since=current.opened_at,
+                    closed=CLOSED_TO_REVIEW,
+                    member_id=user_id,
+                )
+                left = sum(not done for _m, _p, done in pairs)
         return RoundNotice(
             guild_id=item.guild_id,
             user_id=user_id,

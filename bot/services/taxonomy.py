@@ -92,6 +92,8 @@ PROPOSAL_STATUSES: Final = (
     "merged",
     "withdrawn",
 )
+# Proposals nobody scores any more (a later review round leaves them out).
+CLOSED_TO_REVIEW: Final = ("withdrawn", "screened_out", "merged")
 PARTICIPATION_STATUSES: Final = ("nominated", "invited", "confirmed", "declined", "withdrawn")
 # A participation in one of these still puts the person on the session.
 ACTIVE_PARTICIPATION: Final = ("nominated", "invited", "confirmed")

@@ -557,3 +557,50 @@ async def test_a_second_round_reopens_the_borderline_proposals_only(
     assert chase is not None and chase.direct == ((reviewers[1].user_id, 1),)
     results = await services.reviews.results(SECRETARIAT)
     assert results.rows[0].proposal.number in (1, 2)  # the new score counts
+
+
+async def test_a_round_waits_for_the_reviews_and_follows_its_deadline(
+    services: Services, db: Database, clock
+) -> None:
+    from datetime import timedelta
+
+    from storage.reviews import add_assignments
+
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await services.config.set_channel(ADMIN, "reminders", 9001)
+    for i in range(3):
+        await submit(services, title=f"T{i}")
+    member = mag(400)
+    async with db.write() as session:
+        ids = [
+            p.id
+            for p in (await session.exec(select(Proposal).where(Proposal.guild_id == GUILD))).all()
+        ]
+        await add_assignments(
+            session, guild_id=GUILD, pairs=[(i, member.user_id) for i in ids], at=clock.now
+        )
+    for number, score in ((1, 5), (2, 4), (3, 4)):
+        await services.reviews.score(member, number, score)
+    await services.deadlines.add(
+        SECRETARIAT, title="Reviews close", due="2027-03-02 12:00", kind="reviews"
+    )
+    with pytest.raises(Conflict, match="a second round opens after they close"):
+        await services.rounds.open(SECRETARIAT, 1, "2027-03-09 12:00", confirmed=True)
+    clock.now += timedelta(days=2)
+    opened = await services.rounds.open(SECRETARIAT, 2, "2027-03-09 12:00", confirmed=True)
+    assert set(opened.proposals) == {"WS #2", "WS #3"}
+    # Outside the band nothing changes, withdrawing included.
+    with pytest.raises(Conflict, match="Round 2"):
+        await services.reviews.withdraw(member, 1, "score")
+    mine, closes = await services.reviews.my_progress(member)
+    assert mine is not None and (mine.assigned, mine.scored) == (2, 0)
+    clock.now += timedelta(minutes=1)
+    await services.reviews.score(member, 2, 3, comment="on a second look")
+    report = await services.reviews.progress(SECRETARIAT)
+    assert [(r.assigned, r.scored) for r in report.reviewers] == [(2, 1)]
+    # Moving the round's deadline moves the round.
+    assert opened.deadline_number is not None
+    await services.deadlines.edit(SECRETARIAT, opened.deadline_number, due="2027-03-12 12:00")
+    clock.now = closes + timedelta(hours=1)  # past the first close, before the new one
+    with pytest.raises(Conflict, match="Round 2"):
+        await services.reviews.score(member, 1, 4)
