@@ -24,7 +24,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.i18n import N_, _, speaking
-from bot.render.meetings import list_embed, meeting_embed, plan_embed, sync_text
+from bot.render.meetings import list_embed, meeting_embed, minutes_files, plan_embed, sync_text
 from bot.services.meetings import (
     MAX_MINUTES,
     EventOutcome,
@@ -55,7 +55,10 @@ class DiscordEvents:
         if guild is None:
             return EventOutcome(ok=False, error="guild not available yet")
         try:
-            if event_id is None:
+            found = await self._own_event(guild, spec) if event_id is None else None
+            if found is not None:
+                event = await self._update(found, spec)  # created before, its answer lost
+            elif event_id is None:
                 event = await guild.create_scheduled_event(
                     name=spec.name,
                     description=spec.description or discord.utils.MISSING,
@@ -89,6 +92,23 @@ class DiscordEvents:
         except (aiohttp.ClientError, TimeoutError, OSError, ValueError) as error:
             return EventOutcome(ok=False, error=f"{type(error).__name__}: {error}")
         return EventOutcome(ok=True, event_id=event.id, status=event.status.value)
+
+    async def _own_event(
+        self, guild: discord.Guild, spec: EventSpec
+    ) -> discord.ScheduledEvent | None:
+        """Return the bot's own event of this name and start, when a create may have got through."""
+        if not spec.may_exist or self._client.user is None:
+            return None
+        me = self._client.user.id
+        for event in await guild.fetch_scheduled_events():
+            if (
+                event.creator_id == me
+                and event.name == spec.name
+                and event.start_time == spec.starts_at
+                and event.status in (discord.EventStatus.scheduled, discord.EventStatus.active)
+            ):
+                return event
+        return None
 
     @staticmethod
     async def _update(event: discord.ScheduledEvent, spec: EventSpec) -> discord.ScheduledEvent:
@@ -204,6 +224,7 @@ async def minutes_submitted(
         interaction,
         _("The minutes are recorded; the next digest lists them."),
         embed=meeting_embed(view, services.meetings.now()),
+        files=minutes_files(view),
     )
 
 
@@ -245,7 +266,7 @@ class MeetingsCog(commands.Cog):
         now = self.bot.clock.now()  # type: ignore[attr-defined]
         # Each process syncs the servers its shards serve (the others are theirs).
         await services.meetings.sync_events(
-            now, self.events, owns=lambda guild_id: self.bot.get_guild(guild_id) is not None
+            now, self.events, guild_ids=[guild.id for guild in self.bot.guilds]
         )
         for post in await services.meetings.attendance_due(now):
             channel = self.bot.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
@@ -389,7 +410,11 @@ class MeetingsCog(commands.Cog):
         services = bot_of(interaction).services
         actor = await actor_of(interaction)
         view = await services.meetings.get(actor, number)
-        await send(interaction, embed=meeting_embed(view, services.meetings.now()))
+        await send(
+            interaction,
+            embed=meeting_embed(view, services.meetings.now()),
+            files=minutes_files(view),
+        )
 
     @agenda.command(
         name="add", description="Add an item (the secretariat) or propose one (MAG members)"

@@ -13,7 +13,7 @@ the next tick tries again (``bot.services.meetings``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Final
 
@@ -186,16 +186,22 @@ async def count_upcoming(session: AsyncSession, *, guild_id: int, now: datetime)
 
 
 async def events_to_sync(
-    session: AsyncSession, *, now: datetime, limit: int = 50
+    session: AsyncSession,
+    *,
+    now: datetime,
+    guild_ids: Collection[int] | None = None,
+    limit: int = 50,
 ) -> Sequence[Meeting]:
     """Return meetings Discord has not heard the latest of, due for a try now.
 
-    Dirty rows (created, edited, cancelled) whose retry time has come, and
-    clean ones whose event should start or end by now.
+    Dirty rows (created, edited, cancelled), and clean ones whose event
+    should start or end by now; all only once their retry time has come (a
+    refused start waits like a refused edit). ``guild_ids``: the servers this
+    process serves, filtered here before the limit, so rows of other shards
+    or of servers the bot left never crowd out the ones it can sync.
     """
-    dirty = col(Meeting.event_dirty).is_(True) & (
-        col(Meeting.event_next_try_at).is_(None) | (col(Meeting.event_next_try_at) <= now)
-    )
+    due = col(Meeting.event_next_try_at).is_(None) | (col(Meeting.event_next_try_at) <= now)
+    dirty = col(Meeting.event_dirty).is_(True)
     started = (
         (col(Meeting.event_status) == EVENT_SCHEDULED)
         & col(Meeting.cancelled_at).is_(None)
@@ -206,12 +212,15 @@ async def events_to_sync(
         & col(Meeting.cancelled_at).is_(None)
         & (col(Meeting.ends_at) <= now)
     )
-    query = (
-        select(Meeting)
-        .where(or_(dirty, started, ended))
-        .order_by(col(Meeting.starts_at))
-        .limit(limit)
-    )
+    query = select(Meeting).where(or_(dirty, started, ended), due)
+    if guild_ids is not None:
+        if not guild_ids:
+            return []
+        query = query.where(col(Meeting.guild_id).in_(list(guild_ids)))
+    query = query.order_by(
+        func.coalesce(col(Meeting.event_next_try_at), col(Meeting.starts_at)),
+        col(Meeting.id),
+    ).limit(limit)
     return (await session.exec(query)).all()
 
 

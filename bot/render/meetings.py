@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 from datetime import datetime
 
@@ -9,8 +10,11 @@ import discord
 
 from bot.i18n import _, ngettext
 from bot.render.embeds import INFO, OK, WARN, clip, timestamp, when
-from bot.render.text import one_line, safe
+from bot.render.text import one_line, plain, safe
 from bot.services.meetings import AGENDA_LABELS, MeetingView, PlannedSeries, SyncResult
+from bot.services.text import clean_block
+
+FIELD_MAX = 1024  # Discord: an embed field's value
 
 
 def heading(view: MeetingView) -> str:
@@ -68,10 +72,46 @@ def meeting_embed(view: MeetingView, now: datetime) -> discord.Embed:
             inline=False,
         )
     if view.decisions:
-        embed.add_field(name=_("Decisions"), value=safe(view.decisions, 1024), inline=False)
+        embed.add_field(name=_("Decisions"), value=_field_text(view.decisions), inline=False)
     if view.minutes:
-        embed.add_field(name=_("Minutes"), value=safe(view.minutes, 1024), inline=False)
+        embed.add_field(name=_("Minutes"), value=_field_text(view.minutes), inline=False)
     return embed
+
+
+def _fits(text: str) -> bool:
+    return len(safe(text, FIELD_MAX + 1)) <= FIELD_MAX
+
+
+def _field_text(text: str) -> str:
+    """Return minutes or decisions for a field: whole, or their start and where the rest is."""
+    if _fits(text):
+        return safe(text, FIELD_MAX)
+    note = _("(In full in the attached file.)")
+    return safe(text, FIELD_MAX - len(note) - 1) + "\n" + note
+
+
+def minutes_files(view: MeetingView) -> list[discord.File]:
+    """Return the minutes and decisions in full as a text file, when a field cannot hold them.
+
+    Stored minutes and decisions are up to 4,000 characters each; an embed
+    field shows 1,024. The file is plain text, as typed (nothing in it is
+    markdown), named by the meeting's number.
+    """
+    parts = [
+        (n, t) for n, t in ((_("Decisions"), view.decisions), (_("Minutes"), view.minutes)) if t
+    ]
+    if all(_fits(text) for _name, text in parts):
+        return []
+    lines = [plain(heading_plain(view), 300), ""]
+    for name, text in parts:
+        lines += [name, "", clean_block(text), ""]
+    body = "\n".join(lines).encode("utf-8")
+    return [discord.File(io.BytesIO(body), filename=f"meeting-{view.number}-minutes.txt")]
+
+
+def heading_plain(view: MeetingView) -> str:
+    """The meeting's heading where Discord shows text verbatim (files, footers)."""
+    return _("Meeting #{number}: {title}", number=view.number, title=plain(view.title, 180))
 
 
 def list_embed(views: Sequence[MeetingView], now: datetime) -> discord.Embed:
@@ -125,7 +165,7 @@ def plan_embed(planned: PlannedSeries) -> discord.Embed:
         value=clip(
             "\n".join(
                 f"{one_line(planned.names.get(k) or str(k), 40)} "
-                f"({one_line(planned.zones[k], 40)}): **{n}**"
+                f"({one_line(planned.zones.get(k) or planned.regions.get(k) or '-', 60)}): **{n}**"
                 for k, n in counts
             ),
             1024,

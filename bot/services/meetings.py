@@ -28,10 +28,9 @@ twice at once (two creates would make two events).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final, Protocol
@@ -48,6 +47,7 @@ from bot.services.fairhours import Member, Plan, parse_hours, plan_series
 from bot.services.outbox import DigestSection
 from bot.services.recurrence import to_utc
 from bot.services.text import Line, Typed, clean_block, clean_line, parted, slot
+from storage import deadlines as deadline_store
 from storage import meetings as store
 from storage.audit import record_event
 from storage.database import Database
@@ -119,6 +119,9 @@ class EventSpec:
     ends_at: datetime
     status: int  # what it should be now: scheduled, active, completed or cancelled
     known_status: int | None  # what Discord was last told (None: no event yet)
+    # An earlier create may have reached Discord with its answer lost: look for
+    # the bot's own event of this name and start before creating another.
+    may_exist: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,7 @@ def spec_of(row: Meeting, now: datetime) -> EventSpec:
         ends_at=row.ends_at,
         status=wanted_status(row, now),
         known_status=row.event_status,
+        may_exist=row.event_id is None and row.event_attempts > 0,
     )
 
 
@@ -415,6 +419,10 @@ class MeetingService:
             channel_id=channel_id,
         )
         async with self._db.write() as session:
+            # The number first: it locks the guild's counter until this transaction
+            # ends, so two schedules at once count one after the other (a refusal
+            # rolls the number back with everything else).
+            number = await store.allocate_meeting_number(session, guild_id=actor.guild_id)
             upcoming = await store.count_upcoming(session, guild_id=actor.guild_id, now=now)
             if upcoming >= MAX_UPCOMING:
                 raise Conflict(
@@ -424,7 +432,6 @@ class MeetingService:
                         limit=MAX_UPCOMING,
                     )
                 )
-            number = await store.allocate_meeting_number(session, guild_id=actor.guild_id)
             name = named or default_title(number)
             deadline = await self._deadlines.create_in(
                 session,
@@ -477,6 +484,13 @@ class MeetingService:
         require_secretariat(actor)
         if all(v is None for v in (title, starts, minutes, timezone, location, description)):
             raise InvalidInput(_("Say what to change: a title, a start, a length, a location…"))
+        if timezone is not None and starts is None:
+            raise InvalidInput(
+                _(
+                    "The time zone applies only to a new start: give `starts` with it (the "
+                    "meeting keeps its start otherwise)."
+                )
+            )
         now = self._clock()
         async with self._db.read() as session:
             current = await self._find(session, actor.guild_id, number)
@@ -556,11 +570,10 @@ class MeetingService:
                 target=f"meeting:{number}",
                 at=now,
             )
-            view = view_of(row)
-        if row.deadline_number is not None and now < row.starts_at:
-            with contextlib.suppress(NotFound):  # removed by hand already
-                await self._deadlines.remove(actor, row.deadline_number, by_meeting=True)
-        return view
+            if row.deadline_number is not None and now < row.starts_at:
+                # In the same transaction: a cancelled meeting never keeps its reminders.
+                await _remove_start_deadline(session, actor, row.deadline_number, now)
+            return view_of(row)
 
     @staticmethod
     def _mark_dirty(row: Meeting) -> None:
@@ -570,7 +583,20 @@ class MeetingService:
 
     # -- reading --------------------------------------------------------------------
 
+    @staticmethod
+    def _require_reader(actor: Actor) -> None:
+        """Meetings (agendas, attendance, minutes) are the MAG's and the secretariat's."""
+        if not (actor.can_act_as_secretariat or actor.is_mag):
+            raise PermissionDenied(
+                _(
+                    "Only MAG members and the secretariat can see meetings, their agendas, "
+                    "attendance and minutes."
+                )
+            )
+
     async def listed(self, actor: Actor, *, include_past: bool = False) -> list[MeetingView]:
+        """Return the meetings ahead or under way (MAG members and the secretariat)."""
+        self._require_reader(actor)
         now = self._clock()
         async with self._db.read() as session:
             rows = await store.list_meetings(
@@ -580,6 +606,7 @@ class MeetingService:
 
     async def get(self, actor: Actor, number: int) -> MeetingView:
         """Return a meeting with its agenda (declined items for the secretariat only)."""
+        self._require_reader(actor)
         async with self._db.read() as session:
             row = await self._find(session, actor.guild_id, number)
             assert row.id is not None
@@ -716,6 +743,15 @@ class MeetingService:
         async with self._db.write() as session:
             row = await self._find(session, actor.guild_id, number, lock=True)
             self._not_cancelled(row)
+            if now < row.starts_at - ATTEND_EARLY:
+                raise Conflict(
+                    _(
+                        "Meeting #{number} starts <t:{when}:R>: its attendance button can be "
+                        "posted from 15 minutes before, when presses are taken.",
+                        number=number,
+                        when=int(row.starts_at.timestamp()),
+                    )
+                )
             if now >= row.ends_at:
                 raise Conflict(_("Meeting #{number} is over: attendance is closed.", number=number))
             row.attendance_posted_at = row.attendance_posted_at or now
@@ -816,24 +852,23 @@ class MeetingService:
         self,
         now: datetime,
         gateway: EventGateway,
-        owns: Callable[[int], bool] | None = None,
+        guild_ids: Collection[int] | None = None,
     ) -> int:
         """Sync every meeting whose event is behind and due for a try; return how many synced.
 
-        ``owns(guild_id)``: whether this process serves the guild (its shards);
-        the others' meetings are left to them, untouched.
+        ``guild_ids``: the servers this process serves (its shards), chosen in
+        the query itself; the others' meetings, and those of servers the bot
+        left, are left untouched (a server it joins again is synced then).
         """
         try:
             async with self._db.read() as session:
-                rows = await store.events_to_sync(session, now=now)
+                rows = await store.events_to_sync(session, now=now, guild_ids=guild_ids)
         except Exception:
             log.exception("reading the meetings to sync failed; the next tick tries again")
             return 0
         synced = 0
         for row in rows:
             assert row.id is not None
-            if owns is not None and not owns(row.guild_id):
-                continue
             try:
                 result = await self._sync(row.id, gateway, now)
             except Exception:
@@ -951,15 +986,53 @@ class MeetingService:
             hours=candidates,
             minutes=length,
         )
+        # A member's time zone is theirs and the secretariat's to see: the MAG
+        # sees regions (and its own zone).
+        zoned = [m for m in counted if actor.can_act_as_secretariat or m.user_id == actor.user_id]
         return PlannedSeries(
             plan=result,
             names={m.user_id: m.display_name for m in counted},
             regions={m.user_id: m.region for m in counted},
-            zones={m.user_id: m.timezone or "UTC" for m in counted},
+            zones={m.user_id: m.timezone or "UTC" for m in zoned},
             without_zone=tuple(m.user_id for m in members if not m.timezone),
             minutes=length,
             every_days=every_days,
         )
+
+
+async def _remove_start_deadline(
+    session: AsyncSession, actor: Actor, deadline_number: int, now: datetime
+) -> None:
+    """Remove a cancelled meeting's start deadline and its pending reminders, in ``session``.
+
+    What ``DeadlineService.remove`` does, inside the cancel's own transaction;
+    a deadline removed already is left as it is.
+    """
+    deadline = await deadline_store.get_deadline(
+        session, guild_id=actor.guild_id, number=deadline_number, for_update=True
+    )
+    if deadline is None or deadline.removed_at is not None:
+        return
+    assert deadline.id is not None
+    deadline.removed_at = now
+    deadline.roll_at = None
+    deadline.updated_at = now
+    session.add(deadline)
+    cancelled = await deadline_store.cancel_reminders(
+        session, guild_id=actor.guild_id, deadline_id=deadline.id, detail="deadline removed"
+    )
+    await record_event(
+        session,
+        guild_id=actor.guild_id,
+        actor_id=actor.user_id,
+        action="deadline.remove",
+        target=f"deadline:{deadline_number}",
+        before={"title": deadline.title, "kind": deadline.kind},
+        note=ngettext(
+            "{n} pending reminders cancelled", "{n} pending reminders cancelled", cancelled
+        ),
+        at=now,
+    )
 
 
 def _audit_value(value: object) -> object:

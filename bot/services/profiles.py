@@ -35,8 +35,8 @@ CLEAR: Final = "-"
 
 @dataclass(frozen=True)
 class ProfileView:
-    """A profile as this actor may see it (``gender`` None for anyone but its owner and the
-    secretariat)."""
+    """A profile as this actor may see it (``gender`` and ``timezone`` None for anyone but its
+    owner and the secretariat)."""
 
     user_id: int
     display_name: str
@@ -49,7 +49,7 @@ class ProfileView:
 
 
 def profile_view(member: MagMember, *, private: bool) -> ProfileView:
-    """Return a stored profile as shown; gender only when ``private``."""
+    """Return a stored profile as shown; gender and time zone only when ``private``."""
     return ProfileView(
         user_id=member.user_id,
         display_name=member.display_name,
@@ -58,7 +58,7 @@ def profile_view(member: MagMember, *, private: bool) -> ProfileView:
         affiliation=member.affiliation,
         gender=member.gender if private else None,
         has_role=member.has_role,
-        timezone=member.timezone,
+        timezone=member.timezone if private else None,
     )
 
 
@@ -211,7 +211,8 @@ class ProfileService:
         return profile_view(member, private=True)
 
     async def show(self, actor: Actor, member_id: int | None = None) -> ProfileView:
-        """Return a profile (by default one's own); gender only for its owner and secretariat."""
+        """Return a profile (by default one's own); gender and time zone only for its owner and
+        the secretariat."""
         user_id = actor.user_id if member_id is None else member_id
         own = user_id == actor.user_id
         if not (own or actor.is_mag or actor.can_act_as_secretariat):

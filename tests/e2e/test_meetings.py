@@ -47,6 +47,17 @@ async def test_without_manage_events_the_meeting_is_kept_and_the_secretariat_tol
     assert world.fake.scheduled_events(world.guild_id) == []
     kept = await world.run("mag2", "meeting view", number=1)
     assert "Virtual Meeting I" in kept.embed_text() and "Missing Permissions" in kept.embed_text()
+    # Meetings are the MAG's and the secretariat's: anyone else is told, privately.
+    for command, options in (("meeting view", {"number": 1}), ("meeting list", {})):
+        hidden = await world.run("outsider", command, **options)
+        assert hidden.ephemeral and not hidden.embeds
+        assert "Only MAG members and the secretariat can see meetings" in hidden.content
+    # A time zone alone would change nothing: said, not ignored.
+    zone_only = await world.run("secretariat", "meeting edit", number=1, timezone="Asia/Tokyo")
+    assert zone_only.ephemeral and "applies only to a new start" in zone_only.content
+    # Its attendance cannot be taken yet: the button is not posted before it.
+    early = await world.run("secretariat", "meeting attendance", number=1)
+    assert early.ephemeral and "from 15 minutes before" in early.content
     # An admin gives the permissions; the next change brings the event into Discord.
     world.guild.bot_role.permissions |= EVENTS
     edited = await world.run("secretariat", "meeting edit", number=1, location="Geneva, Room XX")
@@ -159,6 +170,22 @@ async def test_minutes_through_the_form_and_in_the_digest(world: World) -> None:
     refused = await world.invoke("mag1", "meeting minutes", number=2)
     assert refused.modal is None
     assert "Only the secretariat" in (await refused.wait_reply()).content
+    # Long minutes (4,000 characters) are read in full: a field shows their start, and the
+    # whole text comes as a file.
+    long = "".join(f"Item {i}: the MAG heard the *report* of session {i}.\n" for i in range(90))
+    long = long[:4000].strip()
+    ix = await world.invoke("secretariat", "meeting minutes", number=2)
+    await ix.wait_callback()
+    assert ix.modal is not None, ix.describe()
+    await (
+        await world.fake.submit_modal(
+            ix, {"minutes": long, "decisions": "Three main themes for IGF 2027."}
+        )
+    ).wait_reply()
+    shown = await world.run("mag3", "meeting view", number=2)
+    assert "In full in the attached file" in shown.embed_text()
+    ((name, data),) = shown.attachments
+    assert name == "meeting-2-minutes.txt" and long in data.decode("utf-8")
 
 
 async def test_cancel_cancels_the_event(world: World) -> None:
@@ -190,6 +217,11 @@ async def test_fair_hours_for_five_time_zones(world: World) -> None:
         assert f"Your time zone is {zone}" in set_zone.content
     bad = await world.run("mag1", "profile timezone", zone="Europe/Geneva")
     assert bad.ephemeral and "Europe/Zurich" in bad.content
+    # Another member's time zone is theirs and the secretariat's to see.
+    shown = (await world.run("mag2", "profile show", member=world.users["mag1"])).embed_text()
+    assert "America/Los" not in shown
+    seen = await world.run("secretariat", "profile show", member=world.users["mag1"])
+    assert "America/Los_Angeles" in seen.embed_text()
     reply = await world.run(
         "mag1", "meeting plan", first="2027-01-12", count=6, every=14, hours="5,13,21"
     )
@@ -203,9 +235,17 @@ async def test_fair_hours_for_five_time_zones(world: World) -> None:
         "6. 2027-03-23 21:00 UTC",
     ):
         assert line in text, text
-    # Each member's count (zone names shown as typed text: underscores escaped).
+    # Each member's count: a MAG member sees the others' regions and only their own zone
+    # (zone names shown as typed text: underscores escaped).
     assert "Mina Rahman (America/Los\\_Angeles): **4**" in text, text
-    assert "Kofi Mensah (America/Sao\\_Paulo): **2**" in text
-    assert "Sam Secretariat (Asia/Tokyo): **4**" in text
+    assert "Kofi Mensah (Latin American and Caribbean Group \\(GRULAC\\)): **2**" in text
+    assert "Sam Secretariat (Asia-Pacific Group): **4**" in text
+    assert "Sao\\_Paulo" not in text and "Asia/Tokyo" not in text
+    zones = (
+        await world.run("secretariat", "meeting plan", first="2027-01-12", count=6, every=14,
+                        hours="5,13,21")
+    ).embed_text()  # fmt: skip
+    assert "Kofi Mensah (America/Sao\\_Paulo): **2**" in zones
+    assert "Sam Secretariat (Asia/Tokyo): **4**" in zones
     assert "13:00 · 2 outside 07-22: Sam Secretariat, Mina Rahman" in text
     assert "at most 4 unsocial meetings per member" in text and "would give 6" in text

@@ -3,12 +3,17 @@ attendance, minutes in the digest, and fair hours from the members' time zones."
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
+import discord
 import pytest
 
 from bot.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from bot.render.meetings import plan_embed
 from bot.services.auth import Actor
 from bot.services.config import ConfigService
 from bot.services.deadlines import DeadlineService
@@ -16,6 +21,7 @@ from bot.services.meetings import (
     EventOutcome,
     EventSpec,
     MeetingService,
+    MeetingView,
     meetings_digest_section,
     roman,
 )
@@ -84,6 +90,12 @@ def meetings(
 async def schedule(meetings: MeetingService, **options: object) -> int:
     values: dict[str, object] = {"starts": "2027-03-10 11:00", "timezone": "UTC"} | options
     return (await meetings.schedule(SECRETARIAT, **values)).number  # type: ignore[arg-type]
+
+
+async def store_get(session: object, title: str) -> Meeting:
+    from sqlmodel import select
+
+    return (await session.exec(select(Meeting).where(Meeting.title == title))).one()  # type: ignore[attr-defined]
 
 
 async def row_of(db: Database, number: int) -> Meeting:
@@ -166,6 +178,28 @@ async def test_a_hundred_upcoming_meetings_is_discords_limit(
             )
     with pytest.raises(Conflict, match="100 upcoming"):
         await schedule(meetings)
+
+
+async def test_two_schedules_at_once_never_pass_discords_limit(
+    meetings: MeetingService, db: Database
+) -> None:
+    async with db.write() as session:
+        for n in range(99):
+            session.add(
+                Meeting(
+                    guild_id=GUILD, number=1000 + n, title="x", location="Online",
+                    starts_at=meetings.now() + timedelta(days=1),
+                    ends_at=meetings.now() + timedelta(days=1, hours=1), timezone="UTC",
+                )
+            )  # fmt: skip
+    await schedule(meetings, title="Warm-up")  # the counter row exists: the race is on it
+    async with db.write() as session:
+        row = await store_get(session, "Warm-up")
+        await session.delete(row)
+    results = await asyncio.gather(
+        schedule(meetings, title="A"), schedule(meetings, title="B"), return_exceptions=True
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "int"], results
 
 
 # -- the Discord event --------------------------------------------------------------------
@@ -266,9 +300,121 @@ async def test_a_process_syncs_only_the_servers_it_serves(
 ) -> None:
     gateway = FakeGateway()
     number = await schedule(meetings)
-    assert await meetings.sync_events(meetings.now(), gateway, owns=lambda g: g != GUILD) == 0
+    assert await meetings.sync_events(meetings.now(), gateway, guild_ids=[GUILD + 1]) == 0
     assert gateway.calls == [] and (await row_of(db, number)).event_next_try_at is None
-    assert await meetings.sync_events(meetings.now(), gateway, owns=lambda g: g == GUILD) == 1
+    assert await meetings.sync_events(meetings.now(), gateway, guild_ids=[]) == 0
+    assert await meetings.sync_events(meetings.now(), gateway, guild_ids=[GUILD]) == 1
+
+
+async def test_a_refused_start_waits_for_its_retry_time(
+    meetings: MeetingService, clock: FakeClock, db: Database
+) -> None:
+    gateway = FakeGateway()
+    number = await schedule(meetings)
+    await meetings.sync_one(GUILD, number, gateway)
+    view = await meetings.get(SECRETARIAT, number)
+    clock.now = view.starts_at + timedelta(seconds=5)
+    gateway.refuse = FORBIDDEN
+    assert await meetings.sync_events(clock.now, gateway) == 0
+    assert len(gateway.calls) == 2 and gateway.calls[-1][1].status == EVENT_ACTIVE
+    # The next ticks (every 10 s) leave Discord alone until the retry time.
+    for seconds in (10, 20, 50):
+        await meetings.sync_events(clock.now + timedelta(seconds=seconds), gateway)
+    assert len(gateway.calls) == 2
+    clock.now += timedelta(minutes=1)
+    gateway.refuse = None
+    assert await meetings.sync_events(clock.now, gateway) == 1
+    assert len(gateway.calls) == 3 and (await row_of(db, number)).event_status == EVENT_ACTIVE
+
+
+async def test_other_servers_and_stuck_rows_do_not_crowd_out_the_ones_due(
+    meetings: MeetingService, clock: FakeClock, db: Database
+) -> None:
+    start = clock.now + timedelta(days=1)
+    async with db.write() as session:
+        for n in range(60):  # another shard's server (or one the bot left), never synced here
+            session.add(
+                Meeting(
+                    guild_id=GUILD + 1, number=n + 1, title="x", location="Online",
+                    starts_at=start, ends_at=start + timedelta(hours=1), timezone="UTC",
+                )
+            )  # fmt: skip
+        for n in range(60):  # this server's, refused and waiting for their retry
+            session.add(
+                Meeting(
+                    guild_id=GUILD, number=500 + n, title="x", location="Online",
+                    starts_at=clock.now - timedelta(minutes=5), ends_at=start,
+                    timezone="UTC", event_id=9000 + n, event_status=EVENT_SCHEDULED,
+                    event_dirty=True, event_attempts=3,
+                    event_next_try_at=clock.now + timedelta(minutes=30),
+                )
+            )  # fmt: skip
+    gateway = FakeGateway()
+    number = await schedule(meetings)
+    assert await meetings.sync_events(clock.now, gateway, guild_ids=[GUILD]) == 1
+    ((_, spec),) = gateway.calls
+    assert spec.name == "Virtual Meeting I"
+    assert (await row_of(db, number)).event_id is not None
+
+
+async def test_a_create_whose_answer_may_be_lost_looks_for_the_event_first(
+    meetings: MeetingService, clock: FakeClock
+) -> None:
+    gateway = FakeGateway(refuse=EventOutcome(ok=False, error="TimeoutError"))
+    number = await schedule(meetings)
+    await meetings.sync_one(GUILD, number, gateway)
+    assert gateway.calls[0][1].may_exist is False  # never tried: nothing to look for
+    gateway.refuse = None
+    clock.now += timedelta(minutes=1)
+    await meetings.sync_events(clock.now, gateway)
+    event_id, spec = gateway.calls[1]
+    assert event_id is None and spec.may_exist is True
+
+
+@dataclass
+class StubEvent:
+    id: int
+    name: str
+    start_time: datetime
+    end_time: datetime
+    creator_id: int
+    location: str = "Online"
+    description: str | None = None
+    status: discord.EventStatus = discord.EventStatus.scheduled
+
+
+@dataclass
+class StubGuild:
+    events: list[StubEvent]
+    created: list[dict[str, object]] = field(default_factory=list)
+
+    async def fetch_scheduled_events(self) -> list[StubEvent]:
+        return list(self.events)
+
+    async def create_scheduled_event(self, **fields: object) -> StubEvent:
+        self.created.append(fields)
+        return StubEvent(7, str(fields["name"]), fields["start_time"], fields["end_time"], 1)  # type: ignore[arg-type]
+
+
+async def test_discord_events_adopt_the_bots_own_event_instead_of_a_second_one() -> None:
+    from cogs.meetings import DiscordEvents
+
+    start = datetime(2027, 3, 10, 11, tzinfo=UTC)
+    theirs = StubEvent(41, "Virtual Meeting I", start, start + timedelta(hours=2), creator_id=99)
+    ours = StubEvent(42, "Virtual Meeting I", start, start + timedelta(hours=2), creator_id=1)
+    guild = StubGuild([theirs, ours])
+    client = SimpleNamespace(user=SimpleNamespace(id=1), get_guild=lambda _id: guild)
+    spec = EventSpec(
+        name="Virtual Meeting I", description=None, location="Online", starts_at=start,
+        ends_at=start + timedelta(hours=2), status=EVENT_SCHEDULED, known_status=None,
+        may_exist=True,
+    )  # fmt: skip
+    events = DiscordEvents(client)  # type: ignore[arg-type]
+    outcome = await events.sync(GUILD, None, spec)
+    assert outcome.ok and outcome.event_id == 42 and guild.created == []
+    guild.events = [theirs]  # not there: created once
+    outcome = await events.sync(GUILD, None, spec)
+    assert outcome.event_id == 7 and len(guild.created) == 1
 
 
 async def test_a_gone_event_is_made_again(meetings: MeetingService, db: Database) -> None:
@@ -308,6 +454,97 @@ async def test_agenda_items_added_proposed_accepted_declined(meetings: MeetingSe
     assert [i.text for i in seen.agenda] == ["Adoption of the agenda", "Hybrid participation"]
     theirs = await meetings.get(mag(6), number)  # the proposer sees their declined item
     assert [i.status for i in theirs.agenda] == ["accepted", "accepted", "declined"]
+
+
+async def test_meetings_are_shown_to_the_mag_and_the_secretariat_only(
+    meetings: MeetingService,
+) -> None:
+    number = await schedule(meetings)
+    for reader in (mag(5), SECRETARIAT, ADMIN):
+        assert (await meetings.get(reader, number)).number == number
+        assert [v.number for v in await meetings.listed(reader)] == [number]
+    with pytest.raises(PermissionDenied, match="Only MAG members and the secretariat can see"):
+        await meetings.get(OUTSIDER, number)
+    with pytest.raises(PermissionDenied, match="Only MAG members and the secretariat can see"):
+        await meetings.listed(OUTSIDER)
+
+
+async def test_a_cancel_and_its_reminders_go_together(
+    meetings: MeetingService,
+    deadlines: DeadlineService,
+    db: Database,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from storage import deadlines as deadline_store
+
+    number = await schedule(meetings)
+    row = await row_of(db, number)
+
+    async def broken(*args: object, **kwargs: object) -> int:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(deadline_store, "cancel_reminders", broken)
+    with pytest.raises(RuntimeError):
+        await meetings.cancel(SECRETARIAT, number)
+    # Nothing half done: the meeting is not cancelled, its reminders are kept.
+    assert (await row_of(db, number)).cancelled_at is None
+    assert (await deadlines.get(SECRETARIAT, row.deadline_number or 0)).reminders
+    monkeypatch.undo()
+    await meetings.cancel(SECRETARIAT, number)
+    assert (await row_of(db, number)).cancelled_at is not None
+    with pytest.raises(NotFound):
+        await deadlines.get(SECRETARIAT, row.deadline_number or 0)
+
+
+async def test_an_edit_refuses_a_time_zone_without_a_start(meetings: MeetingService) -> None:
+    number = await schedule(meetings)
+    with pytest.raises(InvalidInput, match="applies only to a new start"):
+        await meetings.edit(SECRETARIAT, number, timezone="Asia/Tokyo")
+    with pytest.raises(InvalidInput, match="applies only to a new start"):
+        await meetings.edit(SECRETARIAT, number, title="New", timezone="Asia/Tokyo")
+    moved = await meetings.edit(
+        SECRETARIAT, number, starts="2027-03-10 20:00", timezone="Asia/Tokyo"
+    )
+    assert moved.starts_at.isoformat() == "2027-03-10T11:00:00+00:00"
+    assert moved.zone == "Asia/Tokyo"
+
+
+async def test_the_attendance_button_is_posted_from_15_minutes_before(
+    meetings: MeetingService, clock: FakeClock
+) -> None:
+    number = await schedule(meetings)
+    view = await meetings.get(SECRETARIAT, number)
+    clock.now = view.starts_at - timedelta(minutes=16)
+    with pytest.raises(Conflict, match="from 15 minutes before"):
+        await meetings.open_attendance(SECRETARIAT, number)
+    clock.now = view.starts_at - timedelta(minutes=15)
+    assert (await meetings.open_attendance(SECRETARIAT, number)).attendance_posted
+    assert await meetings.attend(mag(5), number) is True  # a press is taken then too
+
+
+def test_full_minutes_are_attached_when_a_field_cannot_hold_them() -> None:
+    from bot.render.meetings import meeting_embed, minutes_files
+
+    start = datetime(2027, 3, 10, 11, tzinfo=UTC)
+    minutes = "".join(f"Line {i}: the MAG *discussed* item {i}.\n" for i in range(120))[:4000]
+    view = MeetingView(
+        number=3, title="Virtual Meeting III", description=None, location="Online",
+        starts_at=start, ends_at=start + timedelta(hours=2), zone="UTC", channel_id=None,
+        deadline_number=None, cancelled=False, event_id=None, event_synced=True,
+        event_error=None, event_next_try_at=None, minutes=minutes, decisions="Short.",
+        minutes_at=start, attendance_posted=True,
+    )  # fmt: skip
+    embed = meeting_embed(view, start)
+    fields = {f.name: f.value or "" for f in embed.fields}
+    assert len(fields["Minutes"]) <= 1024 and "In full in the attached file" in fields["Minutes"]
+    assert fields["Decisions"] == "Short."
+    (file,) = minutes_files(view)
+    assert file.filename == "meeting-3-minutes.txt"
+    text = file.fp.read().decode("utf-8")
+    assert minutes.strip() in text and "Short." in text  # as typed, not escaped
+    short = dataclasses.replace(view, minutes="Brief.")
+    assert minutes_files(short) == []
+    assert {f.name: f.value for f in meeting_embed(short, start).fields}["Minutes"] == "Brief."
 
 
 async def test_attendance_while_the_meeting_runs(
@@ -401,4 +638,27 @@ async def test_plan_counts_the_members_who_gave_a_time_zone(
         await meetings.plan(mag(10), first="12 Jan", count=3)
     planned = await meetings.plan(mag(10), first="2027-01-12", count=2, hours="13,21")
     assert set(planned.plan.counts) == {10, 11} and planned.without_zone == (12,)
-    assert planned.names[10] == "M10" and planned.zones[11] == "Asia/Tokyo"
+    # A MAG member sees the others' regions, and only their own zone.
+    assert planned.names[10] == "M10" and planned.zones == {10: "America/Los_Angeles"}
+    assert planned.regions[11] == "African Group"
+    embed = plan_embed(planned)
+    assert "Asia/Tokyo" not in str(embed.to_dict())
+    assert "M11 (African Group)" in str(embed.to_dict())
+    secretariat = await meetings.plan(SECRETARIAT, first="2027-01-12", count=2, hours="13,21")
+    assert secretariat.zones == {10: "America/Los_Angeles", 11: "Asia/Tokyo"}
+    assert "Asia/Tokyo" in str(plan_embed(secretariat).to_dict())
+
+
+async def test_a_members_time_zone_is_shown_to_them_and_the_secretariat_only(
+    db: Database, clock: FakeClock, config: ConfigService
+) -> None:
+    profiles = ProfileService(db, clock, config)
+    await profiles.set(
+        mag(10), stakeholder_group="Civil Society", region="African Group", gender="Female"
+    )
+    await profiles.set_timezone(mag(10), "Africa/Nairobi")
+    assert (await profiles.show(mag(10))).timezone == "Africa/Nairobi"
+    assert (await profiles.show(SECRETARIAT, 10)).timezone == "Africa/Nairobi"
+    assert (await profiles.show(ADMIN, 10)).timezone == "Africa/Nairobi"
+    other = await profiles.show(mag(11), 10)
+    assert other.timezone is None and other.gender is None and other.region == "African Group"
