@@ -254,7 +254,7 @@ def profile_embed(view: ProfileView) -> discord.Embed:
     if view.gender is not None:
         embed.add_field(name=_("Gender"), value=_(view.gender), inline=True)
     if view.timezone is not None:
-        embed.add_field(name=_("Time zone"), value=view.timezone, inline=True)
+        embed.add_field(name=_("Time zone"), value=safe(view.timezone, 64), inline=True)
     if not view.has_role:
         embed.add_field(
             name=_("MAG role"),
