@@ -25,7 +25,7 @@ class Inbox:
     # address -> SMTP answer to RCPT TO ("550 ...": for good, "451 ...": try later)
     refuse: dict[str, str] = field(default_factory=dict)
 
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
     ) -> str:
         if address in self.refuse:
@@ -33,7 +33,7 @@ class Inbox:
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(  # noqa: N802 - aiosmtpd's hook name
+    async def handle_DATA(
         self, server: Any, session: Any, envelope: Any
     ) -> str:
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
