@@ -25,7 +25,7 @@ from typing import Final
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from bot.i18n import LANGUAGES, SOURCE, speaking
+from bot.i18n import LANGUAGES, SOURCE, _, speaking
 from bot.services.email import EmailService, LinkRefused
 from web.texts import done_text, page_texts, refused_text, role_text
 
@@ -95,6 +95,7 @@ class ConsentPages:
     def __init__(self, service: EmailService, *, limit: RateLimit | None = None) -> None:
         self.service = service
         self.limit = limit or RateLimit()
+        self.stylesheet = (HERE / "static" / "consent.css").read_text(encoding="utf-8")
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
             autoescape=select_autoescape(default=True),
@@ -189,7 +190,7 @@ class ConsentPages:
     async def css(self, request: web.Request) -> web.Response:
         """Return the pages' stylesheet."""
         return web.Response(
-            text=(HERE / "static" / "consent.css").read_text(encoding="utf-8"),
+            text=self.stylesheet,
             content_type="text/css",
             headers={"Cache-Control": "public, max-age=3600"},
         )
@@ -205,8 +206,14 @@ class ConsentPages:
         except LinkRefused as refused:
             return self._message(request, refused.reason)
         with speaking(language):
-            role = role_text(page.role)
-        return self._render("consent.html", language, page=page, role=role, action=request.path)
+            shown = {
+                "role": role_text(page.role),
+                # The taxonomy's names are catalogue entries; typed text is shown as typed.
+                "stakeholder_group": _(page.stakeholder_group),
+                "region": _(page.region),
+                "gender": _(page.gender),
+            }
+        return self._render("consent.html", language, page=page, shown=shown, action=request.path)
 
     async def act(self, request: web.Request) -> web.Response:
         """Carry out one form of the page (confirm, decline, correct, erase)."""
