@@ -204,6 +204,10 @@ class EmailService:
         self.signer = Signer(secret, self._clock)
         self.base_url = base_url.rstrip("/")
 
+    def queued(self) -> None:
+        """Wake the sender: an invitation was queued (call after the nomination's commit)."""
+        self._outbox.queued(self._clock())
+
     def link(self, guild_id: int, participation_id: int, invitation: int) -> str:
         """Return the consent page's address for one invitation."""
         assert self.signer is not None and self.base_url is not None
@@ -432,12 +436,13 @@ class EmailService:
         settings = await self._config.get_in(session, pa.guild_id)
         language = self._config.public_language(settings)
         message = (
-            N_("{name} confirmed nomination #{id} on {proposal} (by email).")
+            N_("The nominee confirmed nomination #{id} on {proposal} (by email).")
             if pa.consent == "given"
-            else N_("{name} declined nomination #{id} on {proposal} (by email).")
+            else N_("The nominee declined nomination #{id} on {proposal} (by email).")
         )
+        # Never whom: a message outlives a forget (as the Discord answer's notice).
         with speaking(language):
-            text = _(message, name=_plain(pe.name), id=pa.id, proposal=label_of(pr))
+            text = _(message, id=pa.id, proposal=label_of(pr))
         items = []
         log_channel = settings.channels["log"]
         if log_channel is not None:
@@ -512,10 +517,3 @@ class EmailService:
             )
         await self._db.scrub(tables=("person", "participation", "identity_flag"))
         return forgotten.participations
-
-
-def _plain(text: str) -> str:
-    """Return user text for a plain notice: one line, no markdown or mentions."""
-    from bot.services.text import quoted
-
-    return quoted(text, 80)

@@ -143,6 +143,7 @@ async def test_the_page_confirms_once_and_tells_the_proposer_and_secretariat(
     assert [p.user_id for p in told] == [PROPOSER.user_id]
     assert [p.channel_id for p in logged] == [LOG]
     assert "confirmed nomination #1 on WS #1 (by email)" in told[0].text
+    assert "Amina" not in told[0].text + logged[0].text  # a message outlives a forget
     entry = await services.panellists.view(PROPOSER, 1)
     assert entry.nominee.status == "confirmed"
 
