@@ -36,7 +36,7 @@ from bot.services.config import ConfigService
 from bot.services.outbox import EmailPost, PostResult, PostStatus, UserNotice
 from bot.services.panellists import ANSWERABLE, PanellistService, erase_person, settle
 from bot.services.proposals import label_of, target_of
-from bot.services.sending import NOTICE, OutboxService, nonce_of, ref_of
+from bot.services.sending import NOTHING_TO_SEND, NOTICE, OutboxService, nonce_of, ref_of
 from bot.services.taxonomy import ROLES
 from storage import outbox as store
 from storage.audit import record_event
@@ -273,6 +273,12 @@ class EmailService:
                     "your name, affiliation and the details on the page for this session."
                 ),
                 "",
+                _("As stated by the nominator"),
+                "  "
+                + ", ".join(p for p in (person.name, person.affiliation) if p)
+                + f"\n  {_(person.stakeholder_group)} · {_(person.region)}",
+                *((_("Why you"), "  " + " ".join(pa.rationale.split())) if pa.rationale else ()),
+                "",
                 _(
                     "Answer, see, correct or erase your data here (the link works for {n} days):",
                     n=LINK_DAYS,
@@ -300,8 +306,10 @@ class EmailService:
         self, session: AsyncSession, rows: Sequence[OutboxItem], result: PostResult | None
     ) -> None:
         """Tell the secretariat, once, of an email invitation given up."""
-        if result is not None and result.status is PostStatus.SENT:
-            return
+        if result is not None and (
+            result.status is PostStatus.SENT or result.detail == NOTHING_TO_SEND
+        ):
+            return  # sent; or answered, erased or email turned off before it went: fine
         failed = [r for r in rows if r.status in (store.FAILED, store.EXPIRED)]
         if not failed:
             return

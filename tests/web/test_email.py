@@ -364,3 +364,28 @@ def test_settings_for_email_and_the_pages() -> None:
         load_settings({"SMTP_URL": "smtp://h"})
     with pytest.raises(SettingsError, match="SMTP_TLS"):
         load_settings({"SMTP_TLS": "maybe"})
+
+
+async def test_an_answer_before_the_mail_went_cancels_it_quietly(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database
+) -> None:
+    from tests.services.factories import SECRETARIAT
+
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await services.panellists.record_answer(SECRETARIAT, 1, accept=True, note="by phone")
+    await Sender(services.outbox, outbox).run_once()
+    assert smtp[0].messages == []
+    assert not [p for p in outbox.posts if isinstance(p, AdminNotice)]
+
+
+async def test_the_mail_says_what_was_stated_about_them(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int]
+) -> None:
+    await _invite(services, outbox, smtp[0], affiliation="Dakar Lab", rationale="Leads  the work")
+    body = smtp[0].messages[0].get_body(preferencelist=("plain",))
+    assert body is not None
+    text = body.get_content()
+    assert "Amina Diallo, Dakar Lab" in text and "Civil Society · African Group" in text
+    assert "Why you" in text and "Leads the work" in text
+    assert "You were nominated as speaker on WS #1" in text
