@@ -21,6 +21,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 from aiohttp import web
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -185,6 +186,15 @@ class ConsentPages:
         raw = request.match_info["guild"]
         return int(raw) if raw.isascii() and raw.isdecimal() and len(raw) <= 21 else None
 
+    def _same_origin(self, request: web.Request) -> bool:
+        """Return whether a form comes from our own pages (a browser names its origin)."""
+        origin = request.headers.get("Origin")
+        base = self.service.base_url
+        if origin is None or base is None:
+            return True  # no browser origin to judge (the link token still guards the form)
+        parts = urlsplit(base)
+        return origin == f"{parts.scheme}://{parts.netloc}"
+
     # -- handlers ------------------------------------------------------------------
 
     async def css(self, request: web.Request) -> web.Response:
@@ -219,6 +229,8 @@ class ConsentPages:
         """Carry out one form of the page (confirm, decline, correct, erase)."""
         guild_id = self._guild(request)
         if guild_id is None:
+            return self._message(request, "invalid")
+        if not self._same_origin(request):
             return self._message(request, "invalid")
         form = await request.post()
         token = request.match_info["token"]

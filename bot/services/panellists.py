@@ -860,6 +860,15 @@ class PanellistService:
                 )
             if pa.removed_at is not None:
                 raise Conflict(_("Nomination #{id} is withdrawn: put it back first.", id=pa.id))
+            if pa.answer_source == "email" and pa.consent is not None:
+                # Their own answer on the consent page (bot.services.email) stands too.
+                raise Conflict(
+                    _(
+                        "The nominee answered nomination #{id} themselves on the consent page "
+                        "of their email: their answer stands.",
+                        id=pa.id,
+                    )
+                )
             if pa.answer_source == "discord" and pa.consent is not None:
                 if pa.consent == "given":
                     stands = _(

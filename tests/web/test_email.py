@@ -146,6 +146,15 @@ async def test_the_page_confirms_once_and_tells_the_proposer_and_secretariat(
     assert "Amina" not in told[0].text + logged[0].text  # a message outlives a forget
     entry = await services.panellists.view(PROPOSER, 1)
     assert entry.nominee.status == "confirmed"
+    from bot.render.proposals import answer_text
+
+    assert answer_text(entry.nominee) == "agreed by the nominee, by email"
+    # The nominee's own answer stands: the secretariat cannot record another over it.
+    from bot.errors import Conflict
+    from tests.services.factories import SECRETARIAT
+
+    with pytest.raises(Conflict, match="consent page"):
+        await services.panellists.record_answer(SECRETARIAT, 1, accept=False, note="phone")
 
 
 async def test_decline_and_erase_like_panellist_forget(
@@ -211,6 +220,22 @@ async def test_bad_links_show_a_clear_page_and_change_nothing(
     assert answered.status in (403, 404, 405)
     async with db.read() as session:
         assert (await session.exec(select(Participation))).one().status == "invited"
+
+
+async def test_a_form_from_another_site_is_refused(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], client: TestClient, db: Database
+) -> None:
+    link = await _invite(services, outbox, smtp[0])
+    forged = await client.post(
+        _path(link),
+        data={"action": "erase", "sure": "yes"},
+        headers={"Origin": "https://evil.example"},
+    )
+    assert forged.status == 403
+    ours = await client.post(_path(link), data={"action": "confirm"}, headers={"Origin": BASE})
+    assert ours.status == 200
+    async with db.read() as session:
+        assert (await session.exec(select(Participation))).one().status == "confirmed"
 
 
 async def test_an_expired_link_is_refused(
@@ -329,6 +354,17 @@ async def test_no_smtp_server_is_a_retry_not_a_loss(services: Services, db: Data
     async with db.read() as session:
         row = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).one()
     assert row.status == "queued" and "SMTP" in (row.detail or "")
+
+
+async def test_config_show_says_whether_email_is_on(services: Services) -> None:
+    from bot.render.config import config_embed
+
+    settings = await services.config.get(GUILD)
+    fields = {}
+    for on in (True, False):
+        embed = config_embed(settings, email=on)
+        fields[on] = {f.name: f.value for f in embed.fields}["Email invitations"]
+    assert fields[True].startswith("On:") and fields[False].startswith("Off: invitations go by")
 
 
 def test_what_counts_as_an_email_address() -> None:
