@@ -232,6 +232,10 @@ async def test_a_form_from_another_site_is_refused(
         headers={"Origin": "https://evil.example"},
     )
     assert forged.status == 403
+    fetched = await client.post(
+        _path(link), data={"action": "confirm"}, headers={"Sec-Fetch-Site": "cross-site"}
+    )
+    assert fetched.status == 403
     ours = await client.post(_path(link), data={"action": "confirm"}, headers={"Origin": BASE})
     assert ours.status == 200
     async with db.read() as session:
