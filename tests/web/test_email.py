@@ -9,6 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlmodel import select
 
 from bot.mail import Mailer, SmtpServer
@@ -429,3 +431,20 @@ async def test_the_mail_says_what_was_stated_about_them(
     assert "Amina Diallo, Dakar Lab" in text and "Civil Society · African Group" in text
     assert "Why you" in text and "Leads the work" in text
     assert "You were nominated as speaker on WS #1" in text
+
+
+@settings(max_examples=200, deadline=None)
+@given(token=st.text(max_size=300), guild=st.integers(min_value=0, max_value=2**64))
+def test_any_token_is_either_valid_or_refused(token: str, guild: int) -> None:
+    from datetime import UTC, datetime
+
+    from bot.services.email import LinkRefused
+
+    now = datetime(2027, 3, 1, tzinfo=UTC)
+    signer = Signer(SECRET, lambda: now)
+    try:
+        link = signer.read(guild, token, now)
+    except LinkRefused as refused:
+        assert refused.reason in ("invalid", "expired")
+    else:  # only a token this key signed for this guild gets through
+        assert signer.sign(guild, link.participation_id, link.invitation)
