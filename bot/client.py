@@ -61,6 +61,9 @@ COGS_PACKAGE = "cogs"
 GUILD_READY_TIMEOUT = 0.25  # seconds without a new server before discord.py says ready
 
 
+WEB_PACKAGE = "web"
+
+
 def cog_modules(package: str = COGS_PACKAGE) -> list[str]:
     """Return every extension module of ``package`` (private modules excluded).
 
@@ -159,6 +162,8 @@ class MagBot(commands.AutoShardedBot):
         for name in [*cog_modules(), *self.settings.extra_cogs]:
             await self.load_extension(name)
         log.info("loaded %d cogs", len(self.extensions))
+        if self.settings.web_enabled:  # the consent pages (issue 16), by name: web sits above bot
+            await self.load_extension(WEB_PACKAGE)
         self.clock.start()
         self.clock.every(ROSTER_SECONDS, self._refresh_rosters, name="roster")
         # Reminders and digests (issue 4): a ticker on the clock, posting through Discord.

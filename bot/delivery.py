@@ -35,14 +35,16 @@ from apscheduler.triggers.date import DateTrigger
 
 from bot.clock import Clock
 from bot.i18n import speaking
+from bot.mail import Mailer, SmtpServer
 from bot.metrics import Metrics
 from bot.render.decisions import decision_embed, decision_view
 from bot.render.digests import digest_embed
-from bot.render.embeds import directed, fit_embed
+from bot.render.embeds import clip, directed, fit_embed
 from bot.render.reminders import (
     batch_content,
     direct_content,
     notice_content,
+    ref_text,
     reminder_content,
     reminder_embed,
     reminder_mentions,
@@ -55,11 +57,13 @@ from bot.services.outbox import (
     DecisionNotice,
     DigestPost,
     DirectPost,
+    EmailPost,
     Post,
     PostResult,
     ReminderBatch,
     ReminderPost,
     RoundNotice,
+    UserNotice,
     refs_of,
 )
 from bot.services.registry import Services
@@ -84,11 +88,16 @@ REF: Final = re.compile(r"\bref ([0-9]+-[0-9a-z]+)\b")  # what ``ref_text`` writ
 class DiscordOutbox:
     """The services' outbox, posting through a discord.py client."""
 
-    def __init__(self, client: discord.Client) -> None:
+    def __init__(self, client: discord.Client, mailer: Mailer | None = None) -> None:
         self._client = client
+        self._mailer = mailer  # emails (nominees not on Discord) go by SMTP
 
     async def post(self, post: Post) -> PostResult:
         """Post ``post``; map Discord's answer to sent, retry or failed."""
+        if isinstance(post, EmailPost):
+            if self._mailer is None:
+                return PostResult.failed("no SMTP server is configured (SMTP_URL)")
+            return await self._mailer.send(post)
         try:
             message = await self._send(post)
         except discord.Forbidden as error:
@@ -108,8 +117,12 @@ class DiscordOutbox:
         return PostResult.sent(message.id)
 
     async def _destination(self, post: Post) -> discord.abc.Messageable:
-        if isinstance(post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice):
+        if isinstance(
+            post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice | UserNotice
+        ):
             return await self._client.create_dm(discord.Object(id=post.user_id))
+        if isinstance(post, EmailPost):
+            raise TypeError("an email has no Discord destination")
         return self._client.get_partial_messageable(post.channel_id, guild_id=post.guild_id)
 
     async def _send(self, post: Post) -> discord.Message:
@@ -147,6 +160,9 @@ class DiscordOutbox:
             kwargs = {"embed": digest_embed(post.digest, post.ref), "allowed_mentions": none}
         elif isinstance(post, AdminNotice):
             kwargs = {"content": notice_content(post), "allowed_mentions": none}
+        elif isinstance(post, UserNotice):
+            kwargs = {"content": clip(f"{post.text} ({ref_text(post.ref)})", 2000)}
+            kwargs["allowed_mentions"] = none
         elif isinstance(post, AssignedNotice):
             kwargs = {"content": assigned_content(post), "allowed_mentions": none}
         elif isinstance(post, RoundNotice):
@@ -164,6 +180,8 @@ class DiscordOutbox:
 
     async def find(self, post: Post, since: datetime) -> dict[str, int] | None:
         """Return, by ref, this bot's messages of ``post`` in its destination since ``since``."""
+        if isinstance(post, EmailPost):
+            return {}  # a mail cannot be looked up once sent: it goes again (bot.mail)
         wanted = set(refs_of(post))
         me = self._client.user
         try:
@@ -425,7 +443,20 @@ def start_deliveries(
     services.outbox.shards = shards
     services.reminders.use(shards=shards)
     services.digests.use(shards=shards)
-    sender = Sender(services.outbox, DiscordOutbox(client))
+    mailer = None
+    if settings.email_enabled:
+        assert settings.smtp_url is not None and settings.web_secret is not None
+        assert settings.smtp_sender is not None and settings.web_base_url is not None
+        mailer = Mailer(SmtpServer.from_url(settings.smtp_url.get(), settings.smtp_tls))
+        services.email.use(
+            secret=settings.web_secret.get(),
+            base_url=settings.web_base_url,
+            sender=settings.smtp_sender,
+        )
+    elif settings.web_enabled and settings.web_secret is not None:
+        assert settings.web_base_url is not None
+        services.email.use_pages(secret=settings.web_secret.get(), base_url=settings.web_base_url)
+    sender = Sender(services.outbox, DiscordOutbox(client, mailer))
     deliveries = Deliveries(services, clock, sender, metrics=metrics)
     if metrics is not None:
         sender.on_settled.append(count_settled(metrics))

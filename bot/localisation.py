@@ -164,11 +164,11 @@ def command_texts(
 
 
 def source_roots() -> list[Path]:
-    """Return the folders whose code holds the texts (the ``bot`` and ``cogs`` packages)."""
+    """Return the folders whose code holds the texts (``bot``, ``cogs`` and ``web``)."""
     import bot
 
     here = Path(bot.__file__).parent
-    return [here, here.parent / "cogs"]
+    return [here, here.parent / "cogs", here.parent / "web"]
 
 
 def template(

@@ -73,6 +73,26 @@ class Settings:
     # The Prometheus /metrics and /healthz endpoint (bot.metrics); None: off.
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
+    # Email to nominees who are not on Discord (bot.mail); None: invitations stay Discord-only.
+    smtp_url: Secret | None = None  # smtp://user:password@host:port (the password is secret)
+    smtp_sender: str | None = None  # the From: address
+    smtp_tls: str = "starttls"  # starttls, tls (implicit, port 465) or none
+    # The consent pages (web/): served only when both are set.
+    web_base_url: str | None = None  # how nominees reach the pages, e.g. https://mag.example.org
+    web_port: int | None = None
+    web_host: str = "127.0.0.1"
+    # The key the consent links are signed with (required when the web part is on).
+    web_secret: Secret | None = None
+
+    @property
+    def email_enabled(self) -> bool:
+        """Return whether invitations may go by email (SMTP and the consent pages are set)."""
+        return self.smtp_url is not None and self.web_enabled
+
+    @property
+    def web_enabled(self) -> bool:
+        """Return whether the consent pages are served."""
+        return self.web_base_url is not None and self.web_port is not None
 
     def require_token(self) -> Secret:
         """Return the token or raise the error that explains how to get one."""
@@ -206,6 +226,46 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
             )
         metrics_port = int(raw_port)
 
+    web_port: int | None = None
+    raw_web_port = get("WEB_PORT")
+    if raw_web_port is not None:
+        if (
+            not (raw_web_port.isascii() and raw_web_port.isdecimal())
+            or not 1 <= int(raw_web_port) <= 65535
+        ):
+            raise SettingsError(
+                f"WEB_PORT={raw_web_port!r} must be a port number from 1 to 65535 "
+                "(or unset, to serve no consent pages)."
+            )
+        web_port = int(raw_web_port)
+    web_base_url = get("WEB_BASE_URL")
+    if web_base_url is not None and not web_base_url.startswith(("http://", "https://")):
+        raise SettingsError(
+            f"WEB_BASE_URL={web_base_url!r} must start with https:// (or http:// for tests)."
+        )
+    web_secret = get("WEB_SECRET")
+    if (
+        web_base_url is not None
+        and web_port is not None
+        and (web_secret is None or len(web_secret) < 32)
+    ):
+        raise SettingsError(
+            "WEB_SECRET must be set, at least 32 characters, when WEB_BASE_URL and "
+            "WEB_PORT are: it signs the consent links. Make one with "
+            "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`."
+        )
+    smtp_url = get("SMTP_URL")
+    if smtp_url is not None and not smtp_url.startswith("smtp://"):
+        raise SettingsError(
+            "SMTP_URL must look like smtp://user:password@host:587 (or smtp://host:25)."
+        )
+    smtp_sender = get("SMTP_SENDER")
+    if smtp_url is not None and (smtp_sender is None or "@" not in smtp_sender):
+        raise SettingsError("SMTP_SENDER must be set to the From: address when SMTP_URL is.")
+    smtp_tls = (get("SMTP_TLS") or "starttls").lower()
+    if smtp_tls not in ("starttls", "tls", "none"):
+        raise SettingsError(f"SMTP_TLS={smtp_tls!r} must be starttls, tls or none.")
+
     database_timeout = _seconds("DATABASE_TIMEOUT", get("DATABASE_TIMEOUT"), 1.5, low=0.1)
     database_wait = _seconds("DATABASE_WAIT", get("DATABASE_WAIT"), 60.0, low=0.0)
 
@@ -223,6 +283,13 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         extra_cogs=extra_cogs,
         metrics_port=metrics_port,
         metrics_host=get("METRICS_HOST") or "127.0.0.1",
+        smtp_url=Secret(smtp_url) if smtp_url else None,
+        smtp_sender=smtp_sender,
+        smtp_tls=smtp_tls,
+        web_base_url=web_base_url.rstrip("/") if web_base_url else None,
+        web_port=web_port,
+        web_host=get("WEB_HOST") or "127.0.0.1",
+        web_secret=Secret(web_secret) if web_secret else None,
     )
 
 

@@ -52,8 +52,9 @@ class ConfigCog(commands.Cog):
     async def show(self, interaction: discord.Interaction) -> None:
         await defer(interaction)
         actor = await actor_of(interaction)
-        settings = await bot_of(interaction).services.config.show(actor)
-        await send(interaction, embed=config_embed(settings))
+        services = bot_of(interaction).services
+        settings = await services.config.show(actor)
+        await send(interaction, embed=config_embed(settings, email=services.email.enabled))
 
     @config.command(
         name="language", description="Choose the language of the server's reminders and digests"

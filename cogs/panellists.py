@@ -256,6 +256,8 @@ class PanellistsCog(commands.Cog):
         )
         invitation = nomination.invitation
         sent = None
+        if invitation.emailed:  # queued in the outbox: the sender goes now
+            bot_of(interaction).services.email.queued()
         if invitation.user_id is not None:
             sent = await invite(interaction.client, interaction.guild, nomination.entry, invitation)
         note = invitation_note(invitation, sent, nomination.entry.nominee.participation_id)
@@ -305,6 +307,8 @@ class PanellistsCog(commands.Cog):
         notes = [change_text(change)]
         if change.invitation is not None:
             sent = None
+            if change.invitation.emailed:
+                bot_of(interaction).services.email.queued()
             if change.invitation.user_id is not None:
                 sent = await invite(
                     interaction.client, interaction.guild, change.entry, change.invitation

@@ -51,8 +51,8 @@ def rule_line(settings: GuildSettings, name: str) -> str:
     )
 
 
-def config_embed(settings: GuildSettings) -> discord.Embed:
-    """Return the whole configuration of a guild in one embed."""
+def config_embed(settings: GuildSettings, *, email: bool | None = None) -> discord.Embed:
+    """Return the whole configuration of a guild in one embed (``email``: invitations by email)."""
     cycle = settings.cycle_name or _("not set")
     embed = discord.Embed(title=_("Server configuration"), colour=INFO)
     embed.description = _(
@@ -126,4 +126,18 @@ def config_embed(settings: GuildSettings) -> discord.Embed:
             inline=False,
         )
     embed.set_footer(text=_("Change a setting with /config <setting>, a rule with /config rule."))
+    if email is not None:
+        embed.add_field(
+            name=_("Email invitations"),
+            value=_(
+                "On: nominees with an email address and no Discord account get an email "
+                "with a link to the consent page."
+            )
+            if email
+            else _(
+                "Off: invitations go by Discord only (the bot has no SMTP server or consent "
+                "pages configured: docs/email.md)."
+            ),
+            inline=False,
+        )
     return embed

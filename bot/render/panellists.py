@@ -207,6 +207,8 @@ def change_text(change: ParticipationChange) -> str:
 
 def invitation_note(invitation: Invitation, sent: bool | None, participation_id: int) -> str:
     """Return what happened to an invitation, for the person who nominated or re-invited."""
+    if invitation.emailed:
+        return _("They will get an email with a link to confirm or decline.")
     if not invitation.sent:
         return _("No invitation was sent: {reason}.", reason=invitation.reason)
     if sent:

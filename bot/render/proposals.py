@@ -101,6 +101,12 @@ def answer_text(nominee: Nominee) -> str | None:
         if answer.agreed:
             return _("agreed, recorded by the secretariat (outside Discord)")
         return _("refused, recorded by the secretariat (outside Discord)")
+    if answer.source == "email":
+        return (
+            _("agreed by the nominee, by email")
+            if answer.agreed
+            else _("refused by the nominee, by email")
+        )
     if answer.by_user_id is not None:
         who = f"<@{answer.by_user_id}>"
         return _("agreed by {who}", who=who) if answer.agreed else _("refused by {who}", who=who)

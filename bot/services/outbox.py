@@ -196,6 +196,32 @@ class DecisionNotice:
 
 
 @dataclass(frozen=True)
+class UserNotice:
+    """A short direct message to one member (a proposer: their nominee answered by email)."""
+
+    guild_id: int
+    user_id: int
+    nonce: str
+    ref: str
+    text: str  # already safe (typed parts quoted)
+    language: str = SOURCE
+
+
+@dataclass(frozen=True)
+class EmailPost:
+    """An email to someone who is not on Discord (a nominee's invitation); sent by SMTP."""
+
+    guild_id: int
+    to: str
+    sender: str
+    subject: str
+    text: str
+    nonce: str
+    ref: str
+    language: str = SOURCE
+
+
+@dataclass(frozen=True)
 class ReminderBatch:
     """Reminders due together in one channel, sent as one message (up to 10 embeds)."""
 
@@ -224,6 +250,8 @@ Post = (
     | AssignedNotice
     | DecisionNotice
     | RoundNotice
+    | UserNotice
+    | EmailPost
 )
 
 
@@ -236,7 +264,9 @@ def refs_of(post: Post) -> tuple[str, ...]:
 
 def channel_of(post: Post) -> int | None:
     """Return the channel a post goes to (None: a direct message)."""
-    if isinstance(post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice):
+    if isinstance(
+        post, DirectPost | AssignedNotice | DecisionNotice | RoundNotice | UserNotice | EmailPost
+    ):
         return None
     return post.channel_id
 

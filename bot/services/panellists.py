@@ -22,7 +22,7 @@ declined; an invitation went out -> invited; else nominated.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -159,6 +159,8 @@ class Invitation:
     reason: str | None = None  # when user_id is None: why nobody is asked
     # The invited account has a MAG profile: confirming makes a conflict that counts.
     mag_member: bool = False
+    # No account, but an email invitation was queued (bot.services.email).
+    emailed: bool = False
 
     @property
     def sent(self) -> bool:
@@ -259,6 +261,11 @@ class PanellistService:
         self._clock = clock
         self._config = config
         self.on_decision = on_decision
+        # Queues an email invitation in the caller's transaction; returns the address
+        # (None: no address). Set by ``EmailService.use`` when email is configured.
+        self.email_invite: (
+            Callable[[AsyncSession, Participation, Person, datetime], Awaitable[str | None]] | None
+        ) = None
 
     # -- helpers ---------------------------------------------------------------
 
@@ -316,6 +323,15 @@ class PanellistService:
         """Decide whom to invite for a nomination, within the limits; record it if anyone."""
         pa = participation
         user_id = nominee_account(pa, person)
+        if user_id is None and self.email_invite is not None and pa.consent is None:
+            settings = await self._config.get(pa.guild_id)
+            spacing = timedelta(hours=int(settings.rule("invitations.resend_hours")))
+            if not (resend and pa.invited_at is not None and now - pa.invited_at < spacing):
+                address = await self.email_invite(session, pa, person, now)
+                if address is not None:
+                    pa.invited_at = now
+                    pa.invitations += 1
+                    return Invitation(None, _("they were invited by email"), emailed=True)
         if user_id is None:
             return Invitation(
                 None,
@@ -844,6 +860,15 @@ class PanellistService:
                 )
             if pa.removed_at is not None:
                 raise Conflict(_("Nomination #{id} is withdrawn: put it back first.", id=pa.id))
+            if pa.answer_source == "email" and pa.consent is not None:
+                # Their own answer on the consent page (bot.services.email) stands too.
+                raise Conflict(
+                    _(
+                        "The nominee answered nomination #{id} themselves on the consent page "
+                        "of their email: their answer stands.",
+                        id=pa.id,
+                    )
+                )
             if pa.answer_source == "discord" and pa.consent is not None:
                 if pa.consent == "given":
                     stands = _(
@@ -978,29 +1003,43 @@ class PanellistService:
                         name=quoted(person.name, 80),
                     )
                 )
-            proposal_ids = await delete_person(
-                session, guild_id=actor.guild_id, person_id=person_id
-            )
-            proposals = await proposals_by_ids(
-                session, guild_id=actor.guild_id, ids=sorted(set(proposal_ids))
-            )
-            labels = [label_of(p) for p in sorted(proposals.values(), key=lambda p: p.number)]
-            await record_event(
+            forgotten = await erase_person(
                 session,
                 guild_id=actor.guild_id,
+                person_id=person_id,
                 actor_id=actor.user_id,
-                action="person.forget",
-                target=f"person:{person_id}",
-                # Stored in the audit: in the language of whoever erased them.
-                note=ngettext(
-                    "Personal data and {n} participation(s) erased.",
-                    "Personal data and {n} participation(s) erased.",
-                    len(proposal_ids),
-                ),
-                at=now,
+                now=now,
             )
         await self._db.scrub(tables=("person", "participation", "identity_flag"))
-        return Forgotten(person_id=person_id, participations=len(proposal_ids), proposals=labels)
+        return forgotten
+
+
+async def erase_person(
+    session: AsyncSession, *, guild_id: int, person_id: int, actor_id: int | None, now: datetime
+) -> Forgotten:
+    """Erase a person and their participations in the caller's transaction; audit the fact.
+
+    The one rule of forgetting, for ``/panellist forget`` and the consent
+    page's "erase my data" alike; the caller scrubs the database after commit.
+    """
+    proposal_ids = await delete_person(session, guild_id=guild_id, person_id=person_id)
+    proposals = await proposals_by_ids(session, guild_id=guild_id, ids=sorted(set(proposal_ids)))
+    labels = [label_of(p) for p in sorted(proposals.values(), key=lambda p: p.number)]
+    await record_event(
+        session,
+        guild_id=guild_id,
+        actor_id=actor_id,
+        action="person.forget",
+        target=f"person:{person_id}",
+        # Stored in the audit: in the language of whoever erased them.
+        note=ngettext(
+            "Personal data and {n} participation(s) erased.",
+            "Personal data and {n} participation(s) erased.",
+            len(proposal_ids),
+        ),
+        at=now,
+    )
+    return Forgotten(person_id=person_id, participations=len(proposal_ids), proposals=labels)
 
 
 def _answering_accounts(participation: Participation, person: Person) -> set[int]:

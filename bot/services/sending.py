@@ -58,6 +58,8 @@ BLOCK_RETRY: Final = timedelta(hours=1)
 CONCURRENCY: Final = 32
 PER_MESSAGE: Final = 10  # Discord: at most 10 embeds in one message
 NOTICE: Final = "notice"
+# Why a row whose preparer had nothing to render any more was settled (not a failure to report).
+NOTHING_TO_SEND: Final = "nothing to send any more"
 
 # (items of one message) -> the post to send (None: nothing to send any more).
 Preparer = Callable[[Sequence[OutboxItem]], Awaitable[Post | None]]
@@ -467,7 +469,7 @@ class Sender:
             return
         post = await service.prepare(items)
         if post is None:
-            await self._settle(items, PostResult.failed("nothing to send any more"), now)
+            await self._settle(items, PostResult.failed(NOTHING_TO_SEND), now)
             return
         taken_over = [i for i in items if i.attempted_at is not None]
         if taken_over:
