@@ -19,6 +19,7 @@ from bot.services.deadlines import DeadlineService
 from bot.services.decisions import DecisionService, chase_confirmations
 from bot.services.digests import DigestService
 from bot.services.export import ExportService
+from bot.services.imports import ImportService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService, meetings_digest_section
 from bot.services.panellists import PanellistService
@@ -70,6 +71,8 @@ class Services:
     languages: LanguageService = dataclasses.field(init=False)
     # MAG meetings (issue 15).
     meetings: MeetingService = dataclasses.field(init=False)
+    # A call run on pretalx, Sessionize or a spreadsheet, imported (issue 16).
+    imports: ImportService = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         db, clock, config = self.db, self.clock, self.config
@@ -131,6 +134,7 @@ class Services:
         # MAG meetings (issue 15): their start is a deadline; their minutes go in the digest.
         self.meetings = MeetingService(db, clock, config, self.deadlines)
         self.digests.add_section("meetings", meetings_digest_section, order=35)
+        self.imports = ImportService(db, clock, config)
 
     async def _dm_language(self, user_id: int, guild_id: int) -> str:
         return await self.languages.person(user_id, guild_id=guild_id)
