@@ -34,6 +34,7 @@ from bot.render.proposals import (
 )
 from bot.services.auth import Actor
 from bot.services.import_formats import MAX_BYTES
+from bot.services.imports import IMPORTED_PROPOSER
 from bot.services.proposals import (
     FORM_FIELDS,
     STATUS_LABELS,
@@ -115,6 +116,8 @@ async def tell_proposer(
     """DM the proposer about a status change; return a sentence for the person who made it."""
     if change.notify_user_id is None:
         return ""
+    if change.notify_user_id == IMPORTED_PROPOSER:
+        return _("The proposal was imported: tell its proposer outside Discord.")
     language = await recipient_language(client, change.notify_user_id, guild.id if guild else None)
     with speaking(language):
         sent = await direct_message(

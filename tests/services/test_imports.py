@@ -1,4 +1,4 @@
-"""Importing a call: each format, bad rows named by row and column, duplicates, re-import, limits."""
+"""Importing a call: each format, bad rows by row and column, duplicates, re-import, limits."""
 
 from __future__ import annotations
 
@@ -57,7 +57,10 @@ async def test_pretalx_json_with_speakers_previews_then_applies(
     parsed = await imports.read(
         SECRETARIAT, fixture("pretalx-sessions.json", "pretalx-speakers.json")
     )
-    assert parsed["source"] == "pretalx" and parsed["format"] == "pretalx JSON"
+    assert (
+        formats.unpack(parsed)["source"] == "pretalx"
+        and formats.unpack(parsed)["format"] == "pretalx JSON"
+    )
     asked = await preview_of(imports, parsed)
     assert "3 new proposals" in str(asked) and "3 new people" in str(asked)
     assert "4 speakers" in str(asked)
@@ -89,9 +92,9 @@ async def test_pretalx_json_with_speakers_previews_then_applies(
         "Female",
     )
     assert (amina.source, amina.source_id) == ("pretalx", "A8BC7D")
-    contacts = {l.contact for l in links}
+    contacts = {link.contact for link in links}
     assert "amina@example.org" in contacts and "not-an-email" not in contacts
-    assert all(l.status == "nominated" and l.invitee_id is None for l in links)
+    assert all(link.status == "nominated" and link.invitee_id is None for link in links)
     assert [a.action for a in audit] == ["proposal.import"]
 
 
@@ -118,13 +121,15 @@ async def test_pretalx_csv_reads_lists_joined_in_one_cell(imports: ImportService
     parsed = await imports.read(
         SECRETARIAT, fixture("pretalx-sessions.csv", "pretalx-speakers.csv")
     )
-    assert parsed["format"] == "pretalx CSV"
-    first = parsed["proposals"][0]
+    assert formats.unpack(parsed)["format"] == "pretalx CSV"
+    first = formats.unpack(parsed)["proposals"][0]
     assert first["speakers"] == [["A8BC7D", "speaker"], ["F3GH9J", "speaker"]]
-    people = {p["sid"]: p for p in parsed["people"]}
+    people = {p["sid"]: p for p in formats.unpack(parsed)["people"]}
     assert people["F3GH9J"]["email"] == "kenji@example.org"
     # CSV rows count the header: the third session is row 4.
-    assert {(p["row"], p["column"]) for p in parsed["problems"]} >= {(4, "Duration")}
+    assert {(p["row"], p["column"]) for p in formats.unpack(parsed)["problems"]} >= {
+        (4, "Duration")
+    }
 
 
 async def test_pretalx_sessions_alone_take_names_from_the_session(
@@ -152,7 +157,7 @@ async def test_pretalx_api_page(imports: ImportService, db: Database) -> None:
         ],
     }
     parsed = await imports.read(SECRETARIAT, [("page.json", json.dumps(page).encode())])
-    assert parsed["format"] == "pretalx API JSON"
+    assert formats.unpack(parsed)["format"] == "pretalx API JSON"
     await imports.apply(SECRETARIAT, parsed)
     async with db.read() as session:
         proposal = (await session.exec(select(Proposal))).one()
@@ -165,7 +170,7 @@ async def test_pretalx_api_page(imports: ImportService, db: Database) -> None:
 
 async def test_sessionize_all_data(imports: ImportService, db: Database) -> None:
     parsed = await imports.read(SECRETARIAT, fixture("sessionize-all.json"))
-    assert parsed["source"] == "sessionize"
+    assert formats.unpack(parsed)["source"] == "sessionize"
     asked = await preview_of(imports, parsed)
     assert "2 new proposals" in str(asked)  # the lunch is a service session, left out
     await imports.run(SECRETARIAT, parsed, confirmed=True)
@@ -180,18 +185,20 @@ async def test_sessionize_all_data(imports: ImportService, db: Database) -> None
 
 async def test_sessionize_sessions_view(imports: ImportService, db: Database) -> None:
     parsed = await imports.read(SECRETARIAT, fixture("sessionize-sessions.json"))
-    assert parsed["format"] == "Sessionize JSON (Sessions)"
+    assert formats.unpack(parsed)["format"] == "Sessionize JSON (Sessions)"
     await imports.apply(SECRETARIAT, parsed)
     assert await counts(db) == (1, 1, 1)
 
 
 async def test_our_template_as_shipped(imports: ImportService, db: Database) -> None:
     parsed = await imports.read(SECRETARIAT, [("template.csv", TEMPLATE.read_bytes())])
-    assert parsed["source"] == "csv" and not parsed["problems"]
+    assert formats.unpack(parsed)["source"] == "csv" and not formats.unpack(parsed)["problems"]
     result = await imports.apply(SECRETARIAT, parsed)
     assert (result.proposals, result.people, result.participations) == (2, 3, 3)
     async with db.read() as session:
-        roles = {(l.role, l.contact) for l in (await session.exec(select(Participation))).all()}
+        roles = {
+            (link.role, link.contact) for link in (await session.exec(select(Participation))).all()
+        }
         second = (await session.exec(select(Proposal).where(Proposal.number == 2))).one()
     assert ("organizer", "grace@example.org") in roles
     assert second.kind == "open_forum" and second.proposer_name == "Ana Lima"
@@ -333,3 +340,31 @@ async def test_subthemes_not_of_this_server_are_warned(db: Database, clock: Fake
     asked = await preview_of(imports, parsed)
     assert any("Connectivity" in w and "not a subtheme" in w for w in asked.warnings)
     assert not any("Data governance" in w for w in asked.warnings)
+
+
+async def test_the_stored_request_is_packed_small(imports: ImportService) -> None:
+    parsed = await imports.read(SECRETARIAT, fixture("pretalx-sessions.json"))
+    assert set(parsed) == {"packed", "source", "digest"} and parsed["source"] == "pretalx"
+    assert formats.unpack(json.loads(json.dumps(parsed)))["proposals"][0]["sid"] == "QXKLMN"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[]",
+        "{}",
+        ' [ {"a": [1, 2]} , {"b": null} ] ',
+        '{"sessions": [{"id": 1}], "speakers": [], "n": 3, "o": {"x": [1]}}',
+        '"just a string"',
+    ],
+)
+def test_the_piecewise_json_reader_reads_as_json_does(text: str) -> None:
+    assert formats.loads(text) == json.loads(text)
+
+
+@pytest.mark.parametrize("text", ["[1, 2", '{"a": 1,}', "[1] 2", '{"a" 1}', "[1,,2]"])
+def test_the_piecewise_json_reader_refuses_what_json_refuses(text: str) -> None:
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    with pytest.raises(json.JSONDecodeError):
+        formats.loads(text)
