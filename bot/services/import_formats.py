@@ -55,6 +55,7 @@ MAX_TEXT: Final = 10_000
 DEFAULT_DURATION: Final = 60
 
 PRETALX, SESSIONIZE, CSV_TEMPLATE = "pretalx", "sessionize", "csv"
+_TOOLS: Final = {"pretalx": "pretalx", "sessionize": "Sessionize", "template": "CSV template"}
 SOURCES: Final = (PRETALX, SESSIONIZE, CSV_TEMPLATE)
 
 #: Our template's columns, in order (docs/import.md says what each holds).
@@ -169,27 +170,13 @@ def parse(files: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
         except UnicodeDecodeError:
             raise ImportError_("not_utf8", name) from None
     readings = [_read(name, text) for name, text in texts]
-    kinds = [kind for kind, _data in readings]
-    if len(readings) == 2:
-        if sorted(kinds) != ["pretalx-sessions", "pretalx-speakers"]:
-            raise ImportError_("two_files")
-        sessions = next(d for k, d in readings if k == "pretalx-sessions")
-        speakers = next(d for k, d in readings if k == "pretalx-speakers")
-        result = _pretalx(sessions, speakers, fmt=sessions["format"])
-    else:
-        kind, reading = readings[0]
-        if kind == "pretalx-speakers":
-            raise ImportError_("speakers_alone")
-        if kind == "pretalx-sessions":
-            result = _pretalx(reading, None, fmt=reading["format"])
-        elif kind == "pretalx-api":
-            result = _pretalx_api(reading["items"])
-        elif kind == "sessionize-all":
-            result = _sessionize_all(reading["data"])
-        elif kind == "sessionize-sessions":
-            result = _sessionize_sessions(reading["data"])
-        else:
-            result = _template(reading["header"], reading["rows"])
+    try:
+        result = _dispatch(readings)
+    except (TypeError, AttributeError, KeyError, ValueError):
+        # The shape was recognised but a value is not what the tool writes (a
+        # number where a list should be...): hand-edited or another tool's file.
+        tool = readings[0][0].split("-")[0]
+        raise ImportError_("malformed", _TOOLS.get(tool, tool)) from None
     if len(result.proposals) > MAX_PROPOSALS:
         raise ImportError_("too_many_proposals", str(len(result.proposals)))
     if len(result.people) > MAX_PEOPLE:
@@ -197,6 +184,29 @@ def parse(files: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
     for person in result.people.values():  # computed here, off the event loop
         person["key"] = person_key(person["name"], person["affiliation"])
     return result.result(digest.hexdigest())
+
+
+def _dispatch(readings: Sequence[tuple[str, dict[str, Any]]]) -> _Collector:
+    """Read the recognised files with their format's reader."""
+    kinds = sorted(kind for kind, _reading in readings)
+    if len(readings) == 2:
+        if kinds != ["pretalx-sessions", "pretalx-speakers"]:
+            raise ImportError_("two_files")
+        sessions = next(r for k, r in readings if k == "pretalx-sessions")
+        speakers = next(r for k, r in readings if k == "pretalx-speakers")
+        return _pretalx(sessions, speakers, fmt=sessions["format"])
+    kind, reading = readings[0]
+    if kind == "pretalx-speakers":
+        raise ImportError_("speakers_alone")
+    if kind == "pretalx-sessions":
+        return _pretalx(reading, None, fmt=reading["format"])
+    if kind == "pretalx-api":
+        return _pretalx_api(reading["items"])
+    if kind == "sessionize-all":
+        return _sessionize_all(reading["data"])
+    if kind == "sessionize-sessions":
+        return _sessionize_sessions(reading["data"])
+    return _template(reading["header"], reading["rows"])
 
 
 def pack(parsed: Mapping[str, Any]) -> dict[str, Any]:

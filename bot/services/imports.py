@@ -70,6 +70,10 @@ _FILE_PROBLEMS: Final[Mapping[str, str]] = {
         "This is a pretalx speakers export: attach the sessions export as the file, and this "
         "one as speakers."
     ),
+    "malformed": N_(
+        "This looks like a {value} export, but some of its values are not what {value} "
+        "writes (a number where a list should be, say): export it again, unedited."
+    ),
     "too_many_proposals": N_("The file has {value} proposals; at most {limit} at once."),
     "too_many_people": N_("The file has {value} people; at most {limit} at once."),
 }
@@ -219,7 +223,7 @@ class ImportService:
             "too_many_people": formats.MAX_PEOPLE,
         }
         template = _FILE_PROBLEMS.get(problem.code, problem.code)
-        counted = problem.code in ("too_many_proposals", "too_many_people")
+        counted = problem.code in ("too_many_proposals", "too_many_people", "malformed")
         value = problem.value if counted else quoted(problem.value, 200)
         return _(template, value=value, limit=limit.get(problem.code, ""))
 

@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -368,3 +370,70 @@ def test_the_piecewise_json_reader_refuses_what_json_refuses(text: str) -> None:
         json.loads(text)
     with pytest.raises(json.JSONDecodeError):
         formats.loads(text)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@given(value=json_values, indent=st.sampled_from([None, 1]))
+def test_the_piecewise_json_reader_agrees_with_json(value: object, indent: int | None) -> None:
+    text = json.dumps(value, indent=indent)
+    assert formats.loads(text) == json.loads(text)
+
+
+@settings(max_examples=200)
+@given(data=st.binary(max_size=300) | st.text(max_size=300).map(str.encode))
+def test_hostile_files_are_refused_cleanly(data: bytes) -> None:
+    try:
+        parsed = formats.parse([("x", data)])
+    except formats.ImportError_:
+        return
+    assert {"proposals", "people", "problems"} <= set(parsed)
+
+
+cell = st.none() | st.integers() | st.text(max_size=6) | st.lists(st.integers(), max_size=2)
+
+
+@settings(max_examples=150)
+@given(
+    sessions=st.lists(
+        st.fixed_dictionaries(
+            {"ID": cell, "Proposal title": cell},
+            optional={"Speaker IDs": cell, "Speaker names": cell, "Duration": cell, "Track": cell},
+        ),
+        min_size=1,
+        max_size=3,
+    ),
+    sessionize=st.fixed_dictionaries(
+        {
+            "sessions": st.lists(
+                st.dictionaries(
+                    st.sampled_from(
+                        ["id", "title", "speakers", "categoryItems", "questionAnswers"]
+                    ),
+                    cell,
+                ),
+                max_size=3,
+            ),
+            "speakers": st.lists(
+                st.dictionaries(st.sampled_from(["id", "fullName", "questionAnswers"]), cell),
+                max_size=3,
+            ),
+        },
+        optional={"categories": cell, "questions": cell},
+    ),
+)
+def test_export_shaped_nonsense_is_refused_cleanly(sessions: list, sessionize: dict) -> None:
+    for value in (sessions, sessionize):
+        try:
+            parsed = formats.parse([("x.json", json.dumps(value).encode())])
+        except formats.ImportError_:
+            continue
+        for proposal in parsed["proposals"]:
+            assert proposal["title"] and proposal["sid"]
