@@ -91,6 +91,24 @@ async def people_by_key(
     return found
 
 
+async def lock_numbers(session: AsyncSession, *, guild_id: int) -> None:
+    """Hold the guild's proposal counter until the transaction ends.
+
+    Taken first by an import, so that two imports at once run one after the
+    other: the second then sees what the first wrote and adds nothing twice.
+    """
+    await session.exec(
+        insert_for(session, ProposalCounter)
+        .values(guild_id=guild_id, last_number=0)
+        .on_conflict_do_nothing(index_elements=["guild_id"])
+    )
+    await session.exec(
+        update(ProposalCounter)
+        .where(col(ProposalCounter.guild_id) == guild_id)
+        .values(last_number=col(ProposalCounter.last_number))
+    )
+
+
 async def allocate_numbers(session: AsyncSession, *, guild_id: int, count: int) -> int:
     """Reserve ``count`` consecutive proposal numbers; return the first."""
     first = await allocate_number(session, guild_id=guild_id)

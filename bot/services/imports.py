@@ -294,6 +294,7 @@ class ImportService:
         source = parsed["source"]
         people = {p["sid"]: p for p in parsed["people"]}
         async with self._db.write() as session:
+            await store.lock_numbers(session, guild_id=guild)  # one import at a time
             plan = await _plan(session, guild, parsed)
             # Thousands of rows: shaped in a worker thread, written in chunks.
             rows = await asyncio.to_thread(_people_rows, guild, source, people, plan, now)

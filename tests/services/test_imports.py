@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
@@ -437,3 +438,14 @@ def test_export_shaped_nonsense_is_refused_cleanly(sessions: list, sessionize: d
             continue
         for proposal in parsed["proposals"]:
             assert proposal["title"] and proposal["sid"]
+
+
+async def test_two_imports_of_one_file_at_once_import_it_once(
+    imports: ImportService, db: Database
+) -> None:
+    parsed = await imports.read(SECRETARIAT, fixture("sessionize-all.json"))
+    results = await asyncio.gather(
+        imports.apply(SECRETARIAT, parsed), imports.apply(SECRETARIAT, parsed)
+    )
+    assert sorted(r.proposals for r in results) == [0, 2]
+    assert await counts(db) == (2, 2, 3)
