@@ -20,6 +20,7 @@ from bot.render.embeds import fit_embed
 from bot.render.text import plain
 from bot.services.auth import Actor
 from bot.services.balance import BalanceReport, FunnelReport
+from bot.services.imports import IMPORTED_PROPOSER
 from bot.services.taxonomy import GENDERS, REGIONS, fold, stakeholder_groups
 from bot.ui import Answering, view_of
 from cogs._common import actor_of, bot_of
@@ -104,7 +105,12 @@ async def direct_message(
     embed: discord.Embed,
     view: discord.ui.View | None = None,
 ) -> bool:
-    """Send a DM; return False (and log) when Discord refuses (DMs closed, unknown user)."""
+    """Send a DM; return False (and log) when Discord refuses (DMs closed, unknown user).
+
+    User 0 is nobody: an imported proposal's proposer (``IMPORTED_PROPOSER``).
+    """
+    if user_id == IMPORTED_PROPOSER:
+        return False
     try:
         user = client.get_user(user_id) or await client.fetch_user(user_id)
         kwargs: dict[str, Any] = {"embed": fit_embed(embed)}

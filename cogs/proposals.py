@@ -22,6 +22,7 @@ from bot.errors import InvalidInput
 from bot.i18n import N_, _, ngettext, speaking
 from bot.render.balance import effect_embed_of
 from bot.render.decisions import slot_text
+from bot.render.imports import import_embed
 from bot.render.proposals import (
     proposal_embed,
     proposal_list_embed,
@@ -32,6 +33,8 @@ from bot.render.proposals import (
     submitted_embed,
 )
 from bot.services.auth import Actor
+from bot.services.import_formats import MAX_BYTES
+from bot.services.imports import IMPORTED_PROPOSER
 from bot.services.proposals import (
     FORM_FIELDS,
     STATUS_LABELS,
@@ -40,6 +43,7 @@ from bot.services.proposals import (
     StatusChange,
 )
 from bot.services.taxonomy import FORMATS, KINDS, PROPOSAL_STATUSES
+from bot.services.text import quoted
 from bot.ui import Form
 from cogs._actions import action, perform
 from cogs._common import Number, actor_of, bot_of, defer, respond, send
@@ -112,6 +116,8 @@ async def tell_proposer(
     """DM the proposer about a status change; return a sentence for the person who made it."""
     if change.notify_user_id is None:
         return ""
+    if change.notify_user_id == IMPORTED_PROPOSER:
+        return _("The proposal was imported: tell its proposer outside Discord.")
     language = await recipient_language(client, change.notify_user_id, guild.id if guild else None)
     with speaking(language):
         sent = await direct_message(
@@ -300,6 +306,27 @@ async def do_screen(
                     )
 
 
+@action("proposal.import")
+async def do_import(
+    interaction: discord.Interaction, actor: Actor, payload: Mapping[str, Any], confirmed: bool
+) -> None:
+    result = await bot_of(interaction).services.imports.run(actor, payload, confirmed=confirmed)
+    await respond(interaction, embed=import_embed(result))
+
+
+async def _attachment_bytes(attachment: discord.Attachment) -> tuple[str, bytes]:
+    """Return an attached file's name and bytes, refusing one over the import's size limit."""
+    if attachment.size > MAX_BYTES:
+        raise InvalidInput(
+            _(
+                "{name} is larger than {limit} MB: split the export.",
+                name=quoted(attachment.filename, 100),
+                limit=MAX_BYTES // (1024 * 1024),
+            )
+        )
+    return attachment.filename, await attachment.read()
+
+
 class ProposalsCog(commands.Cog):
     """Workshop proposals."""
 
@@ -476,6 +503,29 @@ class ProposalsCog(commands.Cog):
         await defer(interaction)
         actor = await actor_of(interaction)
         await perform(interaction, actor, "proposal.screen", {"number": number, "apply": apply})
+
+    @proposal.command(
+        name="import",
+        description="Import a call run on pretalx, Sessionize or our CSV template (asks first)",
+        extras={"audience": "secretariat"},
+    )
+    @app_commands.describe(
+        file="The export: pretalx sessions (JSON or CSV), Sessionize JSON, or our CSV template",
+        speakers="pretalx only: its speakers export, for emails and details",
+    )
+    async def import_(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        speakers: discord.Attachment | None = None,
+    ) -> None:
+        await defer(interaction)
+        actor = await actor_of(interaction)
+        files = [await _attachment_bytes(file)]
+        if speakers is not None:
+            files.append(await _attachment_bytes(speakers))
+        parsed = await bot_of(interaction).services.imports.read(actor, files)
+        await perform(interaction, actor, "proposal.import", parsed)
 
     @proposal.command(
         name="export",

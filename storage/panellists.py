@@ -51,6 +51,7 @@ class Person(SQLModel, table=True):
         UniqueConstraint("guild_id", "key", name="uq_person_guild_key"),
         Index("ix_person_guild_affiliation", "guild_id", "affiliation_key"),
         Index("ix_person_guild_user", "guild_id", "user_id"),
+        UniqueConstraint("guild_id", "source", "source_id", name="uq_person_source"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,6 +76,10 @@ class Person(SQLModel, table=True):
     contact: str | None = Field(default=None, sa_type=Text)
     # Who the details (group, region, gender...) come from: nominator, person, secretariat.
     details_source: str = Field(default="nominator", max_length=12)
+    # An imported speaker: the call's system ("pretalx", ...) and its id there. Never a
+    # Discord link: an imported person is linked only as any other (``user_id`` above).
+    source: str | None = Field(default=None, max_length=16)
+    source_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

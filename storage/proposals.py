@@ -21,6 +21,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.types import DiscordId, NullableJSON, UTCDateTime, utcnow
 from storage.upsert import insert_for
 
+#: The ``proposer_id`` of an imported proposal: no Discord account, never messaged.
+IMPORTED_PROPOSER: Final = 0
+
 
 class ProposalCounter(SQLModel, table=True):
     """The last proposal number handed out in one guild."""
@@ -39,6 +42,8 @@ class Proposal(SQLModel, table=True):
         UniqueConstraint("guild_id", "number", name="uq_proposal_guild_number"),
         # One form, one proposal: a form submitted twice carries the same key.
         UniqueConstraint("guild_id", "submission_key", name="uq_proposal_submission_key"),
+        # One imported submission, one proposal: a re-import finds it by its source id.
+        UniqueConstraint("guild_id", "source", "source_id", name="uq_proposal_source"),
         Index("ix_proposal_guild_status_number", "guild_id", "status", "number"),
         Index("ix_proposal_guild_proposer", "guild_id", "proposer_id"),
         # Covers rankings and long lists: they never read the long texts.
@@ -71,6 +76,11 @@ class Proposal(SQLModel, table=True):
     screened_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     # The key of the form that submitted it (None: not from a form).
     submission_key: str | None = Field(default=None, max_length=40)
+    # Where an imported proposal came from ("pretalx", "sessionize", "csv") and its id
+    # there; None: submitted in Discord. An imported proposal has no Discord proposer
+    # (``proposer_id`` 0, ``IMPORTED_PROPOSER``): nobody is messaged about it.
+    source: str | None = Field(default=None, max_length=16)
+    source_id: str | None = Field(default=None, max_length=100)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 

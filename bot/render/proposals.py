@@ -14,10 +14,12 @@ import discord
 from bot.i18n import _, formats, ngettext, pgettext
 from bot.render.embeds import FIELD_VALUE, INFO, OK, WARN, clip, timestamp
 from bot.render.text import one_line, plain, safe
+from bot.services.imports import source_name
 from bot.services.proposals import (
     STATUS_LABELS,
     ProposalDetail,
     ProposalPage,
+    ProposalView,
     ReviewNote,
     StatusChange,
     Submitted,
@@ -51,6 +53,17 @@ PARTICIPATION_ICONS = {
     "declined": "✖️",
     "withdrawn": "↩️",
 }
+
+
+def proposer_text(p: ProposalView) -> str:
+    """Return the proposer as shown: a mention, or an imported proposal's name and source."""
+    if p.source is not None and p.ref.proposer_id == 0:
+        return _(
+            "{name} (imported from {source}, not on Discord)",
+            name=safe(p.proposer_name or "?", 100),
+            source=source_name(p.source),
+        )
+    return f"<@{p.ref.proposer_id}>"
 
 
 def status_text(status: str) -> str:
@@ -184,7 +197,7 @@ def proposal_embed(detail: ProposalDetail) -> discord.Embed:
         name=_("Proposer"),
         value=_(
             "{proposer}\nsubmitted {date}",
-            proposer=_("hidden (blind review)") if detail.blind else f"<@{p.ref.proposer_id}>",
+            proposer=_("hidden (blind review)") if detail.blind else proposer_text(p),
             date=timestamp(p.created_at, "D"),
         ),
         inline=True,

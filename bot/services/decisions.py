@@ -62,7 +62,7 @@ from storage.balance import seat_counts
 from storage.database import Database
 from storage.decisions import ProposalDecision
 from storage.outbox import NewItem, OutboxItem, channel_lane, enqueue, user_lane
-from storage.proposals import Proposal
+from storage.proposals import IMPORTED_PROPOSER, Proposal
 from storage.reviews import assignment_order, reviews_of
 
 log = logging.getLogger(__name__)
@@ -639,7 +639,9 @@ class DecisionService:
             await enqueue(
                 session,
                 items=[
-                    _notice_item(actor.guild_id, r.decision_id, r.proposer_id, now) for r in chunk
+                    _notice_item(actor.guild_id, r.decision_id, r.proposer_id, now)
+                    for r in chunk
+                    if r.proposer_id != IMPORTED_PROPOSER  # imported: nobody to message
                 ],
                 now=now,
             )
@@ -812,11 +814,12 @@ class DecisionService:
                 note=note[:500] if note else None,
                 at=now,
             )
-            await enqueue(
-                session,
-                items=[_notice_item(actor.guild_id, accepted.id, proposal.proposer_id, now)],
-                now=now,
-            )
+            if proposal.proposer_id != IMPORTED_PROPOSER:  # imported: nobody to message
+                await enqueue(
+                    session,
+                    items=[_notice_item(actor.guild_id, accepted.id, proposal.proposer_id, now)],
+                    now=now,
+                )
         self.outbox.queued(now)
         return accepted.id
 
@@ -1071,7 +1074,8 @@ async def chase_confirmations(session: AsyncSession, context: ChaseContext) -> C
         lines.append(_("{label}: {missing}", label=label_of(proposal), missing=", ".join(missing)))
     if len(rows) > MAX_LISTED:
         lines.append(_("…and {count} more", count=len(rows) - MAX_LISTED))
-    per_proposer = Counter(p.proposer_id for _d, p in rows)
+    # An imported proposal has nobody on Discord to chase (the secretariat does, by list).
+    per_proposer = Counter(p.proposer_id for _d, p in rows if p.proposer_id != IMPORTED_PROPOSER)
     return Chase(
         summary=ngettext(
             "{n} accepted proposal is still waiting on its proposer:",

@@ -295,6 +295,9 @@ class ProposalView:
     status_reason: str | None
     merged_into: int | None
     created_at: datetime
+    # An imported proposal: where from, and its proposer's name (no Discord account).
+    source: str | None = None
+    proposer_name: str = ""
 
     @property
     def label(self) -> str:
@@ -315,6 +318,8 @@ def view_of(proposal: Proposal) -> ProposalView:
         status_reason=proposal.status_reason,
         merged_into=proposal.merged_into,
         created_at=proposal.created_at,
+        source=proposal.source,
+        proposer_name=proposal.proposer_name,
     )
 
 

@@ -20,6 +20,7 @@ from bot.services.decisions import DecisionService, chase_confirmations
 from bot.services.digests import DigestService
 from bot.services.email import EmailService
 from bot.services.export import ExportService
+from bot.services.imports import ImportService
 from bot.services.languages import LanguageService
 from bot.services.meetings import MeetingService, meetings_digest_section
 from bot.services.panellists import PanellistService
@@ -73,6 +74,8 @@ class Services:
     meetings: MeetingService = dataclasses.field(init=False)
     # Nominees not on Discord: email invitations and the consent page (issue 16).
     email: EmailService = dataclasses.field(init=False)
+    # A call run on pretalx, Sessionize or a spreadsheet, imported (issue 16).
+    imports: ImportService = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         db, clock, config = self.db, self.clock, self.config
@@ -136,6 +139,7 @@ class Services:
         self.digests.add_section("meetings", meetings_digest_section, order=35)
         # Off until the process has SMTP and the consent pages (``EmailService.use``).
         self.email = EmailService(db, clock, config, self.outbox, self.panellists)
+        self.imports = ImportService(db, clock, config)
 
     async def _dm_language(self, user_id: int, guild_id: int) -> str:
         return await self.languages.person(user_id, guild_id=guild_id)

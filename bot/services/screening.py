@@ -443,7 +443,7 @@ class ScreeningService:
                         failures=failures,
                         moved_to=new_status,
                         moved_from=old_status if new_status else None,
-                        proposer_id=proposal.proposer_id,
+                        proposer_id=proposal.proposer_id or None,  # 0: imported, nobody
                         explain=functools.partial(
                             evaluate, proposal, on_it, settings.rules, facts[proposal.number]
                         ),

@@ -346,6 +346,8 @@ class OptionBuilder:
                 raise self._fail(f"option {name!r} is a BOOLEAN, got {value!r}")
         elif kind in (6, 7, 8, 9):
             return self._convert_entity(opt, value)
+        elif kind == 11:
+            return self._convert_attachment(opt, value)
         else:
             raise self._fail(
                 f"option {name!r} has type {type_name}, which the fake does not inject"
@@ -357,6 +359,29 @@ class OptionBuilder:
                 f"choices: {[c['value'] for c in choices]}"
             )
         return value
+
+    def _convert_attachment(self, opt: dict[str, Any], value: Any) -> str:
+        """An uploaded file: ``(filename, bytes)`` or ``(filename, bytes, content_type)``.
+
+        Served by the fake's attachment CDN, as Discord serves what a user uploads.
+        """
+        if not (isinstance(value, tuple) and len(value) in (2, 3) and isinstance(value[1], bytes)):
+            raise self._fail(f"option {opt['name']!r} is an ATTACHMENT: give (filename, bytes)")
+        filename, blob = str(value[0]), value[1]
+        ctype = str(value[2]) if len(value) == 3 else "application/octet-stream"
+        attachment_id = self._fake.snowflake()
+        self._fake._blobs[attachment_id] = (filename, blob, ctype)
+        url = f"{self._fake.url}/attachments/0/{attachment_id}/{filename}"
+        self.resolved.setdefault("attachments", {})[str(attachment_id)] = {
+            "id": str(attachment_id),
+            "filename": filename,
+            "size": len(blob),
+            "url": url,
+            "proxy_url": url,
+            "content_type": ctype,
+            "ephemeral": True,
+        }
+        return str(attachment_id)
 
     def _check_range(self, opt: dict[str, Any], value: float) -> None:
         low, high = opt.get("min_value"), opt.get("max_value")

@@ -31,7 +31,7 @@ limits in ``ratelimits.py``, nonces in ``nonces.py``, history pages in
 ``history.py``, scheduled events in ``scheduled_events.py``.
 
 Not modelled: presences, voice, threads, reactions, channel permission
-overwrites, attachments in options, per-route limits other than message
+overwrites, per-route limits other than message
 creation (webhooks, edits, deletes, scheduled events), the invalid-request
 limit (10,000 per 10 minutes). Replies are JSON with ``Content-Type:
 application/json`` exactly: discord.py only parses bodies whose content type
