@@ -381,6 +381,33 @@ async def delete_person(session: AsyncSession, *, guild_id: int, person_id: int)
     return sorted(proposals)
 
 
+async def count_participations(session: AsyncSession, *, guild_id: int, person_id: int) -> int:
+    """Return how many participations a person has (withdrawn ones too)."""
+    query = (
+        select(func.count())
+        .select_from(Participation)
+        .where(Participation.guild_id == guild_id, Participation.person_id == person_id)
+    )
+    return int((await session.exec(query)).one())
+
+
+async def delete_participation(
+    session: AsyncSession, *, guild_id: int, participation_id: int
+) -> None:
+    """Erase one participation and the flags raised on it (the person stays)."""
+    await session.exec(
+        delete(IdentityFlag).where(
+            col(IdentityFlag.guild_id) == guild_id,
+            col(IdentityFlag.participation_id) == participation_id,
+        )
+    )
+    await session.exec(
+        delete(Participation).where(
+            col(Participation.guild_id) == guild_id, col(Participation.id) == participation_id
+        )
+    )
+
+
 async def person_key_free(session: AsyncSession, *, guild_id: int, key: str) -> bool:
     """Return whether no person of the guild has this key."""
     query = (

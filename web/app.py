@@ -226,9 +226,9 @@ class ConsentPages:
             shown = {
                 "role": role_text(page.role),
                 # The taxonomy's names are catalogue entries; typed text is shown as typed.
-                "stakeholder_group": _(page.stakeholder_group),
-                "region": _(page.region),
-                "gender": _(page.gender),
+                "stakeholder_group": _(page.stakeholder_group) if page.stakeholder_group else None,
+                "region": _(page.region) if page.region else None,
+                "gender": _(page.gender) if page.gender else None,
             }
         return self._render("consent.html", language, page=page, shown=shown, action=request.path)
 

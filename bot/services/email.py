@@ -35,14 +35,22 @@ from bot.i18n import N_, SOURCE, _, speaking
 from bot.services.config import ConfigService
 from bot.services.outbox import EmailPost, PostResult, PostStatus, UserNotice
 from bot.services.panellists import ANSWERABLE, PanellistService, erase_person, settle
-from bot.services.proposals import label_of, target_of
+from bot.services.proposals import label_of, proposer_to_tell, target_of
 from bot.services.sending import NOTHING_TO_SEND, NOTICE, OutboxService, nonce_of, ref_of
 from bot.services.taxonomy import ROLES
 from storage import outbox as store
 from storage.audit import record_event
 from storage.database import Database
 from storage.outbox import NewItem, OutboxItem
-from storage.panellists import IdentityFlag, Participation, Person, add_flag, get_participation
+from storage.panellists import (
+    IdentityFlag,
+    Participation,
+    Person,
+    add_flag,
+    count_participations,
+    delete_participation,
+    get_participation,
+)
 
 EMAIL: Final = "email"
 TOLD: Final = "told"  # a direct message to the proposer: their nominee answered by email
@@ -55,9 +63,15 @@ def email_of(*contacts: str | None) -> str | None:
     """Return the first contact that is one plain email address (None: none is)."""
     for contact in contacts:
         text = (contact or "").strip()
-        if _ADDRESS.match(text):
+        # ASCII only: an address with other letters needs SMTPUTF8, which is not sent.
+        if text.isascii() and _ADDRESS.match(text):
             return text
     return None
+
+
+def address_key(address: str) -> str:
+    """Return the short digest a consent link carries of the address it was sent to."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()[:16]
 
 
 def email_lane(address: str) -> str:
@@ -80,6 +94,7 @@ class Link:
     guild_id: int
     participation_id: int
     invitation: int
+    address: str  # ``address_key`` of the address the link was sent to
 
 
 class Signer:
@@ -108,9 +123,10 @@ class Signer:
             self._secret, salt=f"magbot-consent:{guild_id}", signer=self._stamp
         )
 
-    def sign(self, guild_id: int, participation_id: int, invitation: int) -> str:
-        """Return the token of a nomination's invitation."""
-        return str(self._serializer(guild_id).dumps({"p": participation_id, "i": invitation}))
+    def sign(self, guild_id: int, participation_id: int, invitation: int, address: str) -> str:
+        """Return the token of a nomination's invitation sent to ``address``."""
+        data = {"p": participation_id, "i": invitation, "a": address_key(address)}
+        return str(self._serializer(guild_id).dumps(data))
 
     def read(self, guild_id: int, token: str, now: datetime) -> Link:
         """Return what ``token`` names in ``guild_id``; raise ``LinkRefused`` if it is not valid."""
@@ -129,9 +145,10 @@ class Signer:
             not isinstance(data, dict)
             or not isinstance(data.get("p"), int)
             or not isinstance(data.get("i"), int)
+            or not isinstance(data.get("a"), str)
         ):
             raise LinkRefused("invalid", _("This link is not valid."))
-        return Link(guild_id, data["p"], data["i"])
+        return Link(guild_id, data["p"], data["i"], data["a"])
 
 
 @dataclass(frozen=True)
@@ -148,9 +165,9 @@ class ConsentPage:
     can_answer: bool
     name: str
     affiliation: str | None
-    stakeholder_group: str
-    region: str
-    gender: str
+    stakeholder_group: str | None  # None: not shown (a link to an address a nominator gave)
+    region: str | None  # None: not shown (a link to an address a nominator gave)
+    gender: str | None  # None: not shown (a link to an address a nominator gave)
     country: str | None
     email: str | None
     rationale: str | None
@@ -208,10 +225,10 @@ class EmailService:
         """Wake the sender: an invitation was queued (call after the nomination's commit)."""
         self._outbox.queued(self._clock())
 
-    def link(self, guild_id: int, participation_id: int, invitation: int) -> str:
-        """Return the consent page's address for one invitation."""
+    def link(self, guild_id: int, participation_id: int, invitation: int, address: str) -> str:
+        """Return the consent page's address for one invitation sent to ``address``."""
         assert self.signer is not None and self.base_url is not None
-        token = self.signer.sign(guild_id, participation_id, invitation)
+        token = self.signer.sign(guild_id, participation_id, invitation, address)
         return f"{self.base_url}/consent/{guild_id}/{token}"
 
     # -- queuing and sending -----------------------------------------------------
@@ -258,7 +275,7 @@ class EmailService:
             return None
         settings = await self._config.get(item.guild_id)
         language = self._config.public_language(settings)
-        link = self.link(item.guild_id, participation_id, int(item.payload["invitation"]))
+        link = self.link(item.guild_id, participation_id, int(item.payload["invitation"]), address)
         with speaking(language):
             subject = _("You are invited to {proposal}", proposal=label_of(proposal))
             lines = [
@@ -356,7 +373,16 @@ class EmailService:
 
     async def _load(
         self, session: AsyncSession, guild_id: int, token: str, *, for_update: bool = False
-    ) -> tuple[Link, Participation, Person, Any]:
+    ) -> tuple[Link, Participation, Person, Any, bool]:
+        """Return the link's nomination, and whether it went to the person's own address.
+
+        A nomination's contact is what its nominator typed: a link sent there
+        proves only that its holder reads that mailbox, not that they are the
+        person on record (a nominator may type someone else's name and their own
+        address). Such a holder answers and sees this nomination only; the
+        person's record (gender, other nominations, erasure) takes their own
+        contact. A link whose address is neither any more is refused.
+        """
         if self.signer is None:
             raise LinkRefused("invalid", _("This link is not valid."))
         link = self.signer.read(guild_id, token, self._clock())
@@ -371,12 +397,18 @@ class EmailService:
         pa, person, proposal = row
         if link.invitation > pa.invitations:
             raise LinkRefused("invalid", _("This link is not valid."))
-        return link, pa, person, proposal
+        own = email_of(person.contact)
+        if own is not None and address_key(own) == link.address:
+            return link, pa, person, proposal, True
+        given = email_of(pa.contact)
+        if given is not None and address_key(given) == link.address:
+            return link, pa, person, proposal, False
+        raise LinkRefused("invalid", _("This link is not valid."))
 
     async def page(self, guild_id: int, token: str, language: str) -> ConsentPage:
         """Return what the holder of ``token`` may see; raise ``LinkRefused`` otherwise."""
         async with self._db.read() as session:
-            _link, pa, pe, pr = await self._load(session, guild_id, token)
+            _link, pa, pe, pr, own = await self._load(session, guild_id, token)
         assert pa.id is not None
         return ConsentPage(
             guild_id=guild_id,
@@ -389,11 +421,12 @@ class EmailService:
             can_answer=(pa.consent is None and pa.removed_at is None and pr.status in ANSWERABLE),
             name=pe.name,
             affiliation=pe.affiliation,
-            stakeholder_group=pe.stakeholder_group,
-            region=pe.region,
-            gender=pe.gender,
-            country=pe.country,
-            email=email_of(pe.contact, pa.contact),
+            # The person's record only to the person's own address (see ``_load``).
+            stakeholder_group=pe.stakeholder_group if own else None,
+            region=pe.region if own else None,
+            gender=pe.gender if own else None,
+            country=pe.country if own else None,
+            email=email_of(pe.contact) if own else email_of(pa.contact),
             rationale=pa.rationale,
             language=language,
         )
@@ -407,7 +440,7 @@ class EmailService:
         """
         now = self._clock()
         async with self._db.write() as session:
-            _link, pa, pe, pr = await self._load(session, guild_id, token, for_update=True)
+            _link, pa, pe, pr, _own = await self._load(session, guild_id, token, for_update=True)
             if pa.consent is not None:
                 raise LinkRefused("used", _("This invitation was already answered."))
             if pa.removed_at is not None or pr.status not in ANSWERABLE:
@@ -418,10 +451,8 @@ class EmailService:
             pa.answered_by = None
             pa.answer_note = None
             pa.responded_at = now
-            address = email_of(pe.contact, pa.contact)
-            if accept and pe.contact is None and address is not None:
-                pe.contact = address
-                pe.updated_at = now
+            # The address stays the nominator's claim: it never becomes the person's
+            # contact from here (``_load``).
             settle(pa, now)
             await record_event(
                 session,
@@ -464,13 +495,14 @@ class EmailService:
                     payload={"text": text, "language": language, "plain": True},
                 )
             )
-        if pr.proposer_id is not None:
+        proposer = proposer_to_tell(pr, None)
+        if proposer is not None:
             items.append(
                 NewItem(
                     guild_id=pa.guild_id,
                     key=f"told:consent:{pa.id}:{pa.invitations}",
                     kind=TOLD,
-                    lane=store.user_lane(pr.proposer_id),
+                    lane=store.user_lane(proposer),
                     due_at=now,
                     payload={"text": text, "language": language},
                 )
@@ -488,7 +520,7 @@ class EmailService:
         }
         now = self._clock()
         async with self._db.write() as session:
-            _link, pa, pe, pr = await self._load(session, guild_id, token, for_update=True)
+            _link, pa, pe, pr, _own = await self._load(session, guild_id, token, for_update=True)
             if claimed:
                 assert pe.id is not None
                 await add_flag(
@@ -515,13 +547,37 @@ class EmailService:
         return len(claimed)
 
     async def erase(self, guild_id: int, token: str) -> int:
-        """Erase the person as ``/panellist forget`` does; return the participations erased."""
+        """Erase as ``/panellist forget`` does; return the participations erased.
+
+        From the person's own address: the person and all their nominations.
+        From an address a nominator gave: this nomination only, and the person
+        with it when it was all there was of them.
+        """
         now = self._clock()
         async with self._db.write() as session:
-            _link, _pa, pe, _pr = await self._load(session, guild_id, token, for_update=True)
-            assert pe.id is not None
-            forgotten = await erase_person(
-                session, guild_id=guild_id, person_id=pe.id, actor_id=None, now=now
+            _link, pa, pe, pr, own = await self._load(session, guild_id, token, for_update=True)
+            assert pe.id is not None and pa.id is not None
+            alone = (
+                pe.contact is None
+                and pe.user_id is None
+                and (await count_participations(session, guild_id=guild_id, person_id=pe.id)) == 1
             )
+            if own or alone:
+                forgotten = await erase_person(
+                    session, guild_id=guild_id, person_id=pe.id, actor_id=None, now=now
+                )
+                erased = forgotten.participations
+            else:
+                await delete_participation(session, guild_id=guild_id, participation_id=pa.id)
+                await record_event(
+                    session,
+                    guild_id=guild_id,
+                    actor_id=None,
+                    action="panellist.forget",
+                    target=target_of(pr),
+                    after={"participation": pa.id, "source": "email"},
+                    at=now,
+                )
+                erased = 1
         await self._db.scrub(tables=("person", "participation", "identity_flag"))
-        return forgotten.participations
+        return erased

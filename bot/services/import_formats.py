@@ -87,6 +87,10 @@ ROLES: Final = ("organizer", "speaker", "onsite_moderator", "online_moderator", 
 ERROR, WARNING = "error", "warning"
 
 
+# The longest id in the source system that is stored (``source_id`` columns).
+MAX_SOURCE_ID: Final = 100
+
+
 class ImportError_(Exception):
     """The file as a whole cannot be read (not a known format, not text, too large)."""
 
@@ -120,6 +124,8 @@ class _Collector:
 
     def person(self, sid: str, row: int, **values: Any) -> str:
         """Add (or complete) a person; return their id in the file."""
+        if len(sid) > MAX_SOURCE_ID:
+            self.problem(ERROR, row, "id", "long_id", MAX_SOURCE_ID)
         known = self.people.get(sid)
         if known is None:
             self.people[sid] = {"sid": sid, "row": row, **values}
@@ -133,6 +139,10 @@ class _Collector:
         sid = values["sid"]
         if not sid:
             self.problem(ERROR, row, column, "missing")
+            return None
+        if len(sid) > MAX_SOURCE_ID:
+            # Stored in 100 characters: a longer id would not find itself on a re-import.
+            self.problem(ERROR, row, column, "long_id", MAX_SOURCE_ID)
             return None
         if sid in self._seen_proposals:
             self.problem(ERROR, row, column, "repeated", sid)
@@ -310,6 +320,9 @@ def _read(name: str, text: str) -> tuple[str, dict[str, Any]]:
             data = loads(stripped)
         except json.JSONDecodeError as error:
             raise ImportError_("bad_json", f"{error.lineno}:{error.colno}") from None
+        except (RecursionError, TypeError, ValueError):
+            # Nested past Python's limit, or keys that are not text: not an export.
+            raise ImportError_("bad_json", "?") from None
         return _recognise_json(data)
     try:
         reader = csv.reader(io.StringIO(text, newline=""))

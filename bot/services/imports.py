@@ -81,6 +81,7 @@ _FILE_PROBLEMS: Final[Mapping[str, str]] = {
 _ROW_PROBLEMS: Final[Mapping[str, str]] = {
     "missing": N_("empty, and it is required"),
     "repeated": N_("{value} appears twice in the file"),
+    "long_id": N_("an id longer than {value} characters: shorten it"),
     "clipped": N_("longer than {value} characters: cut"),
     "not_minutes": N_("{value} is not a number of minutes"),
     "odd_duration": N_("{value} minutes is not 30, 60 or 90: kept"),

@@ -40,6 +40,7 @@ from bot.services.proposals import (
     ProposalRef,
     label_of,
     load_proposal,
+    proposer_to_tell,
     ref_of,
     status_label,
     target_of,
@@ -671,7 +672,7 @@ class PanellistService:
             # The hook's effect (balance's BalanceEffect) would tell the nominee's gender.
             effect = effect.without_sensitive()
         entry = PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
-        notify = None if pr.proposer_id == actor.user_id else pr.proposer_id
+        notify = proposer_to_tell(pr, actor.user_id)
         return ParticipationChange(entry, before, pa.status, invitation, notify, effect)
 
     # -- nominees: their own answer ------------------------------------------------
@@ -740,7 +741,7 @@ class PanellistService:
                 profile = await get_member(session, guild_id=guild_id, user_id=user_id)
                 conflict_note = profile is not None
         reader = Actor(guild_id=guild_id, user_id=user_id)
-        notify = None if pr.proposer_id == user_id else pr.proposer_id
+        notify = proposer_to_tell(pr, user_id)
         return ParticipationChange(
             PanellistEntry(nominee(reader, pa, pe), ref_of(pr)),
             before,
@@ -906,7 +907,7 @@ class PanellistService:
                 at=now,
             )
             effect = await self._decided(session, pa, pr, before, actor.user_id, now)
-        notify = None if pr.proposer_id == actor.user_id else pr.proposer_id
+        notify = proposer_to_tell(pr, actor.user_id)
         entry = PanellistEntry(nominee(actor, pa, pe), ref_of(pr))
         return ParticipationChange(entry, before, pa.status, None, notify, effect)
 

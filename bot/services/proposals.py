@@ -48,6 +48,7 @@ from storage.database import Database
 from storage.deadlines import latest_due
 from storage.panellists import people_on
 from storage.proposals import (
+    IMPORTED_PROPOSER,
     Proposal,
     add_proposal,
     allocate_number,
@@ -411,6 +412,17 @@ def _limit(settings: GuildSettings, name: str, rule: str) -> int:
 def label_of(proposal: Proposal) -> str:
     """Return a proposal's display number, such as ``WS #12``."""
     return proposal_label(proposal.kind, proposal.number)
+
+
+def proposer_to_tell(proposal: Proposal, actor_id: int | None) -> int | None:
+    """Return the proposer to message about a change by ``actor_id`` (None: nobody).
+
+    Nobody when the proposer made the change, or when the proposal was
+    imported (``IMPORTED_PROPOSER``: there is no Discord account to message).
+    """
+    if proposal.proposer_id in (actor_id, IMPORTED_PROPOSER):
+        return None
+    return proposal.proposer_id
 
 
 def target_of(proposal: Proposal) -> str:

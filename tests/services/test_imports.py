@@ -242,6 +242,14 @@ async def test_a_bad_row_refuses_the_whole_file_naming_row_and_column(
     assert await counts(db) == (0, 0, 0)
 
 
+async def test_an_id_too_long_to_store_is_an_error(imports: ImportService, db: Database) -> None:
+    """Stored in 100 characters, a longer id would not find itself on the next import."""
+    long = row(proposal_id="P" * 101, title="Long id", person_name="Someone")
+    with pytest.raises(InvalidInput, match="row 2, column `proposal_id`"):
+        await imports.read(SECRETARIAT, template(long))
+    assert await counts(db) == (0, 0, 0)
+
+
 async def test_a_repeated_id_is_an_error(imports: ImportService) -> None:
     sessions = json.loads((FIXTURES / "pretalx-sessions.json").read_text())
     sessions[2]["ID"] = sessions[0]["ID"]
@@ -258,6 +266,8 @@ async def test_a_repeated_id_is_an_error(imports: ImportService) -> None:
         (b'{"hello": 1}', "not a format I know"),
         (b"[1, 2]", "not a format I know"),
         (b"", "empty"),
+        (b"[" * 100_000, "not valid JSON"),  # nested past Python's limit
+        (b'{"sessions": [{[1]: 2}]}', "not valid JSON"),
     ],
 )
 async def test_unknown_or_broken_files_are_named(

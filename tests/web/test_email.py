@@ -130,7 +130,7 @@ async def test_the_page_confirms_once_and_tells_the_proposer_and_secretariat(
         pa = (await session.exec(select(Participation))).one()
         person = (await session.exec(select(Person))).one()
     assert (pa.status, pa.consent, pa.answer_source) == ("confirmed", "given", "email")
-    assert person.contact == NOMINEE  # the signed link confirmed the address
+    assert person.contact is None  # a nominator's address stays their claim
     # Reused for answering: a clear page, nothing changed.
     again = await client.post(_path(link), data={"action": "decline"})
     assert again.status == 409 and "Already answered" in await again.text()
@@ -267,7 +267,7 @@ def test_a_token_names_one_guild_and_one_invitation() -> None:
 
     now = datetime.now(UTC)
     signer = Signer(SECRET, lambda: now)
-    token = signer.sign(GUILD, 7, 1)
+    token = signer.sign(GUILD, 7, 1, "jane@example.org")
     link = signer.read(GUILD, token, now)
     assert (link.guild_id, link.participation_id, link.invitation) == (GUILD, 7, 1)
     with pytest.raises(Exception, match="not valid"):
@@ -377,6 +377,7 @@ def test_what_counts_as_an_email_address() -> None:
     assert email_of(None, " amina@example.org ") == "amina@example.org"
     assert email_of("@amina on Signal", "Amina <amina@example.org>") is None
     assert email_of("a@b") is None
+    assert email_of("josé@example.org") is None  # sent only with SMTPUTF8, which is not used
 
 
 def test_settings_for_email_and_the_pages() -> None:
@@ -447,4 +448,59 @@ def test_any_token_is_either_valid_or_refused(token: str, guild: int) -> None:
     except LinkRefused as refused:
         assert refused.reason in ("invalid", "expired")
     else:  # only a token this key signed for this guild gets through
-        assert signer.sign(guild, link.participation_id, link.invitation)
+        assert signer.sign(guild, link.participation_id, link.invitation, "a@example.org")
+
+
+async def test_a_link_to_a_nominators_address_reaches_that_nomination_only(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], client: TestClient, db: Database
+) -> None:
+    """Someone nominates a known person with their own address: no hijack of the person."""
+    from tests.services.factories import SECOND_PROPOSER
+
+    await services.config.set_rule(ADMIN, "proposals.max_per_proposer", 0)
+    await submit(services)
+    await nominate(services, 1, "Jane Doe", affiliation="ACME", gender="Female")
+    await submit(services, SECOND_PROPOSER, title="Another session")
+    nomination = await nominate(
+        services,
+        2,
+        "Jane Doe",
+        affiliation="ACME",
+        contact="mallory@example.org",
+        actor=SECOND_PROPOSER,
+    )
+    assert nomination.invitation.emailed
+    await Sender(services.outbox, outbox).run_once()
+    (link,) = smtp[0].links()
+    html = await (await client.get(_path(link))).text()
+    assert "Jane Doe" in html and "Female" not in html  # the record is not theirs to see
+    await client.post(_path(link), data={"action": "confirm"})
+    erased = await client.post(_path(link), data={"action": "erase", "sure": "yes"})
+    assert erased.status == 200
+    async with db.read() as session:
+        people = (await session.exec(select(Person))).all()
+        kept = (await session.exec(select(Participation))).all()
+    # Jane and her first nomination stay; the address never became her contact.
+    assert [(p.name, p.contact) for p in people] == [("Jane Doe", None)]
+    assert [pa.proposal_id for pa in kept] == [1]
+
+
+async def test_an_answer_on_an_imported_proposal_messages_no_account(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], client: TestClient, db: Database
+) -> None:
+    from sqlalchemy import update
+
+    from storage.proposals import IMPORTED_PROPOSER, Proposal
+
+    await submit(services)
+    async with db.write() as session:  # as `/proposal import` stores it: no Discord proposer
+        await session.exec(update(Proposal).values(proposer_id=IMPORTED_PROPOSER))
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    (link,) = smtp[0].links()
+    await client.post(_path(link), data={"action": "confirm"})
+    await Sender(services.outbox, outbox).run_once()
+    assert not [p for p in outbox.posts if isinstance(p, UserNotice)]
+    async with db.read() as session:
+        lanes = [r.lane for r in (await session.exec(select(OutboxItem))).all()]
+    assert "u:0" not in lanes
