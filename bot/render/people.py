@@ -62,6 +62,12 @@ def _claimed(flag: FlagView) -> str:
     if flag.kind == "details":
         # The claimed values are vocabulary (groups, regions, genders) or a typed country.
         return ", ".join(f"{_detail(k)}: {one_line(_(str(v)), 60)}" for k, v in claimed.items())
+    if claimed.get("source") == "email":
+        # The person's own corrections, typed on the consent page (no Discord account).
+        typed = ", ".join(
+            f"{_detail(k)}: {one_line(str(v), 80)}" for k, v in claimed.items() if k != "source"
+        )
+        return _("corrected by the nominee on the consent page: {values}", values=typed)
     return _("raised by {who}", who=f"<@{claimed.get('user_id')}>")
 
 

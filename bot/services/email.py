@@ -273,6 +273,8 @@ class EmailService:
         address = email_of(person.contact, pa.contact)
         if address is None or pa.consent is not None:
             return None
+        if pa.removed_at is not None or proposal.status not in ANSWERABLE:
+            return None  # withdrawn, or its proposal closed, since it was queued
         settings = await self._config.get(item.guild_id)
         language = self._config.public_language(settings)
         link = self.link(item.guild_id, participation_id, int(item.payload["invitation"]), address)

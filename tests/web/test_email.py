@@ -193,6 +193,13 @@ async def test_a_correction_goes_to_the_secretariat(
     assert flag.kind == "disputed"
     assert flag.claimed == {"affiliation": "University of Dakar", "source": "email"}
     assert person.affiliation is None  # the record changes only when the secretariat says so
+    # The secretariat reads what the nominee typed (not "raised by <@None>").
+    from bot.render.people import flag_line
+    from tests.services.factories import SECRETARIAT
+
+    (shown,) = await services.people.flags(SECRETARIAT)
+    line = flag_line(shown)
+    assert "University of Dakar" in line and "consent page" in line and "None" not in line
 
 
 @pytest.mark.parametrize("how", ["tampered", "other guild", "unsigned", "bad guild", "missing"])
@@ -504,3 +511,16 @@ async def test_an_answer_on_an_imported_proposal_messages_no_account(
     async with db.read() as session:
         lanes = [r.lane for r in (await session.exec(select(OutboxItem))).all()]
     assert "u:0" not in lanes
+
+
+async def test_a_withdrawn_nomination_is_not_emailed(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database
+) -> None:
+    from sqlalchemy import update
+
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    async with db.write() as session:  # withdrawn before the mail went
+        await session.exec(update(Participation).values(removed_at=services.clock()))
+    await Sender(services.outbox, outbox).run_once()
+    assert smtp[0].links() == []
