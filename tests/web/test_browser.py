@@ -210,7 +210,7 @@ async def test_the_arabic_page_reads_right_to_left(
     try:
         await submit(services)
         await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
-        link = services.email.link(ADMIN.guild_id, 1, 1)
+        link = services.email.link(ADMIN.guild_id, 1, 1, NOMINEE)
         await asyncio.to_thread(browser.get, link + "?lang=ar")
         html = await asyncio.to_thread(lambda: browser.find_element(By.TAG_NAME, "html"))
         assert await asyncio.to_thread(html.get_attribute, "dir") == "rtl"
