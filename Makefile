@@ -24,9 +24,11 @@ run: $(STAMP)
 sandbox: $(STAMP)
 	$(BIN)/magbot sandbox $(if $(RESET),--reset) $(if $(LOCALE),--locale $(LOCALE))
 
-## Lint, format check, types, layer contracts, then every test.
+## Lint, format check, types, layer contracts, then every test (one worker per core,
+## a test module's tests together: they share its bot process). WORKERS=1 runs them in turn.
+WORKERS ?= auto
 test: lint check-types
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses $(WORKERS) --dist loadfile
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
