@@ -24,6 +24,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from storage.readcache import ReadCache
 from storage.sqlite_driver import OneTripConnection, one_trip_dbapi
 
 log = logging.getLogger(__name__)
@@ -191,6 +192,10 @@ class Database:
         self._write_sessions = async_sessionmaker(
             self._write_engine, class_=AsyncSession, expire_on_commit=False
         )
+        # Write transactions ended in this process (committed or not): a read
+        # kept by ``reads`` is good for one generation (storage/readcache.py).
+        self.generation = 0
+        self.reads = ReadCache(lambda: self.generation)
 
     def untimed(self) -> Database:
         """Return a new Database on the same URL without timeouts (migrations, VACUUM).
@@ -220,12 +225,15 @@ class Database:
         in growing steps, so under load most of them waited for nothing and
         some ran out of time. Other processes still meet ``busy_timeout``.
         """
-        async with self._write_turn(), self._write_sessions() as session:
-            async with session.begin():
-                yield session
-            box = _commits.get()
-            if box is not None:
-                box[0] += 1
+        try:
+            async with self._write_turn(), self._write_sessions() as session:
+                async with session.begin():
+                    yield session
+                box = _commits.get()
+                if box is not None:
+                    box[0] += 1
+        finally:
+            self.generation += 1
 
     @asynccontextmanager
     async def _write_turn(self) -> AsyncIterator[None]:

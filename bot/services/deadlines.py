@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import Conflict, InvalidInput, NotFound
-from bot.i18n import N_, _, ngettext
+from bot.i18n import N_, _, current, ngettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, check_timezone
 from bot.services.durations import format_offsets, parse_offsets
@@ -577,20 +577,28 @@ class DeadlineService:
     ) -> builtins.list[DeadlineView]:
         """Return the guild's deadlines, soonest first (past ones only when asked)."""
         now = self._clock()
-        async with self._db.read() as session:
-            rows = await store.list_deadlines(
-                session,
-                guild_id=actor.guild_id,
-                due_after=None if include_past else now,
-                limit=LIST_LIMIT,
-            )
-            reminders = await store.reminders_of(
-                session, guild_id=actor.guild_id, deadline_ids=[d.id for d in rows if d.id]
-            )
-        by_deadline: dict[int, builtins.list[Reminder]] = {}
-        for reminder in reminders:
-            by_deadline.setdefault(reminder.deadline_id, []).append(reminder)
-        return [view_of(d, by_deadline.get(d.id or 0, [])) for d in rows]
+
+        async def load() -> tuple[DeadlineView, ...]:
+            async with self._db.read() as session:
+                rows = await store.list_deadlines(
+                    session,
+                    guild_id=actor.guild_id,
+                    due_after=None if include_past else now,
+                    limit=LIST_LIMIT,
+                )
+                reminders = await store.reminders_of(
+                    session, guild_id=actor.guild_id, deadline_ids=[d.id for d in rows if d.id]
+                )
+            by_deadline: dict[int, builtins.list[Reminder]] = {}
+            for reminder in reminders:
+                by_deadline.setdefault(reminder.deadline_id, []).append(reminder)
+            return tuple(view_of(d, by_deadline.get(d.id or 0, [])) for d in rows)
+
+        key = ("deadlines", actor.guild_id, current(), include_past)
+        views = await self._db.reads.get(key, load, now=now)
+        # Kept up to 2 s: one that passed meanwhile is not listed as ahead
+        # (the query's own rule: a recurring deadline stays).
+        return [v for v in views if include_past or v.repeat != "none" or v.next_due_at > now]
 
     async def upcoming(self, actor: Actor) -> builtins.list[DeadlineView]:
         """Return the deadlines still ahead (for the calendar)."""

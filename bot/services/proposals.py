@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, NotFound, PermissionDenied
-from bot.i18n import N_, _, ngettext, pgettext
+from bot.i18n import N_, _, current, ngettext, pgettext
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService, GuildSettings
 from bot.services.scoring import ScoreSummary, find_conflicts, summaries
@@ -46,7 +46,7 @@ from bot.services.visibility import (
 from storage.audit import record_event
 from storage.database import Database
 from storage.deadlines import latest_due
-from storage.panellists import people_on
+from storage.panellists import Participation, Person, people_on
 from storage.proposals import (
     IMPORTED_PROPOSER,
     Proposal,
@@ -366,6 +366,18 @@ class ProposalDetail:
     def label(self) -> str:
         """Return the display number, such as ``WS #12``."""
         return self.proposal.label
+
+
+@dataclass(frozen=True, slots=True)
+class _ProposalRead:
+    """What ``ProposalService.view`` reads, before who asks is applied (kept briefly)."""
+
+    proposal: Proposal
+    rows: tuple[tuple[Participation, Person], ...]
+    review_count: int
+    scores: ScoreSummary | None
+    notes: tuple[ReviewNote, ...] | None
+    screening: tuple[str, ...] | None
 
 
 @dataclass(frozen=True)
@@ -691,24 +703,36 @@ class ProposalService:
     async def view(self, actor: Actor, number: int) -> ProposalDetail:
         """Return one proposal with its people and reviews, as this actor may see it."""
         settings = await self._config.get(actor.guild_id)
-        async with self._db.read() as session:
-            proposal = await load_proposal(session, actor.guild_id, number)
-            assert proposal.id is not None
-            rows = await people_on(session, guild_id=actor.guild_id, proposal_ids=[proposal.id])
-            # The tally counts every review, conflicted ones too: that is the review count.
-            tally = await score_histograms(
-                session, guild_id=actor.guild_id, proposal_ids=[proposal.id]
-            )
-            review_count = tally[proposal.id].total if proposal.id in tally else 0
-            scores = None
-            notes = None
-            if sees_scores(actor):
-                found = await summaries(
-                    session, guild_id=actor.guild_id, proposal_ids=[proposal.id], histograms=tally
+        with_scores = sees_scores(actor)
+
+        async def load() -> _ProposalRead:
+            async with self._db.read() as session:
+                proposal = await load_proposal(session, actor.guild_id, number)
+                assert proposal.id is not None
+                rows = await people_on(session, guild_id=actor.guild_id, proposal_ids=[proposal.id])
+                # The tally counts every review, conflicted ones too: that is the review count.
+                tally = await score_histograms(
+                    session, guild_id=actor.guild_id, proposal_ids=[proposal.id]
                 )
-                scores = found.get(proposal.id, ScoreSummary.of([]))
-                notes = await self._review_notes(session, actor.guild_id, proposal.id, settings)
-            screening = await self._screening_now(session, proposal, settings)
+                review_count = tally[proposal.id].total if proposal.id in tally else 0
+                scores = None
+                notes = None
+                if with_scores:
+                    found = await summaries(
+                        session,
+                        guild_id=actor.guild_id,
+                        proposal_ids=[proposal.id],
+                        histograms=tally,
+                    )
+                    scores = found.get(proposal.id, ScoreSummary.of([]))
+                    notes = await self._review_notes(session, actor.guild_id, proposal.id, settings)
+                screening = await self._screening_now(session, proposal, settings)
+            return _ProposalRead(proposal, tuple(rows), review_count, scores, notes, screening)
+
+        key = ("proposal", actor.guild_id, current(), number, with_scores)
+        found = await self._db.reads.get(key, load, now=self._clock())
+        proposal, rows, review_count = found.proposal, found.rows, found.review_count
+        scores, notes, screening = found.scores, found.notes, found.screening
         people = None
         blind = reviews_blind(actor, settings.rules, proposer_id=proposal.proposer_id)
         if sees_people(actor, proposer_id=proposal.proposer_id, blind=blind):
@@ -782,29 +806,41 @@ class ProposalService:
             settings = await self._config.get(actor.guild_id)
             subtheme = match(subtheme, settings.subthemes, N_("subtheme of this server"))
         proposer = actor.user_id if mine else None
-        async with self._db.read() as session:
-            total = await count_proposals(
-                session,
-                guild_id=actor.guild_id,
-                statuses=statuses,
-                subtheme=subtheme or None,
-                proposer_id=proposer,
-            )
-            pages = max(1, math.ceil(total / page_size))
-            page = min(max(0, page), pages - 1)
-            items = await list_proposals(
-                session,
-                guild_id=actor.guild_id,
-                statuses=statuses,
-                subtheme=subtheme or None,
-                proposer_id=proposer,
-                offset=page * page_size,
-                limit=page_size,
-            )
-        filters = {"status": statuses[0] if statuses else None, "subtheme": subtheme, "mine": mine}
-        return ProposalPage(
-            items=[ref_of(p) for p in items], total=total, page=page, pages=pages, filters=filters
+
+        async def load() -> tuple[tuple[ProposalRef, ...], int, int, int]:
+            async with self._db.read() as session:
+                total = await count_proposals(
+                    session,
+                    guild_id=actor.guild_id,
+                    statuses=statuses,
+                    subtheme=subtheme or None,
+                    proposer_id=proposer,
+                )
+                pages = max(1, math.ceil(total / page_size))
+                shown = min(max(0, page), pages - 1)
+                items = await list_proposals(
+                    session,
+                    guild_id=actor.guild_id,
+                    statuses=statuses,
+                    subtheme=subtheme or None,
+                    proposer_id=proposer,
+                    offset=shown * page_size,
+                    limit=page_size,
+                )
+            return tuple(ref_of(p) for p in items), total, shown, pages
+
+        key = (
+            "proposals",
+            actor.guild_id,
+            tuple(statuses or ()),
+            subtheme,
+            proposer,
+            page,
+            page_size,
         )
+        refs, total, page, pages = await self._db.reads.get(key, load, now=self._clock())
+        filters = {"status": statuses[0] if statuses else None, "subtheme": subtheme, "mine": mine}
+        return ProposalPage(items=list(refs), total=total, page=page, pages=pages, filters=filters)
 
     async def suggest(self, guild_id: int, text: str) -> list[ProposalRef]:
         """Return up to 25 proposals for autocomplete: by number, else by title."""

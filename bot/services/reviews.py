@@ -13,7 +13,7 @@ from typing import Final
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import ConfirmationNeeded, Conflict, InvalidInput, PermissionDenied
-from bot.i18n import N_, SOURCE, _, ngettext
+from bot.i18n import N_, SOURCE, _, current, ngettext
 from bot.services.assignment import AssignmentPlan, Reviewer, assign_reviewers
 from bot.services.auth import Actor, require_mag, require_secretariat
 from bot.services.config import ConfigService
@@ -675,8 +675,13 @@ class ReviewService:
         the member can declare it (or score: the secretariat decides).
         """
         require_mag(actor)
+        key = ("review queue", actor.guild_id, current(), actor.user_id)
+        now = self._clock()
+        return list(await self._db.reads.get(key, lambda: self._queue(actor, now), now=now))
+
+    async def _queue(self, actor: Actor, now: datetime) -> tuple[QueueItem, ...]:
         async with self._db.read() as session:
-            current = await open_round(session, guild_id=actor.guild_id, now=self._clock())
+            current = await open_round(session, guild_id=actor.guild_id, now=now)
             if current is not None:
                 # A later round: what is left to score again, since it opened.
                 pairs = await round_pairs(
@@ -689,7 +694,7 @@ class ReviewService:
                 )
                 pending = [p for _m, p, done in pairs if not done]
                 found = await proposals_by_ids(session, guild_id=actor.guild_id, ids=pending)
-                return [QueueItem(ref_of(found[p]), ()) for p in pending if p in found]
+                return tuple(QueueItem(ref_of(found[p]), ()) for p in pending if p in found)
             assigned = await assigned_unreviewed(
                 session, guild_id=actor.guild_id, member_id=actor.user_id
             )
@@ -700,13 +705,13 @@ class ReviewService:
             suspected = await find_suspected(
                 session, guild_id=actor.guild_id, member_ids=[actor.user_id], proposal_ids=ids
             )
-        return [
+        return tuple(
             QueueItem(
                 ref_of(p), tuple(_you(r) for r in suspected.get((p.id or 0, actor.user_id), ()))
             )
             for p in assigned
             if p.status not in CLOSED and (p.id, actor.user_id) not in conflicts
-        ]
+        )
 
     async def progress(self, actor: Actor) -> ProgressReport:
         """Return every reviewer's progress (secretariat): scored, to score, not started."""
@@ -745,8 +750,15 @@ class ReviewService:
     async def my_progress(self, actor: Actor) -> tuple[ReviewerProgress | None, datetime | None]:
         """Return the member's own progress and when the reviews close (for their queue)."""
         require_mag(actor)
+        key = ("review progress", actor.guild_id, current(), actor.user_id)
+        now = self._clock()
+        return await self._db.reads.get(key, lambda: self._my_progress(actor, now), now=now)
+
+    async def _my_progress(
+        self, actor: Actor, now: datetime
+    ) -> tuple[ReviewerProgress | None, datetime | None]:
         async with self._db.read() as session:
-            current = await open_round(session, guild_id=actor.guild_id, now=self._clock())
+            current = await open_round(session, guild_id=actor.guild_id, now=now)
             if current is not None:
                 pairs = await round_pairs(
                     session,

@@ -40,6 +40,12 @@ class BotProcess:
         self.starts = 0
 
     @property
+    def pid(self) -> int:
+        """Return the running process's id."""
+        assert self._process is not None, "not running"
+        return self._process.pid
+
+    @property
     def log_path(self) -> Path:
         return self.workdir / "bot.log"
 
