@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -66,8 +67,10 @@ async def services(db: Database, clock: FakeClock) -> Services:
 
 
 @pytest.fixture
-def outbox(smtp: tuple[Inbox, int]) -> Routed:
-    return Routed(Mailer(SmtpServer("127.0.0.1", smtp[1], None, None, "none"), timeout=5))
+def outbox(smtp: tuple[Inbox, int], clock: FakeClock) -> Routed:
+    return Routed(
+        Mailer(SmtpServer("127.0.0.1", smtp[1], None, None, "none"), timeout=5, clock=clock)
+    )
 
 
 @pytest.fixture
@@ -355,6 +358,67 @@ async def test_a_temporary_refusal_is_retried(
     await Sender(services.outbox, outbox).run_once()
     assert len(inbox.links()) == 1
     assert not [p for p in outbox.posts if isinstance(p, AdminNotice)]
+
+
+async def test_a_refused_login_holds_every_invitation_and_is_told_once(
+    services: Services,
+    smtp: tuple[Inbox, int],
+    db: Database,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A wrong SMTP password (535) is the operator's to fix, not the nominees' fault:
+    # every invitation waits, however long it takes, and the operators hear of it once.
+    inbox, port = smtp
+    inbox.password = "right"
+    mailer = Mailer(SmtpServer("127.0.0.1", port, "mag", "wrong", "none"), timeout=5, clock=clock)
+    outbox = Routed(mailer)
+    await submit(services)
+    addresses = [NOMINEE, "bo@example.org", "chen@example.org"]
+    for number, address in enumerate(addresses):
+        await nominate(services, 1, f"Nominee {number}", contact=address)
+    with caplog.at_level(logging.INFO, logger="bot.mail"):
+        for _ in range(10):  # well past the outbox's MAX_ATTEMPTS
+            await Sender(services.outbox, outbox).run_once()
+            clock.now += timedelta(minutes=20)
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).all()
+    assert [(r.status, r.attempts) for r in rows] == [("queued", 0)] * 3
+    assert all("535" in (r.detail or "") for r in rows)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "535" in errors[0].getMessage()
+    notices = [p for p in outbox.posts if isinstance(p, AdminNotice)]
+    assert len(notices) == 1 and notices[0].channel_id == LOG
+    assert "535" in notices[0].text and "nothing is lost" in notices[0].text.lower()
+    # The operator fixes the password: everything goes, and no more notices.
+    inbox.password = "wrong"
+    clock.now += timedelta(minutes=20)
+    with caplog.at_level(logging.INFO, logger="bot.mail"):
+        await Sender(services.outbox, outbox).run_once()
+    assert sorted(str(m["To"]) for m in inbox.messages) == sorted(addresses)
+    assert len([p for p in outbox.posts if isinstance(p, AdminNotice)]) == 1
+    assert "works again" in caplog.text
+
+
+async def test_a_refused_sender_is_a_retry_a_refused_message_is_not(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database, clock: FakeClock
+) -> None:
+    inbox = smtp[0]
+    inbox.mail_from = "553 5.7.1 Sender address rejected: not owned by user"
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    async with db.read() as session:
+        row = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).one()
+    assert row.status == "queued" and "553" in (row.detail or "")
+    # The server's answer to this one message's content is for good.
+    inbox.mail_from = None
+    inbox.data = "554 5.6.0 Message content rejected"
+    clock.now += timedelta(hours=1)
+    await Sender(services.outbox, outbox).run_once()
+    async with db.read() as session:
+        row = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).one()
+    assert row.status == "failed" and "554" in (row.detail or "")
 
 
 async def test_no_smtp_server_is_a_retry_not_a_loss(services: Services, db: Database) -> None:
