@@ -6,11 +6,11 @@ forms (POST). Every other path is a plain "not found". Nothing is shown
 without a valid signed token, and every refusal is the same kind of page
 whatever the reason, so ids cannot be probed.
 
-Each response carries strict headers (a CSP allowing only our stylesheet
-and our own forms, no framing, no referrer, no caching); each client
-address may make ``RATE`` requests per ``WINDOW`` seconds (the peer
-address: put the pages behind a proxy that passes it, or accept one limit
-for all).
+Each response, aiohttp's own refusals and failures too, carries strict
+headers (a CSP allowing only our stylesheet and our own forms, no framing,
+no referrer, no caching); each client address may make ``RATE`` requests
+per ``WINDOW`` seconds (the peer address: put the pages behind a proxy that
+passes it, or accept one limit for all).
 """
 
 from __future__ import annotations
@@ -104,7 +104,8 @@ class ConsentPages:
 
     def app(self) -> web.Application:
         """Return the aiohttp application serving the pages."""
-        app = web.Application(middlewares=[self._headers, self._rate], client_max_size=MAX_BODY)
+        app = web.Application(middlewares=[self._errors, self._rate], client_max_size=MAX_BODY)
+        app.on_response_prepare.append(self._secure)
         app.router.add_get("/consent/{guild}/{token}", self.show)
         app.router.add_post("/consent/{guild}/{token}", self.act)
         app.router.add_get("/static/consent.css", self.css)
@@ -113,14 +114,24 @@ class ConsentPages:
     # -- middlewares ---------------------------------------------------------------
 
     @web.middleware
-    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Turn every refusal and failure into one of our pages (never aiohttp's text)."""
         try:
-            response = await handler(request)
+            return await handler(request)
         except web.HTTPException as error:
             if error.status in (404, 405):
-                response = self._message(request, "missing", status=error.status)
-            else:
+                return self._message(request, "missing", status=error.status)
+            if error.status == 413:
+                return self._message(request, "large", status=413)
+            if error.status < 400:
                 raise
+            return self._message(request, "invalid", status=error.status)
+        except Exception:
+            log.exception("the consent page %s %s failed", request.method, request.path)
+            return self._message(request, "error", status=500)
+
+    async def _secure(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Set the strict headers on every response, whoever made it (aiohttp's own too)."""
         headers = response.headers
         headers["Content-Security-Policy"] = CSP
         headers["X-Frame-Options"] = "DENY"
@@ -130,10 +141,9 @@ class ConsentPages:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if (self.service.base_url or "").startswith("https://"):
             headers["Strict-Transport-Security"] = "max-age=31536000"
-        if request.path != "/static/consent.css":
+        if request.path != "/static/consent.css" or response.status != 200:
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
-        return response
 
     @web.middleware
     async def _rate(self, request: web.Request, handler: Handler) -> web.StreamResponse:

@@ -302,6 +302,48 @@ async def test_secure_headers_and_no_caching(
         assert headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def _assert_secure(response: object) -> None:
+    headers = response.headers  # type: ignore[attr-defined]
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+async def test_every_error_answer_carries_the_headers(
+    services: Services,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # aiohttp's own 413 for a body over client_max_size
+    large = await client.post(f"/consent/{GUILD}/x", data={"action": "x" * 40_000})
+    assert large.status == 413
+    _assert_secure(large)
+    assert "too long" in (await large.text()).lower()
+    # an unknown path, a method the path does not take
+    for response in (
+        await client.get("/nothing/here"),
+        await client.put(f"/consent/{GUILD}/x"),
+    ):
+        assert response.status in (404, 405)
+        _assert_secure(response)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services.email, "page", broken)
+    with caplog.at_level(logging.ERROR, logger="web.app"):
+        failed = await client.get(f"/consent/{GUILD}/x")
+    assert failed.status == 500
+    _assert_secure(failed)
+    text = await failed.text()
+    assert "database went away" not in text and "Traceback" not in text
+    assert "the database went away" in caplog.text
+
+
 async def test_pages_are_rate_limited_by_address(services: Services) -> None:
     now = [0.0]
     pages = ConsentPages(services.email, limit=RateLimit(rate=3, window=60, clock=lambda: now[0]))
