@@ -356,6 +356,68 @@ async def test_pages_are_rate_limited_by_address(services: Services) -> None:
         assert (await client.get(f"/consent/{GUILD}/x")).status == 403
 
 
+async def test_behind_a_trusted_proxy_each_client_has_its_own_limit(services: Services) -> None:
+    # The test client connects from 127.0.0.1: here, the reverse proxy.
+    limit = RateLimit(rate=2, window=60, clock=lambda: 0.0)
+    pages = ConsentPages(services.email, limit=limit, trusted_proxies=("127.0.0.1", "10.0.0.0/8"))
+
+    async def statuses(forwarded: str, n: int = 3) -> list[int]:
+        return [
+            (await client.get(f"/consent/{GUILD}/x", headers={"X-Forwarded-For": forwarded})).status
+            for _ in range(n)
+        ]
+
+    async with TestClient(TestServer(pages.app())) as client:
+        assert await statuses("203.0.113.5") == [403, 403, 429]
+        # Another client behind the same proxy is not blocked by the first.
+        assert await statuses("203.0.113.6", 2) == [403, 403]
+        # What a client writes to the left of the address our proxy saw does not count;
+        # other trusted proxies on the way (10.x) are skipped.
+        assert await statuses("198.51.100.1, 203.0.113.5", 1) == [429]
+        assert await statuses("203.0.113.7, 10.0.0.2", 2) == [403, 403]
+        assert await statuses("203.0.113.7", 1) == [429]
+        # IPv6: one bucket per /64.
+        assert await statuses("2001:db8:1:2::1", 2) == [403, 403]
+        assert await statuses("2001:db8:1:2:ffff::9", 1) == [429]
+        assert await statuses("2001:db8:1:3::1", 1) == [403]
+
+
+async def test_forwarded_addresses_are_ignored_from_an_untrusted_peer(services: Services) -> None:
+    limit = RateLimit(rate=2, window=60, clock=lambda: 0.0)
+    pages = ConsentPages(services.email, limit=limit)  # no trusted proxy: the default
+    async with TestClient(TestServer(pages.app())) as client:
+        statuses = [
+            (
+                await client.get(f"/consent/{GUILD}/x", headers={"X-Forwarded-For": f"192.0.2.{i}"})
+            ).status
+            for i in range(3)
+        ]
+    assert statuses == [403, 403, 429]
+
+
+def test_the_rate_limit_keeps_a_bounded_number_of_addresses() -> None:
+    limit = RateLimit(rate=5, window=60, clock=lambda: 0.0, max_addresses=100)
+    for i in range(5000):
+        assert limit.allow(f"198.51.{i // 256}.{i % 256}")
+    assert len(limit) <= 100
+    # The most recent address is still counted.
+    for _ in range(4):
+        limit.allow("198.51.19.135")
+    assert not limit.allow("198.51.19.135")
+
+
+def test_trusted_proxies_setting() -> None:
+    settings = load_settings({"WEB_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8 ,::1"})
+    assert [str(n) for n in settings.web_trusted_proxies] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    assert load_settings({}).web_trusted_proxies == ()
+    with pytest.raises(SettingsError, match="WEB_TRUSTED_PROXIES"):
+        load_settings({"WEB_TRUSTED_PROXIES": "proxy.example.org"})
+
+
 async def test_the_page_speaks_the_readers_language(
     services: Services, outbox: Routed, smtp: tuple[Inbox, int], client: TestClient
 ) -> None:
