@@ -15,6 +15,7 @@ is derived from the row, so the receiving side can tell the two apart.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,6 +32,18 @@ from storage.types import utcnow
 log = logging.getLogger(__name__)
 
 TIMEOUT = 30.0
+# Anything shaped like an address in a server's answer (it usually repeats the recipient's).
+_ANY_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:]+@[^\s<>()\[\]\"',;:]+")
+
+
+def redact(text: str, address: str) -> str:
+    """Return an SMTP answer without the recipient's address (nor any other one) in it.
+
+    The answer is stored in the outbox and told to the secretariat; the
+    address is personal data that must not outlive an erasure there.
+    """
+    text = re.sub(re.escape(address), "<address>", text, flags=re.IGNORECASE)
+    return _ANY_ADDRESS.sub("<address>", text)
 
 
 @dataclass(frozen=True)
@@ -118,20 +131,21 @@ class Mailer:
         except aiosmtplib.SMTPRecipientsRefused as error:
             self._up()
             codes = [e.code for e in error.recipients]
-            detail = "; ".join(f"{e.code} {e.message}" for e in error.recipients)[:180]
+            detail = "; ".join(f"{e.code} {e.message}" for e in error.recipients)
+            detail = redact(detail, post.to)[:180]
             if codes and all(code >= 500 for code in codes):
                 return PostResult.failed(f"SMTP refused the address: {detail}", min(codes))
             return PostResult.retry(f"SMTP: {detail}")
         except aiosmtplib.SMTPDataError as error:
             self._up()
-            detail = f"SMTP {error.code} {error.message}"[:200]
+            detail = redact(f"SMTP {error.code} {error.message}", post.to)[:200]
             if error.code >= 500:
                 return PostResult.failed(detail, error.code)
             return PostResult.retry(detail, error.code)
         except aiosmtplib.SMTPResponseException as error:
-            return self._down(now, f"{error.code} {error.message}")
+            return self._down(now, redact(f"{error.code} {error.message}", post.to))
         except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-            return self._down(now, f"{type(error).__name__}: {error}")
+            return self._down(now, redact(f"{type(error).__name__}: {error}", post.to))
         self._up()
         return PostResult.sent(None)
 

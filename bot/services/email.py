@@ -609,6 +609,7 @@ class EmailService:
                 )
                 erased = forgotten.participations
             else:
+                await store.forget_emails(session, guild_id=guild_id, participation_ids=[pa.id])
                 await delete_participation(session, guild_id=guild_id, participation_id=pa.id)
                 await record_event(
                     session,
@@ -620,5 +621,5 @@ class EmailService:
                     at=now,
                 )
                 erased = 1
-        await self._db.scrub(tables=("person", "participation", "identity_flag"))
+        await self._db.scrub(tables=("person", "participation", "identity_flag", "outbox"))
         return erased

@@ -446,6 +446,59 @@ async def test_a_permanent_refusal_is_given_up_and_the_secretariat_told_once(
     assert "could not email the invitation of nomination #1" in notices[0].text
 
 
+async def _outbox_text(db: Database) -> str:
+    """Return everything the outbox stores as text (details and payloads)."""
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem))).all()
+    return "\n".join(f"{r.key} {r.detail} {r.payload}" for r in rows)
+
+
+async def test_the_address_in_a_refusal_is_not_stored(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database
+) -> None:
+    inbox = smtp[0]
+    inbox.refuse[NOMINEE] = f"550 5.1.1 <{NOMINEE.upper()}>: Recipient address rejected"
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    stored = await _outbox_text(db)
+    assert "550 5.1.1" in stored and "Recipient address rejected" in stored
+    assert NOMINEE not in stored.lower() and "amina" not in stored.lower()
+    notices = [p for p in outbox.posts if isinstance(p, AdminNotice)]
+    assert notices and all(NOMINEE not in n.text.lower() for n in notices)
+
+
+@pytest.mark.parametrize("by", ["page", "secretariat"])
+async def test_an_erasure_scrubs_the_refusals_of_its_mail(
+    services: Services,
+    outbox: Routed,
+    smtp: tuple[Inbox, int],
+    db: Database,
+    client: TestClient,
+    clock: FakeClock,
+    by: str,
+) -> None:
+    inbox = smtp[0]
+    inbox.refuse[NOMINEE] = "550 5.7.1 Mailbox of Amina Diallo disabled"
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    assert "Amina Diallo disabled" in await _outbox_text(db)
+    if by == "page":
+        link = services.email.link(GUILD, 1, 1, NOMINEE)  # as the refused mail carried it
+        erased = await client.post(_path(link), data={"action": "erase", "sure": "yes"})
+        assert erased.status == 200
+    else:
+        async with db.read() as session:
+            person = (await session.exec(select(Person))).one()
+        assert person.id is not None
+        from tests.services.factories import SECRETARIAT
+
+        await services.panellists.forget(SECRETARIAT, person.id, confirmed=True)
+    stored = await _outbox_text(db)
+    assert "disabled" not in stored and "Amina" not in stored and NOMINEE not in stored
+
+
 async def test_a_temporary_refusal_is_retried(
     services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database, clock: FakeClock
 ) -> None:
