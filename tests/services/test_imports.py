@@ -398,6 +398,25 @@ async def test_duplicates_of_existing_records_are_named_and_reused(
     assert len(marias) == 1 and marias[0].user_id == 777
 
 
+async def test_the_same_title_in_other_letters_is_warned(
+    imports: ImportService, db: Database
+) -> None:
+    # SQLite's own lower() folds only A-Z: the titles are compared as Python folds them.
+    first = template(
+        row(proposal_id="A1", title="ÉCONOMIE numérique", person_name="X"),
+        row(proposal_id="A2", title="ИНТЕРНЕТ для всех", person_name="Y"),
+    )
+    await imports.apply(SECRETARIAT, await imports.read(SECRETARIAT, first))
+    second = template(
+        row(proposal_id="B1", title="économie NUMÉRIQUE", person_name="X"),
+        row(proposal_id="B2", title="интернет ДЛЯ ВСЕХ", person_name="Y"),
+    )
+    asked = await preview_of(imports, await imports.read(SECRETARIAT, second))
+    same = [w for w in asked.warnings if "already in the bot" in w]
+    assert len(same) == 2, asked.warnings
+    assert "#1" in same[0] and "#2" in same[1]
+
+
 async def test_the_stored_request_survives_as_json(
     imports: ImportService, db: Database, clock: FakeClock
 ) -> None:
