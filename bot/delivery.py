@@ -447,7 +447,10 @@ def start_deliveries(
     if settings.email_enabled:
         assert settings.smtp_url is not None and settings.web_secret is not None
         assert settings.smtp_sender is not None and settings.web_base_url is not None
-        mailer = Mailer(SmtpServer.from_url(settings.smtp_url.get(), settings.smtp_tls))
+        mailer = Mailer(
+            SmtpServer.from_url(settings.smtp_url.get(), settings.smtp_tls),
+            clock=services.outbox.clock,
+        )
         services.email.use(
             secret=settings.web_secret.get(),
             base_url=settings.web_base_url,

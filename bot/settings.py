@@ -11,6 +11,7 @@ import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -83,6 +84,8 @@ class Settings:
     web_host: str = "127.0.0.1"
     # The key the consent links are signed with (required when the web part is on).
     web_secret: Secret | None = None
+    # Reverse proxies whose X-Forwarded-For names the client (the pages' rate limit).
+    web_trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     @property
     def email_enabled(self) -> bool:
@@ -266,6 +269,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     if smtp_tls not in ("starttls", "tls", "none"):
         raise SettingsError(f"SMTP_TLS={smtp_tls!r} must be starttls, tls or none.")
 
+    web_trusted_proxies = _networks("WEB_TRUSTED_PROXIES", get("WEB_TRUSTED_PROXIES") or "")
+
     database_timeout = _seconds("DATABASE_TIMEOUT", get("DATABASE_TIMEOUT"), 1.5, low=0.1)
     database_wait = _seconds("DATABASE_WAIT", get("DATABASE_WAIT"), 60.0, low=0.0)
 
@@ -290,7 +295,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         web_port=web_port,
         web_host=get("WEB_HOST") or "127.0.0.1",
         web_secret=Secret(web_secret) if web_secret else None,
+        web_trusted_proxies=web_trusted_proxies,
     )
+
+
+def _networks(name: str, raw: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Return the addresses or networks of a comma-separated list (CIDR or plain)."""
+    networks = []
+    for part in raw.split(","):
+        text = part.strip()
+        if not text:
+            continue
+        try:
+            networks.append(ip_network(text, strict=False))
+        except ValueError:
+            raise SettingsError(
+                f"{name}: {text!r} is not an IP address or network. Give a comma-separated "
+                "list of addresses or networks, e.g. 127.0.0.1,10.0.0.0/8,::1."
+            ) from None
+    return tuple(networks)
 
 
 def setup_logging(level: str) -> None:

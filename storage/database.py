@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.readcache import ReadCache
 from storage.sqlite_driver import OneTripConnection, one_trip_dbapi
+from storage.types import SQLITE_LOWER, unicode_lower
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def _install_sqlite_behaviour(engine: AsyncEngine, *, busy_ms: int) -> None:
         ):
             cursor.execute(pragma)
         cursor.close()
+        dbapi_connection.create_function(SQLITE_LOWER, 1, unicode_lower, deterministic=True)
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Connection) -> None:

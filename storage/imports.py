@@ -13,12 +13,13 @@ import asyncio
 from collections.abc import Collection, Iterator, Sequence
 from typing import Any, Final
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import insert, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.panellists import Participation, Person
 from storage.proposals import Proposal, ProposalCounter, allocate_number
+from storage.types import lower_text
 from storage.upsert import insert_for
 
 #: Rows per statement: small enough to keep each step short, large enough to be quick.
@@ -53,8 +54,8 @@ async def proposals_by_title(
     """Return {lower-cased title: number} of the guild's proposals with one of these titles."""
     found: dict[str, int] = {}
     for chunk in _chunks(sorted(titles)):
-        query = select(func.lower(Proposal.title), Proposal.number).where(
-            Proposal.guild_id == guild_id, func.lower(Proposal.title).in_(chunk)
+        query = select(lower_text(Proposal.title), Proposal.number).where(
+            Proposal.guild_id == guild_id, lower_text(Proposal.title).in_(chunk)
         )
         for title, number in (await session.exec(query)).all():
             found.setdefault(title, number)

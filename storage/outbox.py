@@ -411,6 +411,45 @@ async def cancel(session: AsyncSession, *, keys: Collection[str], detail: str) -
     return int(result.rowcount or 0)
 
 
+async def forget_emails(
+    session: AsyncSession, *, guild_id: int, participation_ids: Collection[int]
+) -> int:
+    """Scrub what the outbox keeps of erased nominations' emails; return the rows touched.
+
+    An email row's detail is the SMTP server's answer (which may name the
+    person), and the log channel's notice of a refusal repeats it: the
+    details are emptied, and notices not yet posted are cancelled and
+    emptied. Email rows are keyed ``email:<participation>:<n>`` and their
+    notices ``notice:email:<email row>`` (``bot.services.email``).
+    """
+    if not participation_ids:
+        return 0
+    mails = (
+        await session.exec(
+            select(OutboxItem.id).where(
+                col(OutboxItem.guild_id) == guild_id,
+                or_(*(col(OutboxItem.key).like(f"email:{p}:%") for p in sorted(participation_ids))),
+            )
+        )
+    ).all()
+    if not mails:
+        return 0
+    notices = [f"notice:email:{i}" for i in mails]
+    await session.exec(
+        update(OutboxItem)
+        .where(
+            or_(col(OutboxItem.id).in_(mails), col(OutboxItem.key).in_(notices)),
+            col(OutboxItem.status) == QUEUED,
+        )
+        .values(status=CANCELLED)
+    )
+    await session.exec(update(OutboxItem).where(col(OutboxItem.id).in_(mails)).values(detail=None))
+    result = await session.exec(
+        update(OutboxItem).where(col(OutboxItem.key).in_(notices)).values(detail=None, payload={})
+    )
+    return len(mails) + int(result.rowcount or 0)
+
+
 async def next_due(session: AsyncSession, *, shards: Shards | None) -> datetime | None:
     """Return when the next queued row of our shards is due (or a lease runs out)."""
     queued = await session.scalar(

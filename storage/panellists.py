@@ -39,7 +39,7 @@ from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.proposals import Proposal
-from storage.types import DiscordId, UTCDateTime, utcnow
+from storage.types import DiscordId, UTCDateTime, lower_text, utcnow
 from storage.upsert import insert_for
 
 
@@ -210,7 +210,7 @@ async def find_people(
     """Return people whose name contains ``text`` (for autocomplete), by name."""
     query = select(Person).where(Person.guild_id == guild_id)
     if text:
-        query = query.where(func.lower(Person.name).contains(text.lower()))
+        query = query.where(lower_text(Person.name).contains(text.lower()))
     query = query.order_by(col(Person.name), col(Person.id)).limit(limit)
     return list((await session.exec(query)).all())
 

@@ -18,7 +18,7 @@ from sqlalchemy import Column, Index, String, Text, UniqueConstraint, cast, func
 from sqlmodel import Field, SQLModel, col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from storage.types import DiscordId, NullableJSON, UTCDateTime, utcnow
+from storage.types import DiscordId, NullableJSON, UTCDateTime, lower_text, utcnow
 from storage.upsert import insert_for
 
 #: The ``proposer_id`` of an imported proposal: no Discord account, never messaged.
@@ -239,7 +239,7 @@ async def search_proposals(
     if needle.isdigit():
         query = query.where(cast(Proposal.number, String).startswith(needle))
     elif needle:
-        query = query.where(func.lower(Proposal.title).contains(needle.lower()))
+        query = query.where(lower_text(Proposal.title).contains(needle.lower()))
     query = query.order_by(col(Proposal.number).desc()).limit(limit)
     return list((await session.exec(query)).all())
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime
+from sqlalchemy import JSON, BigInteger, DateTime, String
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 # Discord snowflakes overflow PostgreSQL's 32-bit INTEGER: every column that
@@ -51,3 +54,36 @@ class UTCDateTime(TypeDecorator[datetime]):
 def utcnow() -> datetime:
     """Return the current time as an aware UTC datetime."""
     return datetime.now(UTC)
+
+
+# SQLite's own lower() folds A-Z only ("Économie" stays "Économie", "ИНТЕРНЕТ" stays):
+# a Python function does it there, registered under its own name on every SQLite
+# connection (storage.database), so only the queries that ask for it pay for it.
+SQLITE_LOWER = "unicode_lower"
+
+
+def unicode_lower(value: object) -> object:
+    """Return ``value`` lower-cased as Python does it (the SQLite function)."""
+    return value.lower() if isinstance(value, str) else value
+
+
+class lower_text(FunctionElement[str]):
+    """``lower(text)`` folding every script on both backends (Python's ``str.lower``).
+
+    PostgreSQL's ``lower`` folds by the database's locale (every script with a
+    UTF-8 one); SQLite's only A-Z, so there it is ``unicode_lower``.
+    """
+
+    type = String()
+    name = "lower_text"
+    inherit_cache = True
+
+
+@compiles(lower_text)
+def _lower_text(element: lower_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"lower({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(lower_text, "sqlite")
+def _lower_text_sqlite(element: lower_text, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"{SQLITE_LOWER}({compiler.process(element.clauses, **kw)})"

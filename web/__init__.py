@@ -18,7 +18,7 @@ async def setup(bot: Any) -> None:
     settings = bot.settings
     if not settings.web_enabled:
         return
-    server = ConsentServer(bot.services.email)
+    server = ConsentServer(bot.services.email, trusted_proxies=settings.web_trusted_proxies)
     await server.start(settings.web_host, settings.web_port)
     _SERVERS[id(bot)] = server
 

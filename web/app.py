@@ -6,19 +6,22 @@ forms (POST). Every other path is a plain "not found". Nothing is shown
 without a valid signed token, and every refusal is the same kind of page
 whatever the reason, so ids cannot be probed.
 
-Each response carries strict headers (a CSP allowing only our stylesheet
-and our own forms, no framing, no referrer, no caching); each client
-address may make ``RATE`` requests per ``WINDOW`` seconds (the peer
-address: put the pages behind a proxy that passes it, or accept one limit
-for all).
+Each response, aiohttp's own refusals and failures too, carries strict
+headers (a CSP allowing only our stylesheet and our own forms, no framing,
+no referrer, no caching); each client may make ``RATE`` requests per
+``WINDOW`` seconds. The client is the peer's address, or, when the peer is
+one of ``WEB_TRUSTED_PROXIES``, the right-most address in its
+``X-Forwarded-For`` that is not a trusted proxy; an IPv6 client counts by
+its /64 (one household or host usually holds a whole /64).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
+from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Final
 from urllib.parse import urlsplit
@@ -36,6 +39,7 @@ HERE: Final = Path(__file__).parent
 RATE: Final = 30
 WINDOW: Final = 60.0
 MAX_BODY: Final = 16 * 1024
+MAX_ADDRESSES: Final = 10_000  # clients the rate limit remembers (the least recent forgotten)
 CSP: Final = (
     "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'"
@@ -46,31 +50,82 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class RateLimit:
-    """At most ``rate`` requests per ``window`` seconds from one address."""
+    """At most ``rate`` requests per ``window`` seconds from one client.
+
+    It keeps the ``max_addresses`` clients seen last (least recently seen
+    forgotten first), so many addresses cannot make it grow without limit.
+    """
 
     def __init__(
         self,
         rate: int = RATE,
         window: float = WINDOW,
         clock: Callable[[], float] = time.monotonic,
+        *,
+        max_addresses: int = MAX_ADDRESSES,
     ) -> None:
         self.rate = rate
         self.window = window
         self.clock = clock
-        self._seen: dict[str, deque[float]] = {}
+        self.max_addresses = max_addresses
+        self._seen: OrderedDict[str, deque[float]] = OrderedDict()
 
-    def allow(self, address: str) -> bool:
-        """Return whether ``address`` may make one more request now (and count it)."""
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def allow(self, client: str) -> bool:
+        """Return whether ``client`` may make one more request now (and count it)."""
         now = self.clock()
-        if len(self._seen) > 10_000:  # forget idle addresses rather than grow for ever
-            self._seen = {a: q for a, q in self._seen.items() if q and q[-1] > now - self.window}
-        seen = self._seen.setdefault(address, deque())
+        seen = self._seen.get(client)
+        if seen is None:
+            seen = self._seen[client] = deque()
+            while len(self._seen) > self.max_addresses:
+                self._seen.popitem(last=False)
+        else:
+            self._seen.move_to_end(client)
         while seen and seen[0] <= now - self.window:
             seen.popleft()
         if len(seen) >= self.rate:
             return False
         seen.append(now)
         return True
+
+
+Network = IPv4Network | IPv6Network
+
+
+def client_of(peer: str | None, forwarded: Sequence[str], trusted: Sequence[Network]) -> str:
+    """Return the rate limit's key of a request: its client's address, an IPv6 one by /64.
+
+    ``X-Forwarded-For`` is believed only from a trusted proxy, and only the
+    right-most address in it that is not itself a trusted proxy: what a
+    client writes to the left of it is not checked by anyone.
+    """
+    address = _address(peer)
+    if address is None:
+        return peer or "?"
+    if trusted and any(address in network for network in trusted):
+        hops = [hop.strip() for value in forwarded for hop in value.split(",")]
+        for hop in reversed(hops):
+            found = _address(hop)
+            if found is None:
+                break  # not written by a proxy of ours: keep the last address we trust
+            address = found
+            if not any(found in network for network in trusted):
+                break
+    if isinstance(address, IPv6Address):
+        return str(ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
+def _address(text: str | None) -> IPv4Address | IPv6Address | None:
+    try:
+        address = ip_address((text or "").strip())
+    except ValueError:
+        return None
+    if isinstance(address, IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def language_of(request: web.Request) -> str:
@@ -93,9 +148,16 @@ def language_of(request: web.Request) -> str:
 class ConsentPages:
     """The pages' handlers, over one ``EmailService``."""
 
-    def __init__(self, service: EmailService, *, limit: RateLimit | None = None) -> None:
+    def __init__(
+        self,
+        service: EmailService,
+        *,
+        limit: RateLimit | None = None,
+        trusted_proxies: Iterable[str | Network] = (),
+    ) -> None:
         self.service = service
-        self.limit = limit or RateLimit()
+        self.limit = limit if limit is not None else RateLimit()
+        self.trusted_proxies = [ip_network(n, strict=False) for n in trusted_proxies]
         self.stylesheet = (HERE / "static" / "consent.css").read_text(encoding="utf-8")
         self.templates = Environment(
             loader=FileSystemLoader(HERE / "templates"),
@@ -104,7 +166,8 @@ class ConsentPages:
 
     def app(self) -> web.Application:
         """Return the aiohttp application serving the pages."""
-        app = web.Application(middlewares=[self._headers, self._rate], client_max_size=MAX_BODY)
+        app = web.Application(middlewares=[self._errors, self._rate], client_max_size=MAX_BODY)
+        app.on_response_prepare.append(self._secure)
         app.router.add_get("/consent/{guild}/{token}", self.show)
         app.router.add_post("/consent/{guild}/{token}", self.act)
         app.router.add_get("/static/consent.css", self.css)
@@ -113,14 +176,24 @@ class ConsentPages:
     # -- middlewares ---------------------------------------------------------------
 
     @web.middleware
-    async def _headers(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+    async def _errors(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        """Turn every refusal and failure into one of our pages (never aiohttp's text)."""
         try:
-            response = await handler(request)
+            return await handler(request)
         except web.HTTPException as error:
             if error.status in (404, 405):
-                response = self._message(request, "missing", status=error.status)
-            else:
+                return self._message(request, "missing", status=error.status)
+            if error.status == 413:
+                return self._message(request, "large", status=413)
+            if error.status < 400:
                 raise
+            return self._message(request, "invalid", status=error.status)
+        except Exception:
+            log.exception("the consent page %s %s failed", request.method, request.path)
+            return self._message(request, "error", status=500)
+
+    async def _secure(self, request: web.Request, response: web.StreamResponse) -> None:
+        """Set the strict headers on every response, whoever made it (aiohttp's own too)."""
         headers = response.headers
         headers["Content-Security-Policy"] = CSP
         headers["X-Frame-Options"] = "DENY"
@@ -130,14 +203,16 @@ class ConsentPages:
         headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         if (self.service.base_url or "").startswith("https://"):
             headers["Strict-Transport-Security"] = "max-age=31536000"
-        if request.path != "/static/consent.css":
+        if request.path != "/static/consent.css" or response.status != 200:
             headers["Cache-Control"] = "no-store"
             headers["Pragma"] = "no-cache"
-        return response
 
     @web.middleware
     async def _rate(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        if request.path != "/static/consent.css" and not self.limit.allow(request.remote or "?"):
+        client = client_of(
+            request.remote, request.headers.getall("X-Forwarded-For", []), self.trusted_proxies
+        )
+        if request.path != "/static/consent.css" and not self.limit.allow(client):
             response = self._message(request, "busy")
             response.headers["Retry-After"] = str(int(self.limit.window))
             return response
@@ -265,8 +340,8 @@ class ConsentPages:
 class ConsentServer:
     """The pages on one host and port, in the bot's process."""
 
-    def __init__(self, service: EmailService) -> None:
-        self.pages = ConsentPages(service)
+    def __init__(self, service: EmailService, *, trusted_proxies: Iterable[Network] = ()) -> None:
+        self.pages = ConsentPages(service, trusted_proxies=trusted_proxies)
         self._runner: web.AppRunner | None = None
 
     async def start(self, host: str, port: int) -> None:

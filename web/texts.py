@@ -86,6 +86,12 @@ def refused_text(reason: str) -> tuple[str, str]:
         return _("Too many requests"), _("Too many requests from your address: wait a minute.")
     if reason == "missing":
         return _("Not found"), _("There is no page here.")
+    if reason == "large":
+        return _("Too long"), _("What you sent is too long: shorten it and send it again.")
+    if reason == "error":
+        return _("Something went wrong"), _(
+            "Try again in a few minutes. If it keeps happening, tell the organisers."
+        )
     return _("This link is not valid"), _(
         "Open the link exactly as it is in your email. Nothing was changed."
     )

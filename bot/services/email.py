@@ -13,9 +13,11 @@ address; it expires after ``LINK_DAYS``) to the consent page (``web/``):
   secretariat as a flag (as *Details are wrong* does on Discord); erasing
   follows ``/panellist forget`` (``bot.services.panellists.erase_person``).
 
-An invitation that SMTP refuses for good (a 5xx) is given up and the
-secretariat is told once, in the log channel. A temporary refusal (4xx, a
-connection that fails) is retried by the outbox like a Discord 5xx.
+An invitation that SMTP refuses for good (a 5xx to its address or its
+content) is given up and the secretariat is told once, in the log channel. A
+temporary refusal (4xx) is retried by the outbox like a Discord 5xx. A
+server that refuses everything (a bad password, a server down) holds every
+invitation, never gives one up, and the log channel hears of it once a day.
 """
 
 from __future__ import annotations
@@ -201,7 +203,7 @@ class EmailService:
         self.signer: Signer | None = None
         self.base_url: str | None = None
         self.sender: str | None = None
-        outbox.register(EMAIL, self._prepare, self._settled)
+        outbox.register(EMAIL, self._prepare, self._settled, unavailable=self._held)
         outbox.register(TOLD, self._prepare_told)
 
     @property
@@ -359,6 +361,43 @@ class EmailService:
                 )
             )
         await store.enqueue(session, items=items, now=now)
+
+    async def _held(
+        self, session: AsyncSession, rows: Sequence[OutboxItem], result: PostResult | None
+    ) -> None:
+        """Tell the secretariat once a day that the SMTP server holds every invitation.
+
+        The fault is the operator's (a password, the server), not the nominees':
+        the invitations wait and go when it works again (``bot.mail``).
+        """
+        now = self._clock()
+        for guild_id in sorted({r.guild_id for r in rows}):
+            settings = await self._config.get_in(session, guild_id)
+            log_channel = settings.channels["log"]
+            if log_channel is None:
+                continue
+            language = self._config.public_language(settings)
+            with speaking(language):
+                text = _(
+                    "Email invitations are on hold: the mail server refuses to send "
+                    "({detail}). Nothing is lost: they go out when it works again. The "
+                    "bot's operator should check the SMTP settings (docs/email.md).",
+                    detail=(result.detail if result is not None else "") or "?",
+                )
+            await store.enqueue(
+                session,
+                items=[
+                    NewItem(
+                        guild_id=guild_id,
+                        key=f"notice:smtp:{guild_id}:{now.date().isoformat()}",
+                        kind=NOTICE,
+                        lane=store.channel_lane(log_channel),
+                        due_at=now,
+                        payload={"text": text, "language": language, "plain": True},
+                    )
+                ],
+                now=now,
+            )
 
     async def _prepare_told(self, items: Sequence[OutboxItem]) -> UserNotice:
         item = items[0]
@@ -570,6 +609,7 @@ class EmailService:
                 )
                 erased = forgotten.participations
             else:
+                await store.forget_emails(session, guild_id=guild_id, participation_ids=[pa.id])
                 await delete_participation(session, guild_id=guild_id, participation_id=pa.id)
                 await record_event(
                     session,
@@ -581,5 +621,5 @@ class EmailService:
                     at=now,
                 )
                 erased = 1
-        await self._db.scrub(tables=("person", "participation", "identity_flag"))
+        await self._db.scrub(tables=("person", "participation", "identity_flag", "outbox"))
         return erased

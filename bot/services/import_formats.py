@@ -50,6 +50,8 @@ from bot.services.taxonomy import (
 MAX_BYTES: Final = 15 * 1024 * 1024
 MAX_PROPOSALS: Final = 5_000
 MAX_PEOPLE: Final = 30_000
+MAX_ROWS: Final = 50_000  # rows of one CSV file, entries of one JSON list: counted as read
+MAX_PROBLEMS: Final = 50  # problems kept of each severity (the rest are counted)
 MAX_TITLE: Final = 300
 MAX_TEXT: Final = 10_000
 DEFAULT_DURATION: Final = 60
@@ -109,9 +111,14 @@ class _Collector:
         self.proposals: list[dict[str, Any]] = []
         self.people: dict[str, dict[str, Any]] = {}
         self.problems: list[dict[str, Any]] = []
+        self.counted = {ERROR: 0, WARNING: 0}
         self._seen_proposals: dict[str, int] = {}
 
     def problem(self, severity: str, row: int, column: str, code: str, value: Any = "") -> None:
+        # A file full of errors must not make an endless answer: the first are kept.
+        self.counted[severity] += 1
+        if self.counted[severity] > MAX_PROBLEMS:
+            return
         self.problems.append(
             {
                 "severity": severity,
@@ -161,6 +168,7 @@ class _Collector:
             "proposals": self.proposals,
             "people": list(self.people.values()),
             "problems": self.problems,
+            "counted": self.counted,
         }
 
 
@@ -180,6 +188,8 @@ def parse(files: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
         except UnicodeDecodeError:
             raise ImportError_("not_utf8", name) from None
     readings = [_read(name, text) for name, text in texts]
+    for kind, reading in readings:
+        _check_counts(kind, reading)
     try:
         result = _dispatch(readings)
     except (TypeError, AttributeError, KeyError, ValueError):
@@ -194,6 +204,28 @@ def parse(files: Sequence[tuple[str, bytes]]) -> dict[str, Any]:
     for person in result.people.values():  # computed here, off the event loop
         person["key"] = person_key(person["name"], person["affiliation"])
     return result.result(digest.hexdigest())
+
+
+def _check_counts(kind: str, reading: Mapping[str, Any]) -> None:
+    """Refuse a file with too many proposals or people, before any row is built."""
+    proposals = people = 0
+    if kind == "pretalx-sessions":  # our template: one row per person (``MAX_ROWS``)
+        proposals = len(reading["rows"])
+    elif kind == "pretalx-speakers":
+        people = len(reading["rows"])
+    elif kind == "pretalx-api":
+        proposals = len(reading["items"])
+    elif kind == "sessionize-all":
+        proposals = len(reading["data"]["sessions"])
+        people = len(reading["data"]["speakers"])
+    elif kind == "sessionize-sessions":
+        proposals = sum(
+            len(g["sessions"]) for g in reading["data"] if isinstance(g.get("sessions"), list)
+        )
+    if proposals > MAX_PROPOSALS:
+        raise ImportError_("too_many_proposals", str(proposals))
+    if people > MAX_PEOPLE:
+        raise ImportError_("too_many_people", str(people))
 
 
 def _dispatch(readings: Sequence[tuple[str, dict[str, Any]]]) -> _Collector:
@@ -324,9 +356,12 @@ def _read(name: str, text: str) -> tuple[str, dict[str, Any]]:
             # Nested past Python's limit, or keys that are not text: not an export.
             raise ImportError_("bad_json", "?") from None
         return _recognise_json(data)
+    rows: list[list[str]] = []
     try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        rows = [row for row in reader]
+        for record in csv.reader(io.StringIO(text, newline="")):
+            if len(rows) > MAX_ROWS:  # the header and MAX_ROWS rows read: stop here
+                raise ImportError_("too_many_rows", str(MAX_ROWS))
+            rows.append(record)
     except csv.Error as error:
         raise ImportError_("bad_csv", str(error)[:80]) from None
     if not rows:
@@ -357,6 +392,8 @@ def _recognise_json(data: Any) -> tuple[str, dict[str, Any]]:
     if isinstance(data, list):
         if not data:
             raise ImportError_("empty", "")
+        if len(data) > MAX_ROWS:
+            raise ImportError_("too_many_rows", str(MAX_ROWS))
         items = [d for d in data if isinstance(d, dict)]
         if len(items) != len(data):
             raise ImportError_("unknown_json", "")

@@ -30,7 +30,7 @@ from bot.i18n import N_, _, ngettext
 from bot.services import import_formats as formats
 from bot.services.auth import Actor, require_secretariat
 from bot.services.config import ConfigService
-from bot.services.import_formats import ERROR, ImportError_, pack, parse, unpack
+from bot.services.import_formats import ERROR, WARNING, ImportError_, pack, parse, unpack
 from bot.services.taxonomy import affiliation_key, fold
 from bot.services.text import quoted
 from storage import imports as store
@@ -76,6 +76,7 @@ _FILE_PROBLEMS: Final[Mapping[str, str]] = {
     ),
     "too_many_proposals": N_("The file has {value} proposals; at most {limit} at once."),
     "too_many_people": N_("The file has {value} people; at most {limit} at once."),
+    "too_many_rows": N_("The file has more than {limit} rows: split it."),
 }
 
 _ROW_PROBLEMS: Final[Mapping[str, str]] = {
@@ -135,6 +136,7 @@ class ImportPreview:
     known_people: int
     participations: int
     warnings: tuple[str, ...]
+    unlisted: int = 0  # warnings of the file not kept (too many to show): counted only
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,11 +172,19 @@ def problem_text(problem: Mapping[str, Any]) -> str:
     return _("row {row}: {what}", row=problem["row"], what=what)
 
 
-def _listed(lines: Sequence[str]) -> list[str]:
+def _listed(lines: Sequence[str], more: int = 0) -> list[str]:
+    """Return the first ``LISTED`` lines, and how many more there are (``more`` not given)."""
     shown = list(lines[:LISTED])
-    if len(lines) > LISTED:
-        shown.append(_("…and {count} more", count=len(lines) - LISTED))
+    rest = max(0, len(lines) - LISTED) + more
+    if rest:
+        shown.append(_("…and {count} more", count=rest))
     return shown
+
+
+def _counted(parsed: Mapping[str, Any], severity: str) -> int:
+    """Return how many problems of ``severity`` the file has (kept or only counted)."""
+    kept = sum(1 for p in parsed["problems"] if p["severity"] == severity)
+    return max(kept, int(parsed.get("counted", {}).get(severity, 0)))
 
 
 class ImportService:
@@ -202,12 +212,13 @@ class ImportService:
             raise InvalidInput(self._file_problem(problem)) from None
         errors = [p for p in parsed["problems"] if p["severity"] == ERROR]
         if errors:
-            lines = _listed([problem_text(p) for p in errors])
+            total = _counted(parsed, ERROR)
+            lines = _listed([problem_text(p) for p in errors], more=total - len(errors))
             raise InvalidInput(
                 ngettext(
                     "Nothing was imported: {n} problem to fix in the file first.",
                     "Nothing was imported: {n} problems to fix in the file first.",
-                    len(errors),
+                    total,
                 )
                 + "\n"
                 + "\n".join(f"- {line}" for line in lines)
@@ -222,6 +233,7 @@ class ImportService:
             "too_large": formats.MAX_BYTES // (1024 * 1024),
             "too_many_proposals": formats.MAX_PROPOSALS,
             "too_many_people": formats.MAX_PEOPLE,
+            "too_many_rows": formats.MAX_ROWS,
         }
         template = _FILE_PROBLEMS.get(problem.code, problem.code)
         counted = problem.code in ("too_many_proposals", "too_many_people", "malformed")
@@ -242,6 +254,7 @@ class ImportService:
                     titles={p["title"].lower() for p in plan.new},
                 )
         warnings = [problem_text(p) for p in parsed["problems"]]
+        unlisted = _counted(parsed, WARNING) - len(warnings)
         subthemes = {fold(s) for s in settings.subthemes}
         for p in plan.new:
             if p["subtheme"] and subthemes and fold(p["subtheme"]) not in subthemes:
@@ -271,6 +284,7 @@ class ImportService:
             known_people=len(plan.known_people),
             participations=plan.participations,
             warnings=tuple(warnings),
+            unlisted=unlisted,
         )
 
     async def run(
@@ -279,7 +293,9 @@ class ImportService:
         """Show the preview and ask for a Confirm; confirmed, import (secretariat)."""
         if not confirmed:
             preview = await self.preview(actor, payload)
-            raise ConfirmationNeeded(preview_text(preview), _listed(list(preview.warnings)))
+            raise ConfirmationNeeded(
+                preview_text(preview), _listed(list(preview.warnings), more=preview.unlisted)
+            )
         return await self.apply(actor, payload)
 
     async def apply(self, actor: Actor, payload: Mapping[str, Any]) -> ImportResult:

@@ -288,6 +288,9 @@ class PostResult:
     detail: str = ""
     http_status: int | None = None
     retry_after: float | None = None  # a rate limit: when to try again (not a failure)
+    # The sending service itself refuses every message (an SMTP login or server
+    # refused): not this message's fault, so it waits without counting towards giving up.
+    unavailable: bool = False
 
     @classmethod
     def sent(cls, message_id: int | None) -> PostResult:
@@ -300,6 +303,11 @@ class PostResult:
         return cls(
             PostStatus.RETRY, detail=detail, http_status=http_status, retry_after=retry_after
         )
+
+    @classmethod
+    def held(cls, detail: str, retry_after: float) -> PostResult:
+        """Return a retry at ``retry_after`` seconds: the service is down, not the message."""
+        return cls(PostStatus.RETRY, detail=detail, retry_after=retry_after, unavailable=True)
 
     @classmethod
     def failed(cls, detail: str, http_status: int | None = None) -> PostResult:

@@ -72,6 +72,7 @@ from bot.services.visibility import (
     sees_entry,
     sees_personal,
 )
+from storage import outbox as outbox_store
 from storage.audit import record_event
 from storage.database import Database
 from storage.panellists import (
@@ -1011,7 +1012,7 @@ class PanellistService:
                 actor_id=actor.user_id,
                 now=now,
             )
-        await self._db.scrub(tables=("person", "participation", "identity_flag"))
+        await self._db.scrub(tables=("person", "participation", "identity_flag", "outbox"))
         return forgotten
 
 
@@ -1022,7 +1023,12 @@ async def erase_person(
 
     The one rule of forgetting, for ``/panellist forget`` and the consent
     page's "erase my data" alike; the caller scrubs the database after commit.
+    What the outbox keeps of their emails (the servers' refusals) goes too.
     """
+    seats = await participations_of(session, guild_id=guild_id, person_id=person_id)
+    await outbox_store.forget_emails(
+        session, guild_id=guild_id, participation_ids=[p.id for p in seats if p.id is not None]
+    )
     proposal_ids = await delete_person(session, guild_id=guild_id, person_id=person_id)
     proposals = await proposals_by_ids(session, guild_id=guild_id, ids=sorted(set(proposal_ids)))
     labels = [label_of(p) for p in sorted(proposals.values(), key=lambda p: p.number)]

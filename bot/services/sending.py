@@ -153,14 +153,29 @@ class OutboxService:
         self.lease = lease
         self.preparers: dict[str, Preparer] = {NOTICE: self._prepare_notice}
         self.hooks: dict[str, Hook] = {}
+        # Called (in the outcome's transaction) when the service that sends a kind is down.
+        self.unavailable_hooks: dict[str, Hook] = {}
         # Called with a due time whenever something is queued (the sender wakes).
         self.on_queued: list[Callable[[datetime], None]] = []
 
-    def register(self, kind: str, preparer: Preparer, hook: Hook | None = None) -> None:
-        """Say how rows of ``kind`` are rendered and what settles them."""
+    def register(
+        self,
+        kind: str,
+        preparer: Preparer,
+        hook: Hook | None = None,
+        *,
+        unavailable: Hook | None = None,
+    ) -> None:
+        """Say how rows of ``kind`` are rendered, what settles them, and who hears of an outage.
+
+        ``unavailable`` is called with rows held because their sending service
+        refused everything (``PostResult.held``: an SMTP login refused).
+        """
         self.preparers[kind] = preparer
         if hook is not None:
             self.hooks[kind] = hook
+        if unavailable is not None:
+            self.unavailable_hooks[kind] = unavailable
 
     def queued(self, when: datetime) -> None:
         """Tell the sender something was queued for ``when`` (call after committing)."""
@@ -249,6 +264,9 @@ class OutboxService:
         async with self._db.write() as session:
             done = await store.finish(session, claimer=self.claimer, outcomes=outcomes)
             await self._tell(session, [row for row in done if row.status != store.QUEUED], result)
+            down = self.unavailable_hooks.get(items[0].kind)
+            if done and result.unavailable and down is not None:
+                await down(session, done, result)
             if done and channel is not None and items[0].kind != NOTICE:
                 if result.status is PostStatus.SENT:
                     await unblock_channel(session, guild_id=items[0].guild_id, channel_id=channel)

@@ -288,12 +288,79 @@ async def test_limits(imports: ImportService, monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(formats, "MAX_PROPOSALS", 2)
     with pytest.raises(InvalidInput, match="3 proposals; at most"):
         await imports.read(SECRETARIAT, fixture("pretalx-sessions.json"))
+    monkeypatch.setattr(formats, "MAX_PROPOSALS", 5_000)
     monkeypatch.setattr(formats, "MAX_PEOPLE", 1)
     with pytest.raises(InvalidInput, match="people; at most"):
         await imports.read(SECRETARIAT, fixture("sessionize-all.json"))
     big = b"x" * (formats.MAX_BYTES + 1)
     with pytest.raises(InvalidInput, match="larger than 15 MB"):
         await imports.read(SECRETARIAT, [("big.csv", big)])
+
+
+def _never(*args: object, **kwargs: object) -> None:
+    raise AssertionError("rows were built before the limits were checked")
+
+
+async def test_json_counts_are_checked_before_rows_are_built(
+    imports: ImportService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MAX_PROPOSALS", 2)
+    monkeypatch.setattr(formats, "_pretalx", _never)
+    with pytest.raises(InvalidInput, match="3 proposals; at most 2"):
+        await imports.read(SECRETARIAT, fixture("pretalx-sessions.json"))
+    monkeypatch.setattr(formats, "MAX_PROPOSALS", 5_000)
+    monkeypatch.setattr(formats, "MAX_PEOPLE", 1)
+    monkeypatch.setattr(formats, "_sessionize_all", _never)
+    with pytest.raises(InvalidInput, match="people; at most 1"):
+        await imports.read(SECRETARIAT, fixture("sessionize-all.json"))
+
+
+async def test_csv_rows_are_counted_while_reading(
+    imports: ImportService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(formats, "MAX_ROWS", 10)
+    monkeypatch.setattr(formats, "_template", _never)
+    rows = [row(proposal_id=f"P{i}", title=f"T{i}", person_name="X") for i in range(50)]
+    with pytest.raises(InvalidInput, match="more than 10 rows"):
+        await imports.read(SECRETARIAT, template(*rows))
+    # Reading stopped at the limit: what follows is never read.
+    calls = []
+    real = formats.csv.reader
+
+    def counting(*args: object, **kwargs: object) -> object:
+        for record in real(*args, **kwargs):  # type: ignore[arg-type]
+            calls.append(record)
+            yield record
+
+    monkeypatch.setattr(formats.csv, "reader", counting)
+    with pytest.raises(InvalidInput, match="more than 10 rows"):
+        await imports.read(SECRETARIAT, template(*rows))
+    assert len(calls) <= 12
+
+
+async def test_a_file_full_of_problems_gives_a_short_answer(imports: ImportService) -> None:
+    bad = [row(proposal_id=f"P{i}", title="", person_name="X") for i in range(2000)]
+    with pytest.raises(InvalidInput) as refused:
+        await imports.read(SECRETARIAT, template(*bad))
+    text = str(refused.value)
+    assert "2000 problems" in text
+    assert text.count("\n- ") == formats_listed() + 1 and "…and 1988 more" in text
+    parsed = formats.parse(template(*bad))
+    assert len(parsed["problems"]) <= formats.MAX_PROBLEMS
+    assert parsed["counted"] == {"error": 2000, "warning": 0}
+    # Warnings are kept as few, and the preview still counts them all.
+    long = "x" * (formats.MAX_TITLE + 5)
+    warned = [row(proposal_id=f"W{i}", title=long, person_name="X") for i in range(300)]
+    payload = await imports.read(SECRETARIAT, template(*warned))
+    assert len(formats.unpack(payload)["problems"]) <= formats.MAX_PROBLEMS
+    asked = await preview_of(imports, payload)
+    assert asked.warnings[-1] == "…and 288 more"
+
+
+def formats_listed() -> int:
+    from bot.services.imports import LISTED
+
+    return LISTED
 
 
 async def test_only_the_secretariat_imports(imports: ImportService) -> None:
@@ -329,6 +396,25 @@ async def test_duplicates_of_existing_records_are_named_and_reused(
         marias = (await session.exec(select(Person).where(Person.name == "Maria Rossi"))).all()
     # One Maria, still with the account the secretariat linked, and no other.
     assert len(marias) == 1 and marias[0].user_id == 777
+
+
+async def test_the_same_title_in_other_letters_is_warned(
+    imports: ImportService, db: Database
+) -> None:
+    # SQLite's own lower() folds only A-Z: the titles are compared as Python folds them.
+    first = template(
+        row(proposal_id="A1", title="ÉCONOMIE numérique", person_name="X"),
+        row(proposal_id="A2", title="ИНТЕРНЕТ для всех", person_name="Y"),
+    )
+    await imports.apply(SECRETARIAT, await imports.read(SECRETARIAT, first))
+    second = template(
+        row(proposal_id="B1", title="économie NUMÉRIQUE", person_name="X"),
+        row(proposal_id="B2", title="интернет ДЛЯ ВСЕХ", person_name="Y"),
+    )
+    asked = await preview_of(imports, await imports.read(SECRETARIAT, second))
+    same = [w for w in asked.warnings if "already in the bot" in w]
+    assert len(same) == 2, asked.warnings
+    assert "#1" in same[0] and "#2" in same[1]
 
 
 async def test_the_stored_request_survives_as_json(

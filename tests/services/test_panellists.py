@@ -485,6 +485,16 @@ async def test_the_audit_keeps_no_personal_data(services: Services, db: Database
     assert {"panellist.nominate", "panellist.respond"} <= {e.action for e in events}
 
 
+async def test_searches_fold_letters_beyond_ascii(services: Services) -> None:
+    await submit(services, title="ИНТЕРНЕТ для всех")
+    await nominate(services, 1, "Élodie Ωmega")
+    found = await services.panellists.search_people(SECRETARIAT, "élodie ω")
+    assert [p.name for p in found] == ["Élodie Ωmega"]
+    assert [
+        r.title for r in await services.proposals.suggest(SECRETARIAT.guild_id, "интернет")
+    ] == ["ИНТЕРНЕТ для всех"]
+
+
 async def test_forget_asks_first_then_erases_everything(services: Services, db: Database) -> None:
     await submit(services)
     await submit(services, SECOND_PROPOSER)

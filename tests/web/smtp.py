@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from typing import Any
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 
 LINK = re.compile(r"https?://\S+/consent/\S+")
 
@@ -24,6 +25,28 @@ class Inbox:
     messages: list[EmailMessage] = field(default_factory=list)
     # address -> SMTP answer to RCPT TO ("550 ...": for good, "451 ...": try later)
     refuse: dict[str, str] = field(default_factory=dict)
+    # The password a login must give (None: any login is accepted).
+    password: str | None = None
+    # The answer to MAIL FROM and to the end of DATA (None: accepted).
+    mail_from: str | None = None
+    data: str | None = None
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, options: Any
+    ) -> str:
+        if self.mail_from is not None:
+            return self.mail_from
+        envelope.mail_from = address
+        envelope.mail_options.extend(options)
+        return "250 OK"
+
+    def authenticate(
+        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
+    ) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (
+            self.password is None or data.password.decode() == self.password
+        )
+        return AuthResult(success=ok, handled=False)
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, options: Any
@@ -34,6 +57,8 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.data is not None:
+            return self.data
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
@@ -61,7 +86,13 @@ def smtp_server() -> Iterator[tuple[Inbox, int]]:
     """Run an SMTP server on a free local port; yield its inbox and port."""
     inbox = Inbox()
     port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Controller(
+        inbox,
+        hostname="127.0.0.1",
+        port=port,
+        authenticator=inbox.authenticate,
+        auth_require_tls=False,
+    )
     controller.start()
     try:
         yield inbox, port

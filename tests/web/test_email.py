@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -66,8 +67,10 @@ async def services(db: Database, clock: FakeClock) -> Services:
 
 
 @pytest.fixture
-def outbox(smtp: tuple[Inbox, int]) -> Routed:
-    return Routed(Mailer(SmtpServer("127.0.0.1", smtp[1], None, None, "none"), timeout=5))
+def outbox(smtp: tuple[Inbox, int], clock: FakeClock) -> Routed:
+    return Routed(
+        Mailer(SmtpServer("127.0.0.1", smtp[1], None, None, "none"), timeout=5, clock=clock)
+    )
 
 
 @pytest.fixture
@@ -299,6 +302,48 @@ async def test_secure_headers_and_no_caching(
         assert headers["Strict-Transport-Security"].startswith("max-age=")
 
 
+def _assert_secure(response: object) -> None:
+    headers = response.headers  # type: ignore[attr-defined]
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+async def test_every_error_answer_carries_the_headers(
+    services: Services,
+    client: TestClient,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # aiohttp's own 413 for a body over client_max_size
+    large = await client.post(f"/consent/{GUILD}/x", data={"action": "x" * 40_000})
+    assert large.status == 413
+    _assert_secure(large)
+    assert "too long" in (await large.text()).lower()
+    # an unknown path, a method the path does not take
+    for response in (
+        await client.get("/nothing/here"),
+        await client.put(f"/consent/{GUILD}/x"),
+    ):
+        assert response.status in (404, 405)
+        _assert_secure(response)
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(services.email, "page", broken)
+    with caplog.at_level(logging.ERROR, logger="web.app"):
+        failed = await client.get(f"/consent/{GUILD}/x")
+    assert failed.status == 500
+    _assert_secure(failed)
+    text = await failed.text()
+    assert "database went away" not in text and "Traceback" not in text
+    assert "the database went away" in caplog.text
+
+
 async def test_pages_are_rate_limited_by_address(services: Services) -> None:
     now = [0.0]
     pages = ConsentPages(services.email, limit=RateLimit(rate=3, window=60, clock=lambda: now[0]))
@@ -309,6 +354,68 @@ async def test_pages_are_rate_limited_by_address(services: Services) -> None:
         assert busy.headers["Retry-After"] == "60"
         now[0] += 61
         assert (await client.get(f"/consent/{GUILD}/x")).status == 403
+
+
+async def test_behind_a_trusted_proxy_each_client_has_its_own_limit(services: Services) -> None:
+    # The test client connects from 127.0.0.1: here, the reverse proxy.
+    limit = RateLimit(rate=2, window=60, clock=lambda: 0.0)
+    pages = ConsentPages(services.email, limit=limit, trusted_proxies=("127.0.0.1", "10.0.0.0/8"))
+
+    async def statuses(forwarded: str, n: int = 3) -> list[int]:
+        return [
+            (await client.get(f"/consent/{GUILD}/x", headers={"X-Forwarded-For": forwarded})).status
+            for _ in range(n)
+        ]
+
+    async with TestClient(TestServer(pages.app())) as client:
+        assert await statuses("203.0.113.5") == [403, 403, 429]
+        # Another client behind the same proxy is not blocked by the first.
+        assert await statuses("203.0.113.6", 2) == [403, 403]
+        # What a client writes to the left of the address our proxy saw does not count;
+        # other trusted proxies on the way (10.x) are skipped.
+        assert await statuses("198.51.100.1, 203.0.113.5", 1) == [429]
+        assert await statuses("203.0.113.7, 10.0.0.2", 2) == [403, 403]
+        assert await statuses("203.0.113.7", 1) == [429]
+        # IPv6: one bucket per /64.
+        assert await statuses("2001:db8:1:2::1", 2) == [403, 403]
+        assert await statuses("2001:db8:1:2:ffff::9", 1) == [429]
+        assert await statuses("2001:db8:1:3::1", 1) == [403]
+
+
+async def test_forwarded_addresses_are_ignored_from_an_untrusted_peer(services: Services) -> None:
+    limit = RateLimit(rate=2, window=60, clock=lambda: 0.0)
+    pages = ConsentPages(services.email, limit=limit)  # no trusted proxy: the default
+    async with TestClient(TestServer(pages.app())) as client:
+        statuses = [
+            (
+                await client.get(f"/consent/{GUILD}/x", headers={"X-Forwarded-For": f"192.0.2.{i}"})
+            ).status
+            for i in range(3)
+        ]
+    assert statuses == [403, 403, 429]
+
+
+def test_the_rate_limit_keeps_a_bounded_number_of_addresses() -> None:
+    limit = RateLimit(rate=5, window=60, clock=lambda: 0.0, max_addresses=100)
+    for i in range(5000):
+        assert limit.allow(f"198.51.{i // 256}.{i % 256}")
+    assert len(limit) <= 100
+    # The most recent address is still counted.
+    for _ in range(4):
+        limit.allow("198.51.19.135")
+    assert not limit.allow("198.51.19.135")
+
+
+def test_trusted_proxies_setting() -> None:
+    settings = load_settings({"WEB_TRUSTED_PROXIES": " 127.0.0.1, 10.0.0.0/8 ,::1"})
+    assert [str(n) for n in settings.web_trusted_proxies] == [
+        "127.0.0.1/32",
+        "10.0.0.0/8",
+        "::1/128",
+    ]
+    assert load_settings({}).web_trusted_proxies == ()
+    with pytest.raises(SettingsError, match="WEB_TRUSTED_PROXIES"):
+        load_settings({"WEB_TRUSTED_PROXIES": "proxy.example.org"})
 
 
 async def test_the_page_speaks_the_readers_language(
@@ -339,6 +446,59 @@ async def test_a_permanent_refusal_is_given_up_and_the_secretariat_told_once(
     assert "could not email the invitation of nomination #1" in notices[0].text
 
 
+async def _outbox_text(db: Database) -> str:
+    """Return everything the outbox stores as text (details and payloads)."""
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem))).all()
+    return "\n".join(f"{r.key} {r.detail} {r.payload}" for r in rows)
+
+
+async def test_the_address_in_a_refusal_is_not_stored(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database
+) -> None:
+    inbox = smtp[0]
+    inbox.refuse[NOMINEE] = f"550 5.1.1 <{NOMINEE.upper()}>: Recipient address rejected"
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    stored = await _outbox_text(db)
+    assert "550 5.1.1" in stored and "Recipient address rejected" in stored
+    assert NOMINEE not in stored.lower() and "amina" not in stored.lower()
+    notices = [p for p in outbox.posts if isinstance(p, AdminNotice)]
+    assert notices and all(NOMINEE not in n.text.lower() for n in notices)
+
+
+@pytest.mark.parametrize("by", ["page", "secretariat"])
+async def test_an_erasure_scrubs_the_refusals_of_its_mail(
+    services: Services,
+    outbox: Routed,
+    smtp: tuple[Inbox, int],
+    db: Database,
+    client: TestClient,
+    clock: FakeClock,
+    by: str,
+) -> None:
+    inbox = smtp[0]
+    inbox.refuse[NOMINEE] = "550 5.7.1 Mailbox of Amina Diallo disabled"
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    assert "Amina Diallo disabled" in await _outbox_text(db)
+    if by == "page":
+        link = services.email.link(GUILD, 1, 1, NOMINEE)  # as the refused mail carried it
+        erased = await client.post(_path(link), data={"action": "erase", "sure": "yes"})
+        assert erased.status == 200
+    else:
+        async with db.read() as session:
+            person = (await session.exec(select(Person))).one()
+        assert person.id is not None
+        from tests.services.factories import SECRETARIAT
+
+        await services.panellists.forget(SECRETARIAT, person.id, confirmed=True)
+    stored = await _outbox_text(db)
+    assert "disabled" not in stored and "Amina" not in stored and NOMINEE not in stored
+
+
 async def test_a_temporary_refusal_is_retried(
     services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database, clock: FakeClock
 ) -> None:
@@ -355,6 +515,67 @@ async def test_a_temporary_refusal_is_retried(
     await Sender(services.outbox, outbox).run_once()
     assert len(inbox.links()) == 1
     assert not [p for p in outbox.posts if isinstance(p, AdminNotice)]
+
+
+async def test_a_refused_login_holds_every_invitation_and_is_told_once(
+    services: Services,
+    smtp: tuple[Inbox, int],
+    db: Database,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A wrong SMTP password (535) is the operator's to fix, not the nominees' fault:
+    # every invitation waits, however long it takes, and the operators hear of it once.
+    inbox, port = smtp
+    inbox.password = "right"
+    mailer = Mailer(SmtpServer("127.0.0.1", port, "mag", "wrong", "none"), timeout=5, clock=clock)
+    outbox = Routed(mailer)
+    await submit(services)
+    addresses = [NOMINEE, "bo@example.org", "chen@example.org"]
+    for number, address in enumerate(addresses):
+        await nominate(services, 1, f"Nominee {number}", contact=address)
+    with caplog.at_level(logging.INFO, logger="bot.mail"):
+        for _ in range(10):  # well past the outbox's MAX_ATTEMPTS
+            await Sender(services.outbox, outbox).run_once()
+            clock.now += timedelta(minutes=20)
+    async with db.read() as session:
+        rows = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).all()
+    assert [(r.status, r.attempts) for r in rows] == [("queued", 0)] * 3
+    assert all("535" in (r.detail or "") for r in rows)
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "535" in errors[0].getMessage()
+    notices = [p for p in outbox.posts if isinstance(p, AdminNotice)]
+    assert len(notices) == 1 and notices[0].channel_id == LOG
+    assert "535" in notices[0].text and "nothing is lost" in notices[0].text.lower()
+    # The operator fixes the password: everything goes, and no more notices.
+    inbox.password = "wrong"
+    clock.now += timedelta(minutes=20)
+    with caplog.at_level(logging.INFO, logger="bot.mail"):
+        await Sender(services.outbox, outbox).run_once()
+    assert sorted(str(m["To"]) for m in inbox.messages) == sorted(addresses)
+    assert len([p for p in outbox.posts if isinstance(p, AdminNotice)]) == 1
+    assert "works again" in caplog.text
+
+
+async def test_a_refused_sender_is_a_retry_a_refused_message_is_not(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database, clock: FakeClock
+) -> None:
+    inbox = smtp[0]
+    inbox.mail_from = "553 5.7.1 Sender address rejected: not owned by user"
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+    async with db.read() as session:
+        row = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).one()
+    assert row.status == "queued" and "553" in (row.detail or "")
+    # The server's answer to this one message's content is for good.
+    inbox.mail_from = None
+    inbox.data = "554 5.6.0 Message content rejected"
+    clock.now += timedelta(hours=1)
+    await Sender(services.outbox, outbox).run_once()
+    async with db.read() as session:
+        row = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).one()
+    assert row.status == "failed" and "554" in (row.detail or "")
 
 
 async def test_no_smtp_server_is_a_retry_not_a_loss(services: Services, db: Database) -> None:
