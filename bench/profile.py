@@ -17,8 +17,8 @@ import asyncio
 import collections
 import random
 import shutil
-import tempfile
 import sys
+import tempfile
 import time
 from pathlib import Path
 

@@ -22,6 +22,7 @@ from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import Session
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.readcache import ReadCache
@@ -115,6 +116,45 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
+# What a write transaction changed, by table, gathered on its connection:
+# the read cache keeps an answer until a write touched one of its tables.
+_TOUCHED = "magbot_touched"
+EVERYTHING = "*"  # a write whose tables are not known (raw SQL): every answer goes
+_READING = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+
+
+class _WriteSession(Session):
+    """The sync half of a write session: its connection notes the tables it writes."""
+
+
+@event.listens_for(_WriteSession, "after_begin")
+def _start_noting(session: Session, transaction: Any, connection: Connection) -> None:
+    connection.info[_TOUCHED] = set()
+    session.info[_TOUCHED] = connection.info
+
+
+def _note_writes(
+    conn: Connection, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+) -> None:
+    touched = conn.info.get(_TOUCHED)
+    if touched is None:
+        return
+    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+        table = getattr(getattr(context.compiled, "statement", None), "table", None)
+        name = getattr(table, "name", None)
+        touched.add(name if isinstance(name, str) else EVERYTHING)
+        return
+    head = statement.lstrip()[:12].upper()
+    if head.startswith(_READING):
+        return
+    if head.startswith("WITH") and not any(w in statement.upper() for w in _WRITING):
+        return
+    touched.add(EVERYTHING)
+
+
+_WRITING = ("INSERT ", "UPDATE ", "DELETE ")
+
+
 def _install_sqlite_behaviour(engine: AsyncEngine, *, busy_ms: int) -> None:
     """Set pragmas on every connection and take over BEGIN from pysqlite."""
 
@@ -192,12 +232,18 @@ class Database:
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         self._write_sessions = async_sessionmaker(
-            self._write_engine, class_=AsyncSession, expire_on_commit=False
+            self._write_engine,
+            class_=AsyncSession,
+            sync_session_class=_WriteSession,
+            expire_on_commit=False,
         )
-        # Write transactions ended in this process (committed or not): a read
-        # kept by ``reads`` is good for one generation (storage/readcache.py).
+        # Write transactions ended in this process (committed or not), in all
+        # and by the tables they wrote: a read kept by ``reads`` is good while
+        # none of its tables was written (storage/readcache.py).
+        event.listen(self.engine.sync_engine, "before_cursor_execute", _note_writes)
         self.generation = 0
-        self.reads = ReadCache(lambda: self.generation)
+        self._tables: dict[str, int] = {}
+        self.reads = ReadCache(self.generation_of)
 
     def untimed(self) -> Database:
         """Return a new Database on the same URL without timeouts (migrations, VACUUM).
@@ -227,15 +273,31 @@ class Database:
         in growing steps, so under load most of them waited for nothing and
         some ran out of time. Other processes still meet ``busy_timeout``.
         """
+        noted: dict[str, Any] = {}
         try:
             async with self._write_turn(), self._write_sessions() as session:
+                noted = session.sync_session.info
                 async with session.begin():
                     yield session
                 box = _commits.get()
                 if box is not None:
                     box[0] += 1
         finally:
-            self.generation += 1
+            # Read at once, before anything else can use the connection again.
+            info = noted.pop(_TOUCHED, None)
+            self._ended(info.pop(_TOUCHED, None) if info is not None else None)
+
+    def _ended(self, touched: set[str] | None) -> None:
+        self.generation += 1
+        if touched is None:  # it never reached the database
+            return
+        for table in touched:
+            self._tables[table] = self._tables.get(table, 0) + 1
+
+    def generation_of(self, tables: Sequence[str]) -> tuple[int, ...]:
+        """Return a token that changes when a write of this process touches one of ``tables``."""
+        found = self._tables
+        return (found.get(EVERYTHING, 0), *(found.get(t, 0) for t in tables))
 
     @asynccontextmanager
     async def _write_turn(self) -> AsyncIterator[None]:

@@ -5,9 +5,10 @@ what the last one found: a MAG of forty reads the same lists all day, and
 nothing changes between two writes. ``ReadCache.get(key, load, now=...)``
 returns what ``load`` returned for ``key`` before, as long as
 
-- no write transaction of this process ended since it was read (the
-  database's ``generation`` counts them: every ``Database.write`` bumps it,
-  committed or not), and
+- no write transaction of this process that ended since it was read wrote
+  one of the ``tables`` it read (the database notes which tables each
+  ``Database.write`` wrote, committed or not; raw SQL it cannot name counts
+  as every table), and
 - it is younger than ``ttl`` on the caller's clock (2 s): the bound on
   staleness for what this process cannot see, a write by another process
   on the same database (a second shard, the CLI) or the passing of time
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Hashable
+from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final, TypeVar
@@ -39,31 +40,48 @@ SIZE: Final = 4096  # entries; least recently used go first
 
 @dataclass(slots=True)
 class _Entry:
-    generation: int
+    generation: Hashable
     loaded_at: datetime
     value: Any
 
 
 class ReadCache:
-    """A small LRU of read results, valid for one write generation and ``ttl``."""
+    """A small LRU of read results, valid until their tables are written, and ``ttl``.
+
+    ``generation(tables)`` returns a token that changes when a write touches one of them.
+    """
 
     def __init__(
-        self, generation: Callable[[], int], *, ttl: timedelta = TTL, size: int = SIZE
+        self,
+        generation: Callable[[Sequence[str]], Hashable],
+        *,
+        ttl: timedelta = TTL,
+        size: int = SIZE,
     ) -> None:
         self._generation = generation
         self.ttl = ttl
         self.size = size
         self._entries: OrderedDict[Hashable, _Entry] = OrderedDict()
-        self._loading: dict[tuple[Hashable, int], asyncio.Future[Any]] = {}
+        self._loading: dict[tuple[Hashable, Hashable], asyncio.Future[Any]] = {}
         self.hits = 0
         self.misses = 0
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    async def get(self, key: Hashable, load: Callable[[], Awaitable[T]], *, now: datetime) -> T:
-        """Return the kept answer for ``key``, else ``await load()`` (kept when still valid)."""
-        generation = self._generation()
+    async def get(
+        self,
+        key: Hashable,
+        load: Callable[[], Awaitable[T]],
+        *,
+        now: datetime,
+        tables: Sequence[str],
+    ) -> T:
+        """Return the kept answer for ``key``, else ``await load()`` (kept when still valid).
+
+        ``tables``: every table ``load`` reads.
+        """
+        generation = self._generation(tables)
         entry = self._entries.get(key)
         if (
             entry is not None
@@ -98,7 +116,7 @@ class ReadCache:
             raise
         else:
             future.set_result(value)
-            if self._generation() == generation:  # no write ended meanwhile
+            if self._generation(tables) == generation:  # none of its tables written meanwhile
                 self._entries[key] = _Entry(generation, now, value)
                 self._entries.move_to_end(key)
                 while len(self._entries) > self.size:

@@ -595,7 +595,7 @@ class DeadlineService:
             return tuple(view_of(d, by_deadline.get(d.id or 0, [])) for d in rows)
 
         key = ("deadlines", actor.guild_id, current(), include_past)
-        views = await self._db.reads.get(key, load, now=now)
+        views = await self._db.reads.get(key, load, now=now, tables=("deadline", "reminder"))
         # Kept up to 2 s: one that passed meanwhile is not listed as ahead
         # (the query's own rule: a recurring deadline stays).
         return [v for v in views if include_past or v.repeat != "none" or v.next_due_at > now]

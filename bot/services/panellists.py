@@ -153,6 +153,14 @@ class PanellistEntry:
         return self.proposal.label
 
 
+def _too_soon(hours: int) -> str:
+    return ngettext(
+        "their invitation was sent less than {n} hours ago",
+        "their invitation was sent less than {n} hours ago",
+        hours,
+    )
+
+
 @dataclass(frozen=True)
 class Invitation:
     """Whom to send a nomination's invitation to, or why it is not sent."""
@@ -327,13 +335,18 @@ class PanellistService:
         user_id = nominee_account(pa, person)
         if user_id is None and self.email_invite is not None and pa.consent is None:
             settings = await self._config.get(pa.guild_id)
-            spacing = timedelta(hours=int(settings.rule("invitations.resend_hours")))
-            if not (resend and pa.invited_at is not None and now - pa.invited_at < spacing):
-                address = await self.email_invite(session, pa, person, now)
-                if address is not None:
-                    pa.invited_at = now
-                    pa.invitations += 1
-                    return Invitation(None, _("they were invited by email"), emailed=True)
+            hours = int(settings.rule("invitations.resend_hours"))
+            if (
+                resend
+                and pa.invited_at is not None
+                and now - pa.invited_at < timedelta(hours=hours)
+            ):
+                return Invitation(None, _too_soon(hours))
+            address = await self.email_invite(session, pa, person, now)
+            if address is not None:
+                pa.invited_at = now
+                pa.invitations += 1
+                return Invitation(None, _("they were invited by email"), emailed=True)
         if user_id is None:
             return Invitation(
                 None,
@@ -350,14 +363,7 @@ class PanellistService:
         hours = int(settings.rule("invitations.resend_hours"))
         spacing = timedelta(hours=hours)
         if resend and pa.invited_at is not None and now - pa.invited_at < spacing:
-            return Invitation(
-                None,
-                ngettext(
-                    "their invitation was sent less than {n} hours ago",
-                    "their invitation was sent less than {n} hours ago",
-                    hours,
-                ),
-            )
+            return Invitation(None, _too_soon(hours))
         per_day = int(settings.rule("invitations.per_day"))
         recent = await invitations_since(
             session, guild_id=pa.guild_id, user_id=user_id, since=now - timedelta(days=1)
@@ -643,7 +649,7 @@ class PanellistService:
                 pa.removed_at = pa.removed_by = None
                 if pa.consent is None:
                     invitation = await self._invite(session, pa, pe, now, resend=True)
-                    if not invitation.sent and not restored:
+                    if not (invitation.sent or invitation.emailed or restored):
                         raise Conflict(
                             _("The invitation is not sent: {reason}.", reason=invitation.reason)
                         )

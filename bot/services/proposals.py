@@ -368,6 +368,25 @@ class ProposalDetail:
         return self.proposal.label
 
 
+# What a reviewer's queue and progress are read from: a write to any of
+# these ends their kept answers (storage/readcache.py).
+EVALUATION_TABLES: Final = (
+    "proposal",
+    "proposal_decision",
+    "participation",
+    "person",
+    "identity_flag",
+    "mag_member",
+    "deadline",
+    "review",
+    "review_assignment",
+    "review_tally",
+    "review_round",
+    "conflict_declaration",
+    "conflict_dismissal",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _ProposalRead:
     """What ``ProposalService.view`` reads, before who asks is applied (kept briefly)."""
@@ -730,7 +749,9 @@ class ProposalService:
             return _ProposalRead(proposal, tuple(rows), review_count, scores, notes, screening)
 
         key = ("proposal", actor.guild_id, current(), number, with_scores)
-        found = await self._db.reads.get(key, load, now=self._clock())
+        # The server's rules decide the screening and how reviewers are named.
+        tables = (*EVALUATION_TABLES, "guild_config")
+        found = await self._db.reads.get(key, load, now=self._clock(), tables=tables)
         proposal, rows, review_count = found.proposal, found.rows, found.review_count
         scores, notes, screening = found.scores, found.notes, found.screening
         people = None
@@ -838,7 +859,9 @@ class ProposalService:
             page,
             page_size,
         )
-        refs, total, page, pages = await self._db.reads.get(key, load, now=self._clock())
+        refs, total, page, pages = await self._db.reads.get(
+            key, load, now=self._clock(), tables=("proposal",)
+        )
         filters = {"status": statuses[0] if statuses else None, "subtheme": subtheme, "mine": mine}
         return ProposalPage(items=list(refs), total=total, page=page, pages=pages, filters=filters)
 

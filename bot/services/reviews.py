@@ -19,6 +19,7 @@ from bot.services.auth import Actor, require_mag, require_secretariat
 from bot.services.config import ConfigService
 from bot.services.outbox import AssignedNotice, Post
 from bot.services.proposals import (
+    EVALUATION_TABLES,
     STATUS_LABELS,
     DeadlinePassed,
     ProposalRef,
@@ -677,7 +678,10 @@ class ReviewService:
         require_mag(actor)
         key = ("review queue", actor.guild_id, current(), actor.user_id)
         now = self._clock()
-        return list(await self._db.reads.get(key, lambda: self._queue(actor, now), now=now))
+        kept = self._db.reads.get(
+            key, lambda: self._queue(actor, now), now=now, tables=EVALUATION_TABLES
+        )
+        return list(await kept)
 
     async def _queue(self, actor: Actor, now: datetime) -> tuple[QueueItem, ...]:
         async with self._db.read() as session:
@@ -752,7 +756,9 @@ class ReviewService:
         require_mag(actor)
         key = ("review progress", actor.guild_id, current(), actor.user_id)
         now = self._clock()
-        return await self._db.reads.get(key, lambda: self._my_progress(actor, now), now=now)
+        return await self._db.reads.get(
+            key, lambda: self._my_progress(actor, now), now=now, tables=EVALUATION_TABLES
+        )
 
     async def _my_progress(
         self, actor: Actor, now: datetime

@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlmodel import select
 
+from bot.errors import Conflict
 from bot.mail import Mailer, SmtpServer
 from bot.services.email import EMAIL, Signer, email_of
 from bot.services.outbox import AdminNotice, EmailPost, Post, PostResult, UserNotice
@@ -25,7 +26,15 @@ from storage.database import Database
 from storage.outbox import OutboxItem
 from storage.panellists import IdentityFlag, Participation, Person
 from tests.conftest import FakeClock
-from tests.services.factories import ADMIN, GUILD, OTHER_GUILD, PROPOSER, nominate, submit
+from tests.services.factories import (
+    ADMIN,
+    GUILD,
+    OTHER_GUILD,
+    PROPOSER,
+    SECRETARIAT,
+    nominate,
+    submit,
+)
 from tests.web.smtp import Inbox, smtp_server
 from web.app import ConsentPages, RateLimit
 
@@ -107,6 +116,21 @@ async def test_an_email_only_nominee_gets_the_invitation_by_mail(
     # Sent once: another run sends nothing again.
     await Sender(services.outbox, outbox).run_once()
     assert len(inbox.messages) == 1
+
+
+async def test_the_secretariat_resends_an_email_invitation(
+    services: Services, outbox: Routed, smtp: tuple[Inbox, int], clock: FakeClock
+) -> None:
+    inbox = smtp[0]
+    await _invite(services, outbox, inbox)
+    # Not answered yet: "invited" sends it again, once the spacing rule (24 h) allows.
+    with pytest.raises(Conflict, match="sent less than 24 hours ago"):
+        await services.panellists.set_status(SECRETARIAT, 1, "invited")
+    clock.now += timedelta(hours=25)
+    change = await services.panellists.set_status(SECRETARIAT, 1, "invited")
+    assert change.invitation is not None and change.invitation.emailed
+    await Sender(services.outbox, outbox).run_once()
+    assert len(inbox.messages) == 2 and inbox.messages[1]["To"] == NOMINEE
 
 
 async def test_email_off_keeps_invitations_discord_only(db: Database, clock: FakeClock) -> None:
