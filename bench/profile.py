@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import json
 import random
 import shutil
 import sys
@@ -26,7 +27,7 @@ from bench.rig import Command, start_rig, stop_rig
 from bench.roundtrip import COMMANDS, filled
 
 
-def summarise(raw: Path, top: int = 40) -> str:
+def summarise(raw: Path, top: int = 40) -> tuple[str, dict[str, object]]:
     own: collections.Counter[str] = collections.Counter()
     total: collections.Counter[str] = collections.Counter()
     samples = 0
@@ -44,11 +45,17 @@ def summarise(raw: Path, top: int = 40) -> str:
     out += [f"{n / samples:6.1%}  {f}" for f, n in own.most_common(top)]
     out += ["", "total:"]
     out += [f"{n / samples:6.1%}  {f}" for f, n in total.most_common(top)]
-    return "\n".join(out)
+    figures = {
+        "samples": samples,
+        "own": {f: round(n / samples, 4) for f, n in own.most_common(10)},
+        "total": {f: round(n / samples, 4) for f, n in total.most_common(25)},
+    }
+    return "\n".join(out), figures
 
 
 async def main(command: Command, seconds: float, out: Path, rate: int) -> None:
     spy = shutil.which("py-spy") or shutil.which("py-spy", path=str(Path(sys.executable).parent))
+    runs = 0
     if spy is None:
         raise SystemExit("py-spy is needed: .venv/bin/pip install py-spy")
     rnd = random.Random(3)
@@ -71,7 +78,9 @@ async def main(command: Command, seconds: float, out: Path, rate: int) -> None:
             print(f"{runs} runs of /{command.path}")
         finally:
             await stop_rig(rig)
-    print(summarise(out))
+    text, figures = summarise(out)
+    print(text)
+    print(json.dumps({"command": command.path, "seconds": seconds, "runs": runs, **figures}))
 
 
 def run() -> None:
