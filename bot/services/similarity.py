@@ -38,10 +38,7 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from typing import Final
-
-import numpy as np
-from rapidfuzz import fuzz, process
+from typing import TYPE_CHECKING, Final
 
 from bot.errors import InvalidInput, PermissionDenied
 from bot.i18n import _
@@ -50,6 +47,9 @@ from bot.services.config import ConfigService
 from bot.services.proposals import MERGE_TARGETS
 from bot.services.taxonomy import match, proposal_label
 from storage.database import Database
+
+if TYPE_CHECKING:
+    import numpy as np
 from storage.proposals import ProposalBrief
 from storage.similarity import proposal_texts
 
@@ -178,6 +178,9 @@ def dense(sketches: Sequence[list[int]]) -> list[list[int]]:
 
 def _matrix(values: Sequence[str] | Sequence[list[int]], workers: int) -> np.ndarray:
     """Return every pair's ``fuzz.ratio`` (0-100), an empty value counting 0."""
+    import numpy as np
+    from rapidfuzz import fuzz, process
+
     scores = process.cdist(values, values, scorer=fuzz.ratio, dtype=np.uint8, workers=workers)
     empty = np.array([len(v) == 0 for v in values])
     if empty.any():
@@ -199,6 +202,9 @@ def similar_pairs(
     are left out, and so is a pair of two different kinds. ``workers`` is
     passed to ``cdist`` (-1: every core).
     """
+    # numpy and rapidfuzz (20 MB resident) only once someone asks for suggestions.
+    import numpy as np
+
     kept = [p for p in proposals if p.status in COMPARED]
     if len(kept) < 2:
         return Found((), 0, len(kept))
