@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -129,8 +130,13 @@ class _WriteSession(Session):
 
 @event.listens_for(_WriteSession, "after_begin")
 def _start_noting(session: Session, transaction: Any, connection: Connection) -> None:
-    connection.info[_TOUCHED] = set()
-    session.info[_TOUCHED] = connection.info
+    if transaction.nested:  # a savepoint: its writes join the transaction's
+        return
+    # The set itself stays with the session: the connection may serve the next
+    # writer before this one reads it (the pool has it back by then).
+    touched: set[str] = set()
+    connection.info[_TOUCHED] = touched
+    session.info[_TOUCHED] = touched
 
 
 def _note_writes(
@@ -147,12 +153,12 @@ def _note_writes(
     head = statement.lstrip()[:12].upper()
     if head.startswith(_READING):
         return
-    if head.startswith("WITH") and not any(w in statement.upper() for w in _WRITING):
+    if head.startswith("WITH") and not _WRITING.search(statement):
         return
     touched.add(EVERYTHING)
 
 
-_WRITING = ("INSERT ", "UPDATE ", "DELETE ")
+_WRITING = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
 def _install_sqlite_behaviour(engine: AsyncEngine, *, busy_ms: int) -> None:
@@ -283,9 +289,7 @@ class Database:
                 if box is not None:
                     box[0] += 1
         finally:
-            # Read at once, before anything else can use the connection again.
-            info = noted.pop(_TOUCHED, None)
-            self._ended(info.pop(_TOUCHED, None) if info is not None else None)
+            self._ended(noted.pop(_TOUCHED, None))
 
     def _ended(self, touched: set[str] | None) -> None:
         self.generation += 1

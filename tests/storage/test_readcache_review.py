@@ -59,13 +59,15 @@ async def test_raw_sql_with_a_line_break_after_its_verb_counts_as_every_table(
     assert await read(db) == ()
 
 
-async def test_two_writes_in_turn_on_one_postgresql_connection_both_count(db: Database) -> None:
+async def test_two_writes_in_turn_on_one_postgresql_connection_both_count(
+    db: Database, postgres_schema: str | None
+) -> None:
     if db.is_sqlite:
         pytest.skip("SQLite writers take turns in the process: the next one waits")
     # The tables are noted in the pooled connection's info, read back only after the
     # connection went back to the pool: the next writer may have taken it by then (only
     # the pre-ping's round trip, on by default, lets the first writer read its own first).
-    schema = db.test_schema  # type: ignore[attr-defined]
+    schema = getattr(db, "test_schema", postgres_schema)
     one = Database(
         db.url,
         pool_size=1,
