@@ -122,6 +122,7 @@ def is_unavailable(error: BaseException) -> bool:
 _TOUCHED = "magbot_touched"
 EVERYTHING = "*"  # a write whose tables are not known (raw SQL): every answer goes
 _READING = ("SELECT", "PRAGMA", "EXPLAIN", "BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT")
+_WRITING = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)  # in a WITH
 
 
 class _WriteSession(Session):
@@ -156,9 +157,6 @@ def _note_writes(
     if head.startswith("WITH") and not _WRITING.search(statement):
         return
     touched.add(EVERYTHING)
-
-
-_WRITING = re.compile(r"\b(INSERT|UPDATE|DELETE|MERGE)\b", re.IGNORECASE)
 
 
 def _install_sqlite_behaviour(engine: AsyncEngine, *, busy_ms: int) -> None:
@@ -243,11 +241,10 @@ class Database:
             sync_session_class=_WriteSession,
             expire_on_commit=False,
         )
-        # Write transactions ended in this process (committed or not), in all
-        # and by the tables they wrote: a read kept by ``reads`` is good while
-        # none of its tables was written (storage/readcache.py).
+        # Write transactions ended in this process (committed or not), by the
+        # tables they wrote: a read kept by ``reads`` is good while none of its
+        # tables was written (storage/readcache.py).
         event.listen(self.engine.sync_engine, "before_cursor_execute", _note_writes)
-        self.generation = 0
         self._tables: dict[str, int] = {}
         self.reads = ReadCache(self.generation_of)
 
@@ -289,14 +286,8 @@ class Database:
                 if box is not None:
                     box[0] += 1
         finally:
-            self._ended(noted.pop(_TOUCHED, None))
-
-    def _ended(self, touched: set[str] | None) -> None:
-        self.generation += 1
-        if touched is None:  # it never reached the database
-            return
-        for table in touched:
-            self._tables[table] = self._tables.get(table, 0) + 1
+            for table in noted.pop(_TOUCHED, ()):  # none: it never reached the database
+                self._tables[table] = self._tables.get(table, 0) + 1
 
     def generation_of(self, tables: Sequence[str]) -> tuple[int, ...]:
         """Return a token that changes when a write of this process touches one of ``tables``."""

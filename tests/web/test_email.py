@@ -446,14 +446,19 @@ async def test_the_page_speaks_the_readers_language(
     assert 'lang="ar"' in arabic and 'dir="rtl"' in arabic
 
 
+async def _refused(services: Services, outbox: Routed, inbox: Inbox, answer: str) -> None:
+    """Nominate Amina by email only, with her mail server answering ``answer``; send once."""
+    inbox.refuse[NOMINEE] = answer
+    await submit(services)
+    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
+    await Sender(services.outbox, outbox).run_once()
+
+
 async def test_a_permanent_refusal_is_given_up_and_the_secretariat_told_once(
     services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database
 ) -> None:
     inbox = smtp[0]
-    inbox.refuse[NOMINEE] = "550 5.1.1 No such user"
-    await submit(services)
-    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
-    await Sender(services.outbox, outbox).run_once()
+    await _refused(services, outbox, inbox, "550 5.1.1 No such user")
     await Sender(services.outbox, outbox).run_once()
     assert inbox.messages == []
     async with db.read() as session:
@@ -474,11 +479,9 @@ async def _outbox_text(db: Database) -> str:
 async def test_the_address_in_a_refusal_is_not_stored(
     services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database
 ) -> None:
-    inbox = smtp[0]
-    inbox.refuse[NOMINEE] = f"550 5.1.1 <{NOMINEE.upper()}>: Recipient address rejected"
-    await submit(services)
-    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
-    await Sender(services.outbox, outbox).run_once()
+    await _refused(
+        services, outbox, smtp[0], f"550 5.1.1 <{NOMINEE.upper()}>: Recipient address rejected"
+    )
     stored = await _outbox_text(db)
     assert "550 5.1.1" in stored and "Recipient address rejected" in stored
     assert NOMINEE not in stored.lower() and "amina" not in stored.lower()
@@ -496,11 +499,7 @@ async def test_an_erasure_scrubs_the_refusals_of_its_mail(
     clock: FakeClock,
     by: str,
 ) -> None:
-    inbox = smtp[0]
-    inbox.refuse[NOMINEE] = "550 5.7.1 Mailbox of Amina Diallo disabled"
-    await submit(services)
-    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
-    await Sender(services.outbox, outbox).run_once()
+    await _refused(services, outbox, smtp[0], "550 5.7.1 Mailbox of Amina Diallo disabled")
     assert "Amina Diallo disabled" in await _outbox_text(db)
     if by == "page":
         link = services.email.link(GUILD, 1, 1, NOMINEE)  # as the refused mail carried it
@@ -510,8 +509,6 @@ async def test_an_erasure_scrubs_the_refusals_of_its_mail(
         async with db.read() as session:
             person = (await session.exec(select(Person))).one()
         assert person.id is not None
-        from tests.services.factories import SECRETARIAT
-
         await services.panellists.forget(SECRETARIAT, person.id, confirmed=True)
     stored = await _outbox_text(db)
     assert "disabled" not in stored and "Amina" not in stored and NOMINEE not in stored
@@ -521,10 +518,7 @@ async def test_a_temporary_refusal_is_retried(
     services: Services, outbox: Routed, smtp: tuple[Inbox, int], db: Database, clock: FakeClock
 ) -> None:
     inbox = smtp[0]
-    inbox.refuse[NOMINEE] = "451 4.3.0 Try again later"
-    await submit(services)
-    await nominate(services, 1, "Amina Diallo", contact=NOMINEE)
-    await Sender(services.outbox, outbox).run_once()
+    await _refused(services, outbox, inbox, "451 4.3.0 Try again later")
     async with db.read() as session:
         row = (await session.exec(select(OutboxItem).where(OutboxItem.kind == EMAIL))).one()
     assert (row.status, row.attempts) == ("queued", 1)
