@@ -25,24 +25,25 @@ from bot.services.text import Line, Link, clean_block, clean_line, web_link
 ELLIPSIS: Final = "…"
 # Characters Discord's markdown reads, escaped wherever they are.
 MARKUP: Final = frozenset("\\*_~|`[]()<>#@")
+# Escaped in this order: the backslash first, so the ones added after stay single.
+_ESCAPED_FIRST: Final = ("\\", *sorted(MARKUP - {"\\"}))
 
 
 def _escaped(text: str, limit: int) -> str:
     """Return ``text`` with markup escaped, cut to ``limit`` characters between escapes."""
-    tokens = [
-        "\\" + char if char in MARKUP or (char == ":" and text.startswith("//", i + 1)) else char
-        for i, char in enumerate(text)
-    ]
-    if sum(len(t) for t in tokens) <= limit:
-        return "".join(tokens)
-    out: list[str] = []
-    size = 0
-    for token in tokens:
-        if size + len(token) > limit - len(ELLIPSIS):
-            break
-        out.append(token)
-        size += len(token)
-    return "".join(out) + ELLIPSIS
+    for char in _ESCAPED_FIRST:
+        if char in text:
+            text = text.replace(char, "\\" + char)
+    if "://" in text:
+        text = text.replace("://", "\\://")
+    if len(text) <= limit:
+        return text
+    # A run of backslashes starts with an escape's backslash, and they pair up from
+    # there: an odd run at the cut ends with one whose character was cut away.
+    kept = text[: limit - len(ELLIPSIS)]
+    if (len(kept) - len(kept.rstrip("\\"))) % 2:
+        kept = kept[:-1]
+    return kept + ELLIPSIS
 
 
 def safe(text: object, limit: int = 1024) -> str:

@@ -262,6 +262,19 @@ def test_safe_leaves_no_markup_at_all(text: str) -> None:
     assert len(plain(text, 30)) <= 30 and "\n" not in plain(text)
 
 
+@settings(max_examples=300, deadline=None)
+@given(text=hostile, limit=st.integers(min_value=1, max_value=60))
+def test_a_cut_keeps_all_that_fits_and_no_half_escape(text: str, limit: int) -> None:
+    whole, shown = safe(text, 10_000), safe(text, limit)
+    if len(whole) <= limit:
+        assert shown == whole
+        return
+    kept = shown.removesuffix("…")
+    # The start of the whole, as long as fits: one character shorter only to keep an escape whole.
+    assert whole.startswith(kept) and limit - 2 <= len(kept) <= limit - 1
+    assert (len(kept) - len(kept.rstrip("\\"))) % 2 == 0
+
+
 def test_the_model_catches_what_discord_py_misses() -> None:
     # escape_markdown escapes only the first masked link of a line: the second stays live.
     two = "[a](https://evil.example/a) [b](https://evil.example/b)"
@@ -276,4 +289,6 @@ def test_safe_keeps_what_people_read() -> None:
     assert safe("x" * 5000, 100).endswith("…") and len(safe("x" * 5000, 100)) == 100
     # An escape is never cut in half: the ellipsis follows whole characters.
     assert safe("*" * 60, 11) == "\\*" * 5 + "…"
+    assert safe("a" + "*" * 60, 11) == "a" + "\\*" * 4 + "…"
+    assert safe("\\" * 7, 6) == "\\" * 4 + "…" and safe("see http://x", 10) == "see http…"
     assert safe("مرحبا\u200f 12") == "مرحبا\u200f 12"  # right-to-left marks stay
